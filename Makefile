@@ -1,0 +1,91 @@
+# LSF Tasks: build, run and test lsf-server.
+#   make run    install what is missing, build, serve http://localhost:4000
+#   make test   install what is missing, build, run every test suite
+# Other targets: all asan unit api fuzz bench lint clean install (PREFIX, DESTDIR).
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+BUILD    ?= build/release
+PKGS     := libh2o-evloop jansson sqlite3 libsodium libjwt libcurl
+GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+VERSION  := 0.1.0
+
+WARN     := -std=c17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+            -Wcast-qual -Wvla -Wformat=2 -Wno-format-truncation -fno-common -Werror
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
+OPT      ?= -O2 -g
+CPPFLAGS += -Isrc -I$(BUILD)/gen -DH2O_USE_LIBUV=0 -D_GNU_SOURCE \
+            -DLSF_VERSION='"$(VERSION)"' -DLSF_GIT_REV='"$(GIT_REV)"'
+CFLAGS   += $(WARN) $(OPT) $(HARDEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LDFLAGS  += -pie -Wl,-z,relro,-z,now,-z,noexecstack
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lssl -lcrypto -lz -lpthread -lm
+
+SRCS     := $(shell find src -name '*.c' | sort)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+GEN_SRCS := $(BUILD)/gen/sqlite_migrations.c
+GEN_OBJS := $(GEN_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(GEN_OBJS)
+BIN      := $(BUILD)/lsf-server
+
+UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps run test unit api asan asan-test fuzz bench lint clean install
+.DEFAULT_GOAL := all
+
+all: $(BIN)
+
+deps:
+	@scripts/install-deps.sh
+
+$(BIN): $(OBJS) $(GEN_OBJS)
+	$(CC) $(LDFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c | $(GEN_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
+
+$(BUILD)/obj/gen/%.o: $(BUILD)/gen/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANITIZE) -c -o $@ $<
+
+$(BUILD)/gen/sqlite_migrations.c: scripts/embed-sql.sh $(wildcard src/store/migrations/sqlite/*.sql)
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh store_sqlite_migrations src/store/migrations/sqlite > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+
+run: deps all
+	$(BIN) serve
+
+# Every suite, first on the optimized build, then under ASan+UBSan.
+test: deps
+	$(MAKE) --no-print-directory unit api
+	$(MAKE) --no-print-directory asan-test
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+api: all
+	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/api/
+
+asan:
+	$(MAKE) --no-print-directory BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' \
+	    HARDEN='' SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' all
+
+asan-test: asan
+	$(MAKE) --no-print-directory BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' \
+	    HARDEN='' SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' unit api
+
+bench: deps all
+	bench/run.sh $(abspath $(BIN))
+
+clean:
+	rm -rf build
+
+install: all
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/lsf-server
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,169 @@
+/*
+ * This file implements the clocks and date formats of clock.h on top of
+ * clock_gettime(2), gmtime_r(3) and timegm(3).
+ */
+#include "core/clock.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+int64_t core_clock_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t core_clock_mono_ms(void)
+{
+    return core_clock_mono_ns() / 1000000;
+}
+
+int64_t core_clock_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void split(int64_t ms, struct tm *tm, int *millis)
+{
+    int64_t sec = ms / 1000;
+    *millis = (int)(ms % 1000);
+    if (*millis < 0) {
+        *millis += 1000;
+        sec--;
+    }
+    time_t t = (time_t)sec;
+    gmtime_r(&t, tm);
+}
+
+/* Write v as exactly width decimal digits. */
+static char *put_digits(char *p, unsigned v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + width;
+}
+
+void core_clock_iso8601(int64_t ms, char out[32])
+{
+    struct tm tm;
+    int millis;
+    char *p = out;
+
+    split(ms, &tm, &millis);
+    p = put_digits(p, (unsigned)(tm.tm_year + 1900), 4);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)(tm.tm_mon + 1), 2);
+    *p++ = '-';
+    p = put_digits(p, (unsigned)tm.tm_mday, 2);
+    *p++ = 'T';
+    p = put_digits(p, (unsigned)tm.tm_hour, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_min, 2);
+    *p++ = ':';
+    p = put_digits(p, (unsigned)tm.tm_sec, 2);
+    *p++ = '.';
+    p = put_digits(p, (unsigned)millis, 3);
+    *p++ = 'Z';
+    *p = '\0';
+}
+
+void core_clock_clf(int64_t ms, char out[32])
+{
+    struct tm tm;
+    int millis;
+    split(ms, &tm, &millis);
+    strftime(out, 32, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+}
+
+/* Read exactly n digits at *p into *v. */
+static bool digits(const char **p, const char *end, int n, int *v)
+{
+    if (end - *p < n)
+        return false;
+    *v = 0;
+    for (int i = 0; i < n; i++) {
+        char c = (*p)[i];
+        if (c < '0' || c > '9')
+            return false;
+        *v = *v * 10 + (c - '0');
+    }
+    *p += n;
+    return true;
+}
+
+static bool expect(const char **p, const char *end, char c)
+{
+    if (*p < end && **p == c) {
+        (*p)++;
+        return true;
+    }
+    return false;
+}
+
+static int days_in_month(int year, int month)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return month == 2 && leap ? 29 : days[month - 1];
+}
+
+bool core_clock_parse_iso8601(const char *s, size_t len, int64_t *ms_out)
+{
+    const char *p = s, *end = s + len;
+    int year, mon, day, hour = 0, min = 0, sec = 0, millis = 0, offset_min = 0;
+
+    if (!digits(&p, end, 4, &year) || !expect(&p, end, '-') || !digits(&p, end, 2, &mon) ||
+        !expect(&p, end, '-') || !digits(&p, end, 2, &day))
+        return false;
+    if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon))
+        return false;
+    if (p < end) {
+        if (!expect(&p, end, 'T') && !expect(&p, end, 't'))
+            return false;
+        if (!digits(&p, end, 2, &hour) || !expect(&p, end, ':') || !digits(&p, end, 2, &min))
+            return false;
+        if (expect(&p, end, ':')) {
+            if (!digits(&p, end, 2, &sec))
+                return false;
+            if (expect(&p, end, '.')) {
+                int ndig = 0;
+                while (p < end && *p >= '0' && *p <= '9') {
+                    if (ndig < 3)
+                        millis = millis * 10 + (*p - '0');
+                    ndig++;
+                    p++;
+                }
+                if (ndig == 0 || ndig > 9)
+                    return false;
+                for (int i = ndig; i < 3; i++)
+                    millis *= 10;
+            }
+        }
+        if (hour > 23 || min > 59 || sec > 59)
+            return false;
+        if (expect(&p, end, 'Z') || expect(&p, end, 'z')) {
+            /* UTC */
+        } else if (p < end && (*p == '+' || *p == '-')) {
+            int sign = *p++ == '-' ? -1 : 1, oh, om;
+            if (!digits(&p, end, 2, &oh) || !expect(&p, end, ':') || !digits(&p, end, 2, &om) || oh > 23 ||
+                om > 59)
+                return false;
+            offset_min = sign * (oh * 60 + om);
+        } else {
+            return false; /* a time without a zone is ambiguous */
+        }
+        if (p != end)
+            return false;
+    }
+    struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
+                    .tm_hour = hour, .tm_min = min, .tm_sec = sec};
+    time_t t = timegm(&tm);
+    *ms_out = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + millis;
+    return true;
+}

@@ -1,0 +1,556 @@
+/*
+ * This file implements configuration loading for config.h. The `rows` table
+ * is the single description of every environment variable: the loader walks
+ * it to parse and validate, and --help walks it to document.
+ */
+#include "core/config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/str.h"
+
+typedef struct row row_t;
+typedef int (*parse_cb)(const row_t *row, const char *value, core_config_t *cfg);
+
+struct row {
+    const char *name; /* NULL for a section heading */
+    const char *def;  /* NULL: unset by default */
+    const char *help;
+    parse_cb parse;
+    size_t offset;
+    long long min, max;
+    const char *const *choices;
+};
+
+#define FIELD(cfg, row, type) ((type *)((char *)(cfg) + (row)->offset))
+
+static char errbuf[256];
+
+__attribute__((format(printf, 1, 2))) static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int parse_str(const row_t *row, const char *v, core_config_t *cfg)
+{
+    char **f = FIELD(cfg, row, char *);
+    free(*f);
+    *f = (v != NULL && *v != '\0') ? core_strdup(v) : NULL;
+    return 0;
+}
+
+static int parse_int(const row_t *row, const char *v, core_config_t *cfg)
+{
+    long long n;
+    if (core_str_to_i64(core_str_c(v), row->min, row->max, &n) != 0) {
+        snprintf(errbuf, sizeof(errbuf), "must be an integer from %lld to %lld, got \"%.40s\"", row->min,
+                 row->max, v);
+        return -1;
+    }
+    *FIELD(cfg, row, int) = (int)n;
+    return 0;
+}
+
+static int parse_long(const row_t *row, const char *v, core_config_t *cfg)
+{
+    long long n;
+    if (core_str_to_i64(core_str_c(v), row->min, row->max, &n) != 0) {
+        snprintf(errbuf, sizeof(errbuf), "must be an integer from %lld to %lld, got \"%.40s\"", row->min,
+                 row->max, v);
+        return -1;
+    }
+    *FIELD(cfg, row, long) = (long)n;
+    return 0;
+}
+
+static int parse_ms(const row_t *row, const char *v, core_config_t *cfg)
+{
+    long long n;
+    if (core_str_to_i64(core_str_c(v), row->min, row->max, &n) != 0) {
+        snprintf(errbuf, sizeof(errbuf), "must be milliseconds from %lld to %lld, got \"%.40s\"", row->min,
+                 row->max, v);
+        return -1;
+    }
+    *FIELD(cfg, row, int64_t) = n;
+    return 0;
+}
+
+static int parse_ull(const row_t *row, const char *v, core_config_t *cfg)
+{
+    long long n;
+    if (core_str_to_i64(core_str_c(v), row->min, row->max, &n) != 0) {
+        snprintf(errbuf, sizeof(errbuf), "must be an integer from %lld to %lld, got \"%.40s\"", row->min,
+                 row->max, v);
+        return -1;
+    }
+    *FIELD(cfg, row, unsigned long long) = (unsigned long long)n;
+    return 0;
+}
+
+int core_config_parse_size(const char *s, size_t *out)
+{
+    static const struct {
+        const char *suffix;
+        unsigned long long mult;
+    } units[] = {{"gb", 1ull << 30}, {"mb", 1ull << 20}, {"kb", 1ull << 10}, {"b", 1}, {"", 1}};
+    size_t len = strlen(s);
+
+    for (size_t u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+        size_t sl = strlen(units[u].suffix);
+        if (len <= sl || strcasecmp(s + len - sl, units[u].suffix) != 0)
+            continue;
+        long long n;
+        if (core_str_to_i64(core_str(s, len - sl), 0, (long long)(SIZE_MAX / units[u].mult), &n) != 0)
+            return -1;
+        *out = (size_t)n * units[u].mult;
+        return 0;
+    }
+    return -1;
+}
+
+static int parse_size(const row_t *row, const char *v, core_config_t *cfg)
+{
+    size_t n;
+    if (core_config_parse_size(v, &n) != 0 || (long long)n < row->min || (long long)n > row->max) {
+        snprintf(errbuf, sizeof(errbuf), "must be a size from %lld to %lld bytes (e.g. 1mb, 64kb), got \"%.40s\"",
+                 row->min, row->max, v);
+        return -1;
+    }
+    *FIELD(cfg, row, size_t) = n;
+    return 0;
+}
+
+static int parse_bool(const row_t *row, const char *v, core_config_t *cfg)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"}, *const no[] = {"0", "false", "no", "off"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            *FIELD(cfg, row, bool) = strcasecmp(v, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return fail("must be true or false, got \"%.40s\"", v);
+}
+
+/* An enum field is stored as the index of the value in row->choices. */
+static int parse_choice(const row_t *row, const char *v, core_config_t *cfg)
+{
+    for (int i = 0; row->choices[i] != NULL; i++) {
+        if (strcasecmp(v, row->choices[i]) == 0) {
+            *FIELD(cfg, row, int) = i;
+            return 0;
+        }
+    }
+    char list[128] = "";
+    for (int i = 0; row->choices[i] != NULL; i++) {
+        strncat(list, i ? ", " : "", sizeof(list) - strlen(list) - 1);
+        strncat(list, row->choices[i], sizeof(list) - strlen(list) - 1);
+    }
+    snprintf(errbuf, sizeof(errbuf), "must be one of %s, got \"%.40s\"", list, v);
+    return -1;
+}
+
+static int parse_samesite(const row_t *row, const char *v, core_config_t *cfg)
+{
+    int i;
+    for (i = 0; row->choices[i] != NULL; i++)
+        if (strcasecmp(v, row->choices[i]) == 0)
+            break;
+    if (row->choices[i] == NULL)
+        return fail("must be one of Lax, Strict, None, got \"%.40s\"", v);
+    free(cfg->cookie_samesite);
+    cfg->cookie_samesite = core_strdup(row->choices[i]);
+    return 0;
+}
+
+/* Split a comma-separated list, trimming blanks and dropping empty items. */
+static char **split_list(const char *v, size_t *n)
+{
+    char **items = NULL;
+    *n = 0;
+    const char *p = v;
+    while (*p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        core_str_t item = core_str_trim(core_str(p, len));
+        if (item.len > 0) {
+            items = core_realloc(items, (*n + 1) * sizeof(*items));
+            items[(*n)++] = core_strndup(item.base, item.len);
+        }
+        p += len + (comma != NULL);
+    }
+    return items;
+}
+
+static void free_list(char **items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(items[i]);
+    free(items);
+}
+
+static int parse_origins(const row_t *row, const char *v, core_config_t *cfg)
+{
+    size_t n;
+    char **items = split_list(v, &n);
+    (void)row;
+    for (size_t i = 0; i < n; i++) {
+        bool ok = strncmp(items[i], "http://", 7) == 0 || strncmp(items[i], "https://", 8) == 0;
+        size_t len = strlen(items[i]);
+        if (!ok || items[i][len - 1] == '/' || strchr(items[i], '*') != NULL) {
+            snprintf(errbuf, sizeof(errbuf),
+                     "each origin must look like https://app.example.com (scheme and host, no path or "
+                     "wildcard), got \"%.60s\"",
+                     items[i]);
+            free_list(items, n);
+            return -1;
+        }
+    }
+    free_list(cfg->cors_origins, cfg->cors_origins_len);
+    cfg->cors_origins = items;
+    cfg->cors_origins_len = n;
+    return 0;
+}
+
+int core_cidr_parse(const char *s, core_cidr_t *out)
+{
+    char addr[64];
+    const char *slash = strchr(s, '/');
+    size_t len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+    if (len == 0 || len >= sizeof(addr))
+        return -1;
+    memcpy(addr, s, len);
+    addr[len] = '\0';
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, addr, out->addr) == 1) {
+        out->family = AF_INET;
+        out->prefix = 32;
+    } else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+        out->family = AF_INET6;
+        out->prefix = 128;
+    } else {
+        return -1;
+    }
+    if (slash != NULL) {
+        long long p;
+        if (core_str_to_i64(core_str_c(slash + 1), 0, out->prefix, &p) != 0)
+            return -1;
+        out->prefix = (int)p;
+    }
+    return 0;
+}
+
+static bool prefix_match(const uint8_t *a, const uint8_t *b, int bits)
+{
+    int bytes = bits / 8, rest = bits % 8;
+    if (memcmp(a, b, (size_t)bytes) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (a[bytes] & mask) == (b[bytes] & mask);
+}
+
+bool core_cidr_match(const core_cidr_t *cidrs, size_t n, const char *addr)
+{
+    uint8_t a4[4], a6[16];
+    bool is4 = inet_pton(AF_INET, addr, a4) == 1;
+    bool is6 = !is4 && inet_pton(AF_INET6, addr, a6) == 1;
+    /* an IPv4-mapped IPv6 address (::ffff:1.2.3.4) matches IPv4 ranges */
+    if (is6 && memcmp(a6, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) == 0) {
+        memcpy(a4, a6 + 12, 4);
+        is4 = true;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (cidrs[i].family == AF_INET && is4 && prefix_match(cidrs[i].addr, a4, cidrs[i].prefix))
+            return true;
+        if (cidrs[i].family == AF_INET6 && is6 && prefix_match(cidrs[i].addr, a6, cidrs[i].prefix))
+            return true;
+    }
+    return false;
+}
+
+static int parse_cidrs(const row_t *row, const char *v, core_config_t *cfg)
+{
+    size_t n;
+    char **items = split_list(v, &n);
+    core_cidr_t *cidrs = core_calloc(n + 2, sizeof(*cidrs));
+    size_t count = 0;
+    int rc = 0;
+    (void)row;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(items[i], "loopback") == 0) {
+            core_cidr_parse("127.0.0.0/8", &cidrs[count++]);
+            core_cidr_parse("::1", &cidrs[count++]);
+            cidrs = core_realloc(cidrs, (n + 2 + count) * sizeof(*cidrs));
+        } else if (core_cidr_parse(items[i], &cidrs[count]) == 0) {
+            count++;
+        } else {
+            rc = fail("must be a comma list of IP addresses or CIDR ranges (or \"loopback\"), got \"%.60s\"",
+                      items[i]);
+            break;
+        }
+    }
+    free_list(items, n);
+    if (rc != 0) {
+        free(cidrs);
+        return rc;
+    }
+    free(cfg->trust_proxy);
+    cfg->trust_proxy = cidrs;
+    cfg->trust_proxy_len = count;
+    return 0;
+}
+
+static int parse_level(const row_t *row, const char *v, core_config_t *cfg)
+{
+    int level = core_log_level_parse(v);
+    (void)row;
+    if (level < 0)
+        return fail("must be one of debug, info, warn, error, got \"%.40s\"", v);
+    cfg->log_level = level;
+    return 0;
+}
+
+static int parse_access_log(const row_t *row, const char *v, core_config_t *cfg)
+{
+    if (strcmp(v, "off") == 0) {
+        free(cfg->access_log);
+        cfg->access_log = NULL;
+        return 0;
+    }
+    return parse_str(row, v, cfg);
+}
+
+static int parse_url(const row_t *row, const char *v, core_config_t *cfg)
+{
+    if (*v != '\0' && strstr(v, "://") == NULL && strncmp(v, "sqlite:", 7) != 0)
+        return fail("must be a URL such as sqlite:data/lsf.db or smtp://host:587, got \"%.60s\"", v);
+    return parse_str(row, v, cfg);
+}
+
+static const char *const envs[] = {"development", "test", "production", NULL};
+static const char *const error_modes[] = {"http", "legacy", NULL};
+static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
+
+#define OFF(f) offsetof(core_config_t, f)
+#define DAY_MS 86400000LL
+
+static const row_t rows[] = {
+    {NULL, NULL, "Server", NULL, 0, 0, 0, NULL},
+    {"LSF_ENV", "development", "development | test | production (production requires JWT_SECRET, sets Secure cookies and HSTS)", parse_choice, OFF(env), 0, 0, envs},
+    {"HOST", "0.0.0.0", "address to listen on", parse_str, OFF(host), 0, 0, NULL},
+    {"PORT", "4000", "TCP port to listen on", parse_int, OFF(port), 1, 65535, NULL},
+    {"HTTP_THREADS", "0", "event-loop threads; 0 = one per CPU", parse_int, OFF(http_threads), 0, 256, NULL},
+    {"WORKER_THREADS", "0", "threads for slow work such as password hashing; 0 = one per CPU", parse_int, OFF(worker_threads), 0, 256, NULL},
+    {"WORKER_QUEUE", "256", "slow jobs allowed to wait for a worker before answering 503", parse_int, OFF(worker_queue), 1, 1000000, NULL},
+    {"BODY_LIMIT", "1mb", "largest request body accepted (413 above it)", parse_size, OFF(body_limit), 1024, 64 << 20, NULL},
+    {"HEADER_LIMIT", "16kb", "largest request head (request line and headers; 431 above it)", parse_size, OFF(header_limit), 1024, 256 << 10, NULL},
+    {"HEADER_TIMEOUT_MS", "10000", "time a client has to send a complete request head", parse_ms, OFF(header_timeout_ms), 100, 600000, NULL},
+    {"IDLE_TIMEOUT_MS", "30000", "keep-alive connections idle this long are closed", parse_ms, OFF(idle_timeout_ms), 100, 3600000, NULL},
+    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
+    {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
+    {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
+    {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
+    {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded)", parse_url, OFF(database_url), 0, 0, NULL},
+    {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
+    {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes; required in production, generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
+    {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
+    {"ARGON2_OPSLIMIT", "2", "argon2id passes for password hashes", parse_ull, OFF(argon2_opslimit), 1, 32, NULL},
+    {"ARGON2_MEMLIMIT", "64mb", "argon2id memory per password hash", parse_size, OFF(argon2_memlimit), 8 << 10, 1LL << 32, NULL},
+    {NULL, NULL, "HTTP behaviour", NULL, 0, 0, 0, NULL},
+    {"ERROR_STATUS", "http", "http: errors carry their status; legacy: every error answers 200, as the original app did", parse_choice, OFF(error_status), 0, 0, error_modes},
+    {"CORS_ORIGINS", "http://localhost:5173", "comma list of origins allowed to call the API with credentials", parse_origins, 0, 0, 0, NULL},
+    {"TRUST_PROXY", "", "comma list of proxy addresses/CIDRs (or \"loopback\") whose X-Forwarded-For is believed", parse_cidrs, 0, 0, 0, NULL},
+    {NULL, NULL, "Rate limits (per client IP, fixed window)", NULL, 0, 0, 0, NULL},
+    {"RATE_LIMIT", "on", "on | off", parse_bool, OFF(rate_limit_enabled), 0, 0, NULL},
+    {"RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/ limit", parse_ms, OFF(rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
+    {"RATE_LIMIT_MAX", "100", "requests per window to /api/", parse_long, OFF(rate_limit_max), 1, 100000000, NULL},
+    {"AUTH_RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/auth/ limit", parse_ms, OFF(auth_rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
+    {"AUTH_RATE_LIMIT_MAX", "5", "failed requests per window to /api/auth/ (successful ones are not counted)", parse_long, OFF(auth_rate_limit_max), 1, 100000000, NULL},
+    {NULL, NULL, "Mail", NULL, 0, 0, 0, NULL},
+    {"SMTP_URL", NULL, "smtp://host:587 (STARTTLS when offered) or smtps://host:465; unset: mail is written to DATA_DIR/mail/*.eml", parse_url, OFF(smtp_url), 0, 0, NULL},
+    {"SMTP_USER", NULL, "SMTP login (or put it in SMTP_URL)", parse_str, OFF(smtp_user), 0, 0, NULL},
+    {"SMTP_PASS", NULL, "SMTP password", parse_str, OFF(smtp_pass), 0, 0, NULL},
+    {"MAIL_FROM", "LSF Tasks <no-reply@lsf-tasks.local>", "From: of outgoing mail", parse_str, OFF(mail_from), 0, 0, NULL},
+    {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
+    {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
+    {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},
+};
+
+#define NROWS (sizeof(rows) / sizeof(rows[0]))
+
+void core_config_print_help(FILE *out)
+{
+    for (size_t i = 0; i < NROWS; i++) {
+        const row_t *r = &rows[i];
+        if (r->name == NULL) {
+            fprintf(out, "\n  %s:\n", r->help);
+            continue;
+        }
+        fprintf(out, "    %-26s %s\n", r->name, r->help);
+        if (r->def != NULL && *r->def != '\0')
+            fprintf(out, "    %-26s (default: %s)\n", "", r->def);
+    }
+}
+
+static bool is_key_char(char c, bool first)
+{
+    return c == '_' || isalpha((unsigned char)c) || (!first && isdigit((unsigned char)c));
+}
+
+int core_config_load_env_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    int lineno = 0;
+
+    if (f == NULL)
+        return errno == ENOENT ? 1 : -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        core_str_t s = core_str_trim(core_str_c(line));
+        if (s.len == 0 || s.base[0] == '#')
+            continue;
+        if (s.len > 7 && strncmp(s.base, "export ", 7) == 0)
+            s = core_str_trim(core_str(s.base + 7, s.len - 7));
+        const char *eq = memchr(s.base, '=', s.len);
+        if (eq == NULL || eq == s.base)
+            goto bad;
+        core_str_t key = core_str_trim(core_str(s.base, (size_t)(eq - s.base)));
+        core_str_t val = core_str_trim(core_str(eq + 1, s.len - (size_t)(eq + 1 - s.base)));
+        for (size_t i = 0; i < key.len; i++)
+            if (!is_key_char(key.base[i], i == 0))
+                goto bad;
+        if (val.len >= 2 && (val.base[0] == '"' || val.base[0] == '\'') && val.base[val.len - 1] == val.base[0])
+            val = core_str(val.base + 1, val.len - 2);
+        char *k = core_strndup(key.base, key.len), *v = core_strndup(val.base, val.len);
+        setenv(k, v, 0);
+        free(k);
+        free(v);
+    }
+    fclose(f);
+    return 0;
+bad:
+    fprintf(stderr, "lsf-server: %s:%d: expected KEY=VALUE\n", path, lineno);
+    fclose(f);
+    return -1;
+}
+
+/* Read or create DATA_DIR/jwt-secret for development and test runs. */
+static int ensure_dev_secret(core_config_t *cfg)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/jwt-secret", cfg->data_dir);
+    char *secret = core_fs_read_file(path, 4096, NULL);
+    if (secret == NULL) {
+        unsigned char raw[32];
+        char hex[65];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+        if (core_fs_mkdir_p(cfg->data_dir, 0700) != 0 || core_fs_write_file(path, hex, 64, 0600) != 0)
+            return fail("cannot persist a generated secret in %s", path);
+        secret = core_strdup(hex);
+        log_warn("JWT_SECRET is not set: generated one and saved it; set JWT_SECRET in production",
+                 LOG_STR("path", path));
+    }
+    core_str_t trimmed = core_str_trim(core_str_c(secret));
+    cfg->jwt_secret = core_strndup(trimmed.base, trimmed.len);
+    free(secret);
+    return 0;
+}
+
+static int finish(core_config_t *cfg)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1)
+        cpus = 1;
+    if (cfg->http_threads == 0)
+        cfg->http_threads = (int)cpus;
+    if (cfg->worker_threads == 0)
+        cfg->worker_threads = (int)cpus;
+    if (cfg->data_dir == NULL)
+        cfg->data_dir = core_strdup(".");
+    if (cfg->database_url == NULL)
+        return fail("%s", "DATABASE_URL: must not be empty");
+    if (cfg->jwt_secret == NULL) {
+        if (cfg->env == CORE_ENV_PRODUCTION)
+            return fail("%s", "JWT_SECRET: required when LSF_ENV=production (at least 32 bytes)");
+        if (ensure_dev_secret(cfg) != 0) {
+            char msg[256];
+            snprintf(msg, sizeof(msg), "JWT_SECRET: %s", errbuf);
+            return fail("%s", msg);
+        }
+    }
+    cfg->jwt_secret_len = strlen(cfg->jwt_secret);
+    if (cfg->jwt_secret_len < 32)
+        return fail("%s", "JWT_SECRET: must be at least 32 bytes");
+    cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;
+    return 0;
+}
+
+int core_config_load(core_config_t *cfg, const char *env_file)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    if (env_file != NULL && core_config_load_env_file(env_file) < 0) {
+        fprintf(stderr, "lsf-server: cannot read %s\n", env_file);
+        return -1;
+    }
+    for (size_t i = 0; i < NROWS; i++) {
+        const row_t *r = &rows[i];
+        if (r->name == NULL)
+            continue;
+        const char *v = getenv(r->name);
+        if (v == NULL)
+            v = r->def != NULL ? r->def : "";
+        if (r->parse(r, v, cfg) != 0) {
+            fprintf(stderr, "lsf-server: %s: %s\n", r->name, errbuf);
+            return -1;
+        }
+    }
+    core_log_level = cfg->log_level;
+    if (finish(cfg) != 0) {
+        fprintf(stderr, "lsf-server: %s\n", errbuf);
+        return -1;
+    }
+    return 0;
+}
+
+void core_config_cleanup(core_config_t *cfg)
+{
+    free(cfg->host);
+    free(cfg->data_dir);
+    free(cfg->web_dir);
+    free(cfg->database_url);
+    if (cfg->jwt_secret != NULL)
+        sodium_memzero(cfg->jwt_secret, strlen(cfg->jwt_secret));
+    free(cfg->jwt_secret);
+    free(cfg->cookie_samesite);
+    free_list(cfg->cors_origins, cfg->cors_origins_len);
+    free(cfg->trust_proxy);
+    free(cfg->smtp_url);
+    free(cfg->smtp_user);
+    if (cfg->smtp_pass != NULL)
+        sodium_memzero(cfg->smtp_pass, strlen(cfg->smtp_pass));
+    free(cfg->smtp_pass);
+    free(cfg->mail_from);
+    free(cfg->access_log);
+    memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,104 @@
+/*
+ * Server configuration, read once at start-up from the environment (and an
+ * optional .env file that never overrides variables already set). Every
+ * variable is a row of one table in config.c: name, default, help text and
+ * parser, so `--help` and validation cannot drift apart. A bad value is
+ * reported naming the variable, and the command exits with status 2.
+ * After core_config_load() the struct is read-only and shared by all threads.
+ */
+#ifndef CORE_CONFIG_H
+#define CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+enum core_env { CORE_ENV_DEVELOPMENT = 0, CORE_ENV_TEST, CORE_ENV_PRODUCTION };
+enum core_error_status_mode { CORE_ERROR_STATUS_HTTP = 0, CORE_ERROR_STATUS_LEGACY };
+
+typedef struct core_cidr {
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    int prefix;
+} core_cidr_t;
+
+typedef struct core_config {
+    /* server */
+    char *host;
+    int port;
+    int http_threads;   /* event-loop threads; 0 in the env means one per CPU */
+    int worker_threads; /* pool for slow work (password hashing) */
+    int worker_queue;   /* jobs that may wait for the pool before 503 */
+    size_t body_limit;
+    size_t header_limit;
+    int64_t header_timeout_ms; /* whole request head must arrive within this */
+    int64_t idle_timeout_ms;   /* keep-alive connection with no request */
+    int64_t shutdown_timeout_ms;
+    enum core_env env;
+    char *data_dir;
+    char *web_dir;
+
+    /* storage */
+    char *database_url;
+
+    /* auth */
+    char *jwt_secret;
+    size_t jwt_secret_len;
+    char *cookie_samesite; /* "Lax", "Strict" or "None" */
+    bool cookie_secure;
+    unsigned long long argon2_opslimit;
+    size_t argon2_memlimit;
+
+    /* http behaviour */
+    enum core_error_status_mode error_status;
+    char **cors_origins;
+    size_t cors_origins_len;
+    core_cidr_t *trust_proxy;
+    size_t trust_proxy_len;
+
+    /* rate limits (express-rate-limit semantics: fixed window per client IP) */
+    bool rate_limit_enabled;
+    int64_t rate_limit_window_ms;
+    long rate_limit_max;
+    int64_t auth_rate_limit_window_ms;
+    long auth_rate_limit_max;
+
+    /* mail */
+    char *smtp_url;
+    char *smtp_user;
+    char *smtp_pass;
+    char *mail_from;
+
+    /* logs */
+    int log_level;
+    char *access_log; /* path, or NULL when "off" */
+} core_config_t;
+
+/* Load .env (if env_file is not NULL and exists), then the environment, into
+ * cfg. Returns 0, or -1 after printing "lsf-server: NAME: reason" to stderr.
+ * In development and test, a missing JWT_SECRET is generated and persisted in
+ * DATA_DIR/jwt-secret (with a warning). */
+int core_config_load(core_config_t *cfg, const char *env_file);
+
+/* Free what core_config_load allocated. */
+void core_config_cleanup(core_config_t *cfg);
+
+/* Print the table of variables (name, default, meaning) for --help. */
+void core_config_print_help(FILE *out);
+
+/* True when addr (a textual IPv4/IPv6 address) falls in one of the CIDRs. */
+bool core_cidr_match(const core_cidr_t *cidrs, size_t n, const char *addr);
+
+/* Parse "10.0.0.0/8", "::1", "127.0.0.1"; returns 0 or -1. */
+int core_cidr_parse(const char *s, core_cidr_t *out);
+
+/* Parse "1mb", "512kb", "1048576"; returns 0 or -1. */
+int core_config_parse_size(const char *s, size_t *out);
+
+/* Put the KEY=VALUE lines of path into the environment, never overriding a
+ * variable already set. Returns 0, 1 when the file does not exist, or -1 after
+ * printing the line that is not KEY=VALUE. */
+int core_config_load_env_file(const char *path);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * UUIDv7 identifiers (RFC 9562): 48 bits of Unix milliseconds, then 74 random
+ * bits from libsodium's CSPRNG. They sort by creation time, are unguessable,
+ * and serve as the ids of users, tasks and tokens (jti). Thread-safe once
+ * sodium_init() has run.
+ */
+#ifndef CORE_UUID_H
+#define CORE_UUID_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+#define CORE_UUID_LEN 36 /* "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c9d" */
+
+/* Write a new UUIDv7 for time ms into out (37 bytes with the NUL). */
+void core_uuid_v7(int64_t ms, char out[CORE_UUID_LEN + 1]);
+
+/* True when s is a canonical lowercase UUID string of any version. */
+bool core_uuid_valid(core_str_t s);
+
+/* The millisecond timestamp of a UUIDv7, or -1 when s is not one. */
+int64_t core_uuid_v7_time_ms(core_str_t s);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * The key-value interface for state that must be shared by every instance of
+ * the server: token revocations, rate-limit counters and caches. In embedded
+ * mode (memory.c) it lives in this process, with revocations written through
+ * to the database so they survive a restart; with REDIS_URL (redis.c, later)
+ * it lives in Redis. Backends fill a kv_ops_t table.
+ *
+ * A kv_t is shared by all threads; every backend is thread-safe. Functions
+ * return CORE_OK or a CORE_E_* code; CORE_E_NOT_FOUND means a cache miss,
+ * CORE_E_UNAVAILABLE that the backend cannot be reached right now (callers
+ * then follow the documented fallback: bypass the cache, and so on).
+ */
+#ifndef KV_KV_H
+#define KV_KV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pool.h"
+
+typedef struct kv kv_t;
+
+typedef struct kv_ops {
+    const char *name; /* "memory", "redis" */
+    void (*destroy)(kv_t *kv);
+    int (*token_revoke)(kv_t *kv, const char *jti, int64_t expires_at);
+    int (*user_sessions_revoke)(kv_t *kv, const char *user_id, int64_t before_ms);
+    int (*token_is_revoked)(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
+                            bool *revoked);
+    int (*counter_hit)(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count, int64_t *reset_at);
+    int (*counter_undo)(kv_t *kv, const char *key, int64_t now);
+    int (*cache_get)(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len);
+    int (*cache_set)(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms);
+    int (*cache_del)(kv_t *kv, const char *key);
+} kv_ops_t;
+
+struct kv {
+    const kv_ops_t *ops;
+};
+
+static inline void kv_destroy(kv_t *kv)
+{
+    if (kv != NULL)
+        kv->ops->destroy(kv);
+}
+
+/* Revoke one token (by jti) until it expires at expires_at (ms). */
+static inline int kv_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
+{
+    return kv->ops->token_revoke(kv, jti, expires_at);
+}
+
+/* Revoke every token of user_id issued at or before before_ms. */
+static inline int kv_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t before_ms)
+{
+    return kv->ops->user_sessions_revoke(kv, user_id, before_ms);
+}
+
+/* *revoked = the token was revoked by jti, or issued (issued_at_ms) at or
+ * before its user's sessions were revoked. */
+static inline int kv_token_is_revoked(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                      bool *revoked)
+{
+    return kv->ops->token_is_revoked(kv, jti, user_id, issued_at_ms, revoked);
+}
+
+/* Count one hit on a fixed-window counter (express-rate-limit semantics: the
+ * window starts at the first hit and lasts window_ms). *count is the count
+ * including this hit, *reset_at (ms) when the window ends. */
+static inline int kv_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+                                 int64_t *reset_at)
+{
+    return kv->ops->counter_hit(kv, key, window_ms, now, count, reset_at);
+}
+
+/* Take back one hit (a request that turned out not to count). Never below 0. */
+static inline int kv_counter_undo(kv_t *kv, const char *key, int64_t now)
+{
+    return kv->ops->counter_undo(kv, key, now);
+}
+
+/* Cached value for key, copied into pool; CORE_E_NOT_FOUND on a miss. */
+static inline int kv_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len)
+{
+    return kv->ops->cache_get(kv, pool, key, value, len);
+}
+
+static inline int kv_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
+{
+    return kv->ops->cache_set(kv, key, value, len, ttl_ms);
+}
+
+static inline int kv_cache_del(kv_t *kv, const char *key)
+{
+    return kv->ops->cache_del(kv, key);
+}
+
+/* The in-process backend. It takes ownership of durable (a store session of
+ * its own, used under a lock) to write revocations through and to load them
+ * at creation. Returns CORE_OK or the store's error. */
+struct store;
+int kv_memory_create(struct store *durable, kv_t **out);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * The storage interface. Handlers and background jobs talk to the database
+ * only through these functions; there is no SQL outside src/store/. A backend
+ * (sqlite/, later postgres/) fills a store_ops_t table, like redis'
+ * ConnectionType hides TCP and TLS.
+ *
+ * A store_t is one session with the database, used by one thread at a time:
+ * every event-loop and worker thread opens its own. Each function is one
+ * transaction: when it also takes a mail_msg_t, the email enters the outbox
+ * in that same transaction, so a change and the mail it causes are committed
+ * together or not at all.
+ *
+ * Every function returns CORE_OK or a CORE_E_* code (core/error.h):
+ * CORE_E_NOT_FOUND when a row is absent, CORE_E_UNAVAILABLE when the database
+ * cannot be reached in time, CORE_E_INTERNAL for anything else (logged by the
+ * backend). Strings returned through out-parameters are allocated from the
+ * caller's pool.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pool.h"
+#include "core/uuid.h"
+#include "mail/mail.h"
+
+typedef struct store store_t;
+
+typedef struct store_user {
+    char id[CORE_UUID_LEN + 1];
+    const char *name;
+    const char *email; /* normalized: trimmed, lowercase */
+    const char *password_hash;
+    bool is_account_verified;
+    int64_t created_at; /* ms since the epoch */
+    int64_t updated_at;
+} store_user_t;
+
+enum store_otp_purpose { STORE_OTP_VERIFY = 0, STORE_OTP_RESET = 1 };
+
+#define STORE_OTP_HASH_LEN 32
+
+typedef struct store_otp {
+    uint8_t hash[STORE_OTP_HASH_LEN];
+    int64_t expires_at;
+    int attempts; /* including the attempt that returned this row */
+} store_otp_t;
+
+typedef void (*store_token_revocation_cb)(void *ctx, const char *jti, int64_t expires_at);
+typedef void (*store_user_revocation_cb)(void *ctx, const char *user_id, int64_t before_ms);
+
+typedef struct store_ops {
+    const char *name; /* "sqlite" */
+    void (*close)(store_t *s);
+    int (*migrate)(store_t *s, int *applied);
+    int (*ping)(store_t *s);
+
+    int (*user_create)(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
+    int (*user_find_by_email)(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
+    int (*user_find_by_id)(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+    int (*user_set_password_hash)(store_t *s, const char *id, const char *password_hash);
+
+    int (*otp_put)(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                   const uint8_t hash[STORE_OTP_HASH_LEN], int64_t expires_at, const mail_msg_t *mail);
+    int (*otp_attempt)(store_t *s, const char *user_id, enum store_otp_purpose purpose, int max_attempts,
+                       store_otp_t *out);
+    int (*user_verify)(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN]);
+    int (*user_reset_password)(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN],
+                               const char *password_hash);
+
+    int (*token_revoke)(store_t *s, const char *jti, int64_t expires_at);
+    int (*user_sessions_revoke)(store_t *s, const char *user_id, int64_t before_ms);
+    int (*revocations_load)(store_t *s, int64_t now, store_token_revocation_cb token_cb,
+                            store_user_revocation_cb user_cb, void *ctx);
+    int (*revocations_purge)(store_t *s, int64_t now);
+
+    int (*outbox_claim)(store_t *s, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
+                        mail_msg_t *out, size_t *count);
+    int (*outbox_sent)(store_t *s, int64_t id, int64_t now);
+    int (*outbox_retry)(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
+    int (*outbox_pending)(store_t *s, int64_t *count);
+} store_ops_t;
+
+struct store {
+    const store_ops_t *ops;
+};
+
+/* Open a session for DATABASE_URL ("sqlite:PATH"). *out is closed with
+ * store_close(). Does not migrate. Returns CORE_OK or an error (logged). */
+int store_open(const char *url, store_t **out);
+
+static inline void store_close(store_t *s)
+{
+    if (s != NULL)
+        s->ops->close(s);
+}
+
+/* Apply pending migrations in order, each in its own transaction; *applied
+ * gets how many ran. Safe to run while other processes hold the database. */
+static inline int store_migrate(store_t *s, int *applied)
+{
+    return s->ops->migrate(s, applied);
+}
+
+/* A cheap round trip proving the database answers (for /health). */
+static inline int store_ping(store_t *s)
+{
+    return s->ops->ping(s);
+}
+
+/* Insert user (id, name, email, password_hash, created_at set by the caller)
+ * and queue the welcome mail. CORE_E_USER_EXISTS when the email is taken. */
+static inline int store_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome)
+{
+    return s->ops->user_create(s, user, welcome);
+}
+
+/* Look a user up by normalized email. CORE_E_NOT_FOUND when absent. */
+static inline int store_user_find_by_email(store_t *s, core_pool_t *pool, const char *email, store_user_t *out)
+{
+    return s->ops->user_find_by_email(s, pool, email, out);
+}
+
+static inline int store_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out)
+{
+    return s->ops->user_find_by_id(s, pool, id, out);
+}
+
+/* Replace a password hash without other effects (bcrypt -> argon2id upgrade). */
+static inline int store_user_set_password_hash(store_t *s, const char *id, const char *password_hash)
+{
+    return s->ops->user_set_password_hash(s, id, password_hash);
+}
+
+/* Replace the user's OTP of this purpose (attempts reset to 0) and queue the
+ * mail carrying it. CORE_E_NOT_FOUND when the user does not exist. */
+static inline int store_otp_put(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                                const uint8_t hash[STORE_OTP_HASH_LEN], int64_t expires_at,
+                                const mail_msg_t *mail)
+{
+    return s->ops->otp_put(s, user_id, purpose, hash, expires_at, mail);
+}
+
+/* Count one attempt against the user's OTP and return it, atomically: the
+ * attempt is spent before the caller compares, so concurrent guesses cannot
+ * exceed max_attempts. CORE_E_NOT_FOUND when there is no OTP or its
+ * max_attempts are used up (the OTP is then void). */
+static inline int store_otp_attempt(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                                    int max_attempts, store_otp_t *out)
+{
+    return s->ops->otp_attempt(s, user_id, purpose, max_attempts, out);
+}
+
+/* Consume the verify OTP whose hash the caller checked and mark the account
+ * verified. CORE_E_NOT_FOUND when that OTP was consumed meanwhile. */
+static inline int store_user_verify(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN])
+{
+    return s->ops->user_verify(s, user_id, otp_hash);
+}
+
+/* Consume the reset OTP and set the new password hash. CORE_E_NOT_FOUND when
+ * that OTP was consumed meanwhile. */
+static inline int store_user_reset_password(store_t *s, const char *user_id,
+                                            const uint8_t otp_hash[STORE_OTP_HASH_LEN], const char *password_hash)
+{
+    return s->ops->user_reset_password(s, user_id, otp_hash, password_hash);
+}
+
+/* Durably record a revoked token id until it expires (ms). Idempotent. */
+static inline int store_token_revoke(store_t *s, const char *jti, int64_t expires_at)
+{
+    return s->ops->token_revoke(s, jti, expires_at);
+}
+
+/* Durably revoke every token of a user issued at or before before_ms. */
+static inline int store_user_sessions_revoke(store_t *s, const char *user_id, int64_t before_ms)
+{
+    return s->ops->user_sessions_revoke(s, user_id, before_ms);
+}
+
+/* Call token_cb for each unexpired revoked token and user_cb for each user
+ * with a sessions-revoked mark younger than a token's lifetime. */
+static inline int store_revocations_load(store_t *s, int64_t now, store_token_revocation_cb token_cb,
+                                         store_user_revocation_cb user_cb, void *ctx)
+{
+    return s->ops->revocations_load(s, now, token_cb, user_cb, ctx);
+}
+
+/* Delete revocations of tokens that have expired anyway. */
+static inline int store_revocations_purge(store_t *s, int64_t now)
+{
+    return s->ops->revocations_purge(s, now);
+}
+
+/* Lease up to max due, unsent emails for lease_ms (so a crashed sender's mail
+ * is picked up again later) into out[0..*count). */
+static inline int store_outbox_claim(store_t *s, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
+                                     mail_msg_t *out, size_t *count)
+{
+    return s->ops->outbox_claim(s, pool, now, lease_ms, max, out, count);
+}
+
+static inline int store_outbox_sent(store_t *s, int64_t id, int64_t now)
+{
+    return s->ops->outbox_sent(s, id, now);
+}
+
+/* Record a failed attempt; retry at next_attempt_at, or never when give_up. */
+static inline int store_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error,
+                                     bool give_up)
+{
+    return s->ops->outbox_retry(s, id, next_attempt_at, error, give_up);
+}
+
+/* Emails waiting to be sent (not sent, not given up). */
+static inline int store_outbox_pending(store_t *s, int64_t *count)
+{
+    return s->ops->outbox_pending(s, count);
+}
+
+#endif
