@@ -30,7 +30,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api asan asan-test fuzz bench lint clean install
+.PHONY: all deps run test unit api asan asan-unit asan-test fuzz bench lint clean install
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -71,13 +71,17 @@ unit: $(UNIT_BINS)
 api: all
 	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/api/
 
-asan:
-	$(MAKE) --no-print-directory BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' \
-	    HARDEN='' SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' all
+ASAN_VARS := BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' HARDEN='' \
+             SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all'
 
-asan-test: asan
-	$(MAKE) --no-print-directory BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' \
-	    HARDEN='' SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all' unit api
+asan:
+	$(MAKE) --no-print-directory $(ASAN_VARS) all
+
+asan-unit:
+	$(MAKE) --no-print-directory $(ASAN_VARS) unit
+
+asan-test:
+	$(MAKE) --no-print-directory $(ASAN_VARS) unit api
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))
