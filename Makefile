@@ -12,6 +12,7 @@ VERSION  := 0.1.0
 
 WARN     := -std=c17 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
             -Wcast-qual -Wvla -Wformat=2 -Wno-format-truncation -fno-common -Werror
+WARN     += $(if $(findstring clang,$(CC)),-Wno-unknown-warning-option)
 HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT      ?= -O2 -g
 CPPFLAGS += -Isrc -I$(BUILD)/gen -DH2O_USE_LIBUV=0 -D_GNU_SOURCE \
