@@ -1,17 +1,207 @@
 /*
- * lsf-server's command line: parse the subcommand and dispatch to it.
+ * lsf-server's command line: parse the subcommand and its options, load the
+ * configuration, and dispatch to serve or migrate. Everything else lives in
+ * the modules; this file only wires them together in start-up order.
  */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
+#include "auth/otp.h"
+#include "auth/password.h"
 #include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "http/access_log.h"
+#include "http/http.h"
+#include "kv/kv.h"
+#include "mail/outbox.h"
+#include "store/store.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: lsf-server <command> [options]\n"
+                 "\n"
+                 "LSF Tasks API server (version " LSF_VERSION ", " LSF_GIT_REV ").\n"
+                 "\n"
+                 "commands:\n"
+                 "  serve [--services LIST]  run the HTTP server (migrates the database first)\n"
+                 "  migrate                  apply pending database migrations and exit\n"
+                 "  help                     show this text; `lsf-server serve --help` for serve's options\n"
+                 "  version                  print the version\n"
+                 "\n"
+                 "Configuration comes from the environment, and from ./.env (or the file named by\n"
+                 "ENV_FILE) for variables the environment does not set. A bad value exits with\n"
+                 "status 2 and a message naming the variable.\n"
+                 "\n"
+                 "environment:");
+    core_config_print_help(out);
+}
+
+static void serve_usage(FILE *out)
+{
+    fprintf(out, "usage: lsf-server serve [--services LIST]\n"
+                 "\n"
+                 "Run the HTTP server on HOST:PORT until SIGTERM or SIGINT (then drain and exit 0).\n"
+                 "SIGHUP reopens the access log.\n"
+                 "\n"
+                 "options:\n"
+                 "  --services LIST  comma list of auth, user, tasks (default: all). A process answers\n"
+                 "                   404 for the routes of services it does not run; / and /health always.\n"
+                 "  -h, --help       show this text\n"
+                 "\n"
+                 "environment:");
+    core_config_print_help(out);
+}
+
+static int parse_services(const char *list, unsigned *out)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } names[] = {{"auth", API_SERVICE_AUTH}, {"user", API_SERVICE_USER}, {"tasks", API_SERVICE_TASKS}};
+    char *copy = strdup(list), *save = NULL;
+    int rc = 0;
+
+    *out = API_SERVICE_CORE;
+    for (char *tok = strtok_r(copy, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+        size_t i;
+        for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+            if (strcmp(tok, names[i].name) == 0)
+                break;
+        if (i == sizeof(names) / sizeof(names[0])) {
+            fprintf(stderr, "lsf-server: --services: unknown service \"%s\" (expected auth, user, tasks)\n", tok);
+            rc = -1;
+            break;
+        }
+        *out |= names[i].bit;
+    }
+    free(copy);
+    return rc == 0 && *out == API_SERVICE_CORE ? -1 : rc;
+}
+
+static int load_config(core_config_t *cfg)
+{
+    const char *env_file = getenv("ENV_FILE");
+    return core_config_load(cfg, env_file != NULL ? env_file : ".env");
+}
+
+/* Open a session and migrate; the session is returned for further use. */
+static int open_migrated(const core_config_t *cfg, store_t **out)
+{
+    int applied = 0, rc;
+
+    if ((rc = store_open(cfg->database_url, out)) != CORE_OK)
+        return rc;
+    if ((rc = store_migrate(*out, &applied)) != CORE_OK) {
+        store_close(*out);
+        *out = NULL;
+        return rc;
+    }
+    if (applied > 0)
+        log_info("database migrated", LOG_INT("applied", applied));
+    return CORE_OK;
+}
+
+static int cmd_migrate(const core_config_t *cfg)
+{
+    store_t *store;
+    if (open_migrated(cfg, &store) != CORE_OK)
+        return EXIT_FAILURE;
+    store_close(store);
+    return EXIT_SUCCESS;
+}
+
+static int cmd_serve(const core_config_t *cfg, unsigned services)
+{
+    store_t *durable = NULL, *mail_store = NULL;
+    kv_t *kv = NULL;
+    int status = EXIT_FAILURE;
+
+    auth_password_configure(cfg->argon2_opslimit, cfg->argon2_memlimit);
+    auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
+    if (open_migrated(cfg, &durable) != CORE_OK)
+        goto out;
+    if (kv_memory_create(durable, &kv) != CORE_OK)
+        goto out; /* kv_memory_create took durable */
+    durable = NULL;
+    if (http_access_log_open(cfg->access_log) != 0)
+        goto out;
+    if (store_open(cfg->database_url, &mail_store) != CORE_OK || mail_outbox_start(cfg, mail_store) != CORE_OK)
+        goto out;
+    mail_store = NULL;
+    if (http_server_run(cfg, kv, services) == 0)
+        status = EXIT_SUCCESS;
+    mail_outbox_stop();
+out:
+    store_close(mail_store);
+    store_close(durable);
+    kv_destroy(kv);
+    http_access_log_close();
+    log_info("stopped", LOG_INT("exit_status", status));
+    return status;
+}
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        printf("usage: lsf-server <command>\n");
-        core_config_print_help(stdout);
-        return 0;
+    core_config_t cfg;
+    const char *cmd = argc > 1 ? argv[1] : "help";
+    unsigned services = API_SERVICE_CORE | API_SERVICE_AUTH | API_SERVICE_USER | API_SERVICE_TASKS;
+    int status;
+
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return EXIT_SUCCESS;
     }
-    return 2;
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("lsf-server %s (%s)\n", LSF_VERSION, LSF_GIT_REV);
+        return EXIT_SUCCESS;
+    }
+    if (strcmp(cmd, "serve") == 0) {
+        static const struct option opts[] = {{"services", required_argument, NULL, 's'},
+                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        int c;
+        optind = 2;
+        while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+            if (c == 'h') {
+                serve_usage(stdout);
+                return EXIT_SUCCESS;
+            }
+            if (c != 's' || parse_services(optarg, &services) != 0) {
+                serve_usage(stderr);
+                return EXIT_USAGE;
+            }
+        }
+        if (optind < argc) {
+            fprintf(stderr, "lsf-server serve: unexpected argument \"%s\"\n", argv[optind]);
+            return EXIT_USAGE;
+        }
+    } else if (strcmp(cmd, "migrate") == 0) {
+        if (argc > 2) {
+            fprintf(stderr, "usage: lsf-server migrate\n");
+            return strcmp(argv[2], "--help") == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+        }
+    } else {
+        fprintf(stderr, "lsf-server: unknown command \"%s\"\n\n", cmd);
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+
+    if (sodium_init() < 0) {
+        fprintf(stderr, "lsf-server: libsodium failed to initialize\n");
+        return EXIT_FAILURE;
+    }
+    if (load_config(&cfg) != 0)
+        return EXIT_USAGE;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    status = strcmp(cmd, "serve") == 0 ? cmd_serve(&cfg, services) : cmd_migrate(&cfg);
+    curl_global_cleanup();
+    core_config_cleanup(&cfg);
+    return status;
 }

@@ -32,8 +32,7 @@ typedef struct core_config {
     int worker_queue;   /* jobs that may wait for the pool before 503 */
     size_t body_limit;
     size_t header_limit;
-    int64_t header_timeout_ms; /* whole request head must arrive within this */
-    int64_t idle_timeout_ms;   /* keep-alive connection with no request */
+    int64_t request_timeout_ms; /* idle keep-alive and slow request reads end after this */
     int64_t shutdown_timeout_ms;
     enum core_env env;
     char *data_dir;

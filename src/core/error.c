@@ -7,10 +7,11 @@
 static const struct {
     const char *name;
     int status;
+    int legacy_status;
     const char *message;
 } rows[] = {
-    [CORE_ERROR_INDEX_OK_] = {"OK", 200, "OK"},
-#define CORE_ERROR_ROW(name, status, msg) [CORE_ERROR_INDEX_##name] = {#name, status, msg},
+    [CORE_ERROR_INDEX_OK_] = {"OK", 200, 200, "OK"},
+#define CORE_ERROR_ROW(name, status, legacy, msg) [CORE_ERROR_INDEX_##name] = {#name, status, legacy, msg},
     CORE_ERRORS(CORE_ERROR_ROW)
 #undef CORE_ERROR_ROW
 };
@@ -24,6 +25,11 @@ static int index_of(int code)
 int core_error_status(int code)
 {
     return rows[index_of(code)].status;
+}
+
+int core_error_status_legacy(int code)
+{
+    return rows[index_of(code)].legacy_status;
 }
 
 const char *core_error_message(int code)

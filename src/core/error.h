@@ -1,6 +1,10 @@
 /*
  * The one error table, after libuv's UV_ERRNO_MAP: each row names an error,
- * its HTTP status and the message clients see. It generates the enum
+ * its HTTP status, its status under ERROR_STATUS=legacy, and the message
+ * clients see. Legacy mode answers 200 where the original Express app did
+ * (its handlers and auth middleware always used res.json) and keeps the
+ * status where Express middleware answered (404 route, 413, 415, malformed
+ * JSON, 429). It generates the enum
  * (CORE_E_<NAME>, negative; CORE_OK is 0), and core_error_status() /
  * core_error_message() look rows up. Functions return CORE_OK or one of these
  * codes; only the HTTP layer turns a code into a response, so no handler
@@ -11,37 +15,37 @@
 #define CORE_ERROR_H
 
 #define CORE_ERRORS(X)                                                                                        \
-    X(BAD_REQUEST, 400, "Bad Request")                                                                       \
-    X(INVALID_JSON, 400, "Malformed JSON body")                                                              \
-    X(VALIDATION, 400, "Invalid request")                                                                    \
-    X(MISSING_DETAILS, 400, "Missing Details")                                                               \
-    X(INVALID_EMAIL, 400, "Invalid email")                                                                   \
-    X(WEAK_PASSWORD, 400, "Password must be at least 8 characters")                                          \
-    X(LOGIN_FIELDS_REQUIRED, 400, "Email and password are required")                                         \
-    X(ALREADY_VERIFIED, 400, "Account Already verified")                                                     \
-    X(INVALID_OTP, 400, "Invalid OTP")                                                                       \
-    X(OTP_EXPIRED, 400, "OTP Expired")                                                                       \
-    X(EMAIL_REQUIRED, 400, "Email is required")                                                              \
-    X(RESET_FIELDS_REQUIRED, 400, "Email, OTP, and new password are required")                               \
-    X(INVALID_CREDENTIALS, 401, "Invalid email or password")                                                 \
-    X(NOT_AUTHORIZED, 401, "Not Authorized. Login Again")                                                    \
-    X(FORBIDDEN, 403, "Forbidden")                                                                           \
-    X(NOT_FOUND, 404, "Not Found")                                                                           \
-    X(USER_NOT_FOUND, 404, "User not found")                                                                 \
-    X(TASK_NOT_FOUND, 404, "Task not found")                                                                 \
-    X(METHOD_NOT_ALLOWED, 405, "Method Not Allowed")                                                         \
-    X(USER_EXISTS, 409, "User already exists")                                                               \
-    X(CONFLICT, 409, "Conflict")                                                                             \
-    X(PAYLOAD_TOO_LARGE, 413, "Request body too large")                                                      \
-    X(UNSUPPORTED_MEDIA_TYPE, 415, "Content-Type must be application/json")                                  \
-    X(HEADERS_TOO_LARGE, 431, "Request header fields too large")                                             \
-    X(RATE_LIMITED, 429, "Too many requests from this IP, please try again later.")                          \
-    X(INTERNAL, 500, "Internal Server Error")                                                                \
-    X(UNAVAILABLE, 503, "Service Unavailable")
+    X(BAD_REQUEST, 400, 200, "Bad Request")                                                                       \
+    X(INVALID_JSON, 400, 400, "Malformed JSON body")                                                              \
+    X(VALIDATION, 400, 200, "Invalid request")                                                                    \
+    X(MISSING_DETAILS, 400, 200, "Missing Details")                                                               \
+    X(INVALID_EMAIL, 400, 200, "Invalid email")                                                                   \
+    X(WEAK_PASSWORD, 400, 200, "Password must be at least 8 characters")                                          \
+    X(LOGIN_FIELDS_REQUIRED, 400, 200, "Email and password are required")                                         \
+    X(ALREADY_VERIFIED, 400, 200, "Account Already verified")                                                     \
+    X(INVALID_OTP, 400, 200, "Invalid OTP")                                                                       \
+    X(OTP_EXPIRED, 400, 200, "OTP Expired")                                                                       \
+    X(EMAIL_REQUIRED, 400, 200, "Email is required")                                                              \
+    X(RESET_FIELDS_REQUIRED, 400, 200, "Email, OTP, and new password are required")                               \
+    X(INVALID_CREDENTIALS, 401, 200, "Invalid email or password")                                                 \
+    X(NOT_AUTHORIZED, 401, 200, "Not Authorized. Login Again")                                                    \
+    X(FORBIDDEN, 403, 403, "Forbidden")                                                                           \
+    X(NOT_FOUND, 404, 404, "Not Found")                                                                           \
+    X(USER_NOT_FOUND, 404, 200, "User not found")                                                                 \
+    X(TASK_NOT_FOUND, 404, 200, "Task not found")                                                                 \
+    X(METHOD_NOT_ALLOWED, 405, 405, "Method Not Allowed")                                                         \
+    X(USER_EXISTS, 409, 200, "User already exists")                                                               \
+    X(CONFLICT, 409, 200, "Conflict")                                                                             \
+    X(PAYLOAD_TOO_LARGE, 413, 413, "Request body too large")                                                      \
+    X(UNSUPPORTED_MEDIA_TYPE, 415, 415, "Content-Type must be application/json")                                  \
+    X(HEADERS_TOO_LARGE, 431, 431, "Request header fields too large")                                             \
+    X(RATE_LIMITED, 429, 429, "Too many requests from this IP, please try again later.")                          \
+    X(INTERNAL, 500, 200, "Internal Server Error")                                                                \
+    X(UNAVAILABLE, 503, 503, "Service Unavailable")
 
 enum core_error_index {
     CORE_ERROR_INDEX_OK_ = 0,
-#define CORE_ERROR_INDEX(name, status, msg) CORE_ERROR_INDEX_##name,
+#define CORE_ERROR_INDEX(name, status, legacy, msg) CORE_ERROR_INDEX_##name,
     CORE_ERRORS(CORE_ERROR_INDEX)
 #undef CORE_ERROR_INDEX
         CORE_ERROR_INDEX_MAX_
@@ -49,13 +53,16 @@ enum core_error_index {
 
 enum core_error {
     CORE_OK = 0,
-#define CORE_ERROR_CODE(name, status, msg) CORE_E_##name = -CORE_ERROR_INDEX_##name,
+#define CORE_ERROR_CODE(name, status, legacy, msg) CORE_E_##name = -CORE_ERROR_INDEX_##name,
     CORE_ERRORS(CORE_ERROR_CODE)
 #undef CORE_ERROR_CODE
 };
 
 /* HTTP status of a code (200 for CORE_OK, 500 for an unknown code). */
 int core_error_status(int code);
+
+/* HTTP status of a code under ERROR_STATUS=legacy. */
+int core_error_status_legacy(int code);
 
 /* Client-facing message of a code; a static string, never NULL. */
 const char *core_error_message(int code);

@@ -1,0 +1,126 @@
+/*
+ * What a handler sees of a request, and the route table that says which
+ * handler runs for which method and path. The HTTP layer (src/http/) fills an
+ * api_req_t, runs the pipeline phases the route asks for (rate limit, token
+ * check, JSON body), calls the handler, and turns its return code into the
+ * response: handlers never see h2o and never write status codes.
+ *
+ * A handler returns CORE_OK after optionally setting `status` (201) and
+ * `reply` (a JSON object; NULL means {"success":true}), or a CORE_E_* code,
+ * optionally with `message` replacing the table's text for a more precise
+ * error ("title must be at most 200 characters"). The body of every answer
+ * carries "success". A handler runs on one thread from start to end: an
+ * event-loop thread, or a worker thread when the route is marked slow.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "auth/jwt.h"
+#include "core/config.h"
+#include "core/pool.h"
+#include "core/str.h"
+#include "kv/kv.h"
+#include "store/store.h"
+
+#define API_MAX_PARAMS 2
+
+enum api_method {
+    API_GET = 1 << 0,
+    API_POST = 1 << 1,
+    API_PUT = 1 << 2,
+    API_PATCH = 1 << 3,
+    API_DELETE = 1 << 4,
+};
+
+enum api_auth {
+    API_AUTH_NONE = 0, /* public; a token is not even looked at */
+    API_AUTH_OPTIONAL, /* public, but a valid token is recognised (logout revokes it) */
+    API_AUTH_REQUIRED, /* 401 "Not Authorized. Login Again" without a valid token */
+    API_AUTH_ASK,      /* is-auth: no token is an answer for the handler, not an error */
+};
+
+enum api_rate {
+    API_RATE_NONE = 0, /* not rate limited (health, static files) */
+    API_RATE_API,      /* the /api/ limit */
+    API_RATE_AUTH,     /* the /api/ limit and the failed-auth limit */
+};
+
+enum api_service {
+    API_SERVICE_CORE = 1 << 0, /* health, root: every process answers */
+    API_SERVICE_AUTH = 1 << 1,
+    API_SERVICE_USER = 1 << 2,
+    API_SERVICE_TASKS = 1 << 3,
+};
+
+typedef struct api_req api_req_t;
+typedef int (*api_handler_cb)(api_req_t *req);
+
+typedef struct api_route {
+    unsigned methods;   /* API_GET | ... */
+    const char *path;   /* "/api/tasks/:id": segments starting with ':' are parameters */
+    const char *name;   /* route template for logs and metrics (== path) */
+    api_handler_cb handler;
+    enum api_auth auth;
+    enum api_rate rate;
+    bool json_body;     /* a JSON object body is expected (415/400 otherwise) */
+    bool slow;          /* runs on the worker pool (password hashing) */
+    enum api_service service;
+} api_route_t;
+
+struct api_req {
+    /* request */
+    core_pool_t *pool;
+    const api_route_t *route;
+    const core_config_t *cfg;
+    store_t *store; /* this thread's session */
+    kv_t *kv;
+    unsigned method;
+    const char *client_ip;
+    const char *request_id;
+    core_str_t params[API_MAX_PARAMS];
+    core_str_t query; /* after '?', undecoded */
+    json_t *body;     /* JSON object when route->json_body, else NULL */
+    auth_claims_t claims;
+    bool authenticated; /* claims are valid and not revoked */
+    int64_t now_ms;     /* wall clock when the request arrived */
+
+    /* response */
+    int status;          /* success status; 200 unless set */
+    json_t *reply;       /* owned by the request once set */
+    const char *reply_text; /* plain-text body instead of JSON (GET /) */
+    const char *message; /* error message override */
+    const char *set_token; /* sign-in: send this token as the cookie */
+    bool clear_token;      /* sign-out: expire the cookie */
+    bool mail_queued;      /* the outbox has new mail: wake the sender */
+};
+
+/* The route table (src/api/routes.c) and its length. */
+extern const api_route_t api_routes[];
+extern const size_t api_routes_len;
+
+/* Set req->reply, taking ownership of obj (freed with the request). */
+void api_reply(api_req_t *req, json_t *obj);
+
+/* Return code after setting a precise message (copied into the pool). */
+int api_fail(api_req_t *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Sign a session token for user_id and arrange for the cookie to be set. */
+int api_session_start(api_req_t *req, const char *user_id);
+
+/* Handlers, one file per resource. */
+int api_root(api_req_t *req);
+int api_health(api_req_t *req);
+int api_auth_register(api_req_t *req);
+int api_auth_login(api_req_t *req);
+int api_auth_logout(api_req_t *req);
+int api_auth_send_verify_otp(api_req_t *req);
+int api_auth_verify_account(api_req_t *req);
+int api_auth_is_auth(api_req_t *req);
+int api_auth_send_reset_otp(api_req_t *req);
+int api_auth_reset_password(api_req_t *req);
+int api_user_data(api_req_t *req);
+
+#endif

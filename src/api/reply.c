@@ -1,0 +1,39 @@
+/*
+ * This file implements the reply helpers of api.h that every handler uses:
+ * attaching a JSON reply, failing with a precise message, and starting a
+ * session (signing the token the HTTP layer will put in the cookie).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "api/api.h"
+#include "core/error.h"
+
+void api_reply(api_req_t *req, json_t *obj)
+{
+    if (req->reply != NULL)
+        json_decref(req->reply);
+    req->reply = obj;
+}
+
+int api_fail(api_req_t *req, int code, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[512];
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    req->message = core_pool_strdup(req->pool, buf);
+    return code;
+}
+
+int api_session_start(api_req_t *req, const char *user_id)
+{
+    char *token;
+    int rc = auth_jwt_sign(req->cfg->jwt_secret, req->cfg->jwt_secret_len, user_id, req->now_ms, req->pool, &token,
+                           NULL);
+    if (rc == CORE_OK)
+        req->set_token = token;
+    return rc;
+}

@@ -1,0 +1,30 @@
+/*
+ * The route table: every endpoint with its methods, handler, authentication,
+ * rate-limit class, body expectation and the service that owns it. The HTTP
+ * pipeline reads these flags instead of handlers checking for themselves, and
+ * tests compare this table with docs/openapi.yaml. Order matters where paths
+ * overlap: literal segments before parameters.
+ */
+#include "api/api.h"
+
+#define AUTH_ROUTE(m, p, h, a, body, slow) {m, p, p, h, a, API_RATE_AUTH, body, slow, API_SERVICE_AUTH}
+
+const api_route_t api_routes[] = {
+    {API_GET, "/", "/", api_root, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
+    {API_GET, "/health", "/health", api_health, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
+
+    /*         method    path                          handler                   auth               body   slow */
+    AUTH_ROUTE(API_POST, "/api/auth/register", api_auth_register, API_AUTH_NONE, true, true),
+    AUTH_ROUTE(API_POST, "/api/auth/login", api_auth_login, API_AUTH_NONE, true, true),
+    AUTH_ROUTE(API_POST, "/api/auth/logout", api_auth_logout, API_AUTH_OPTIONAL, false, false),
+    AUTH_ROUTE(API_POST, "/api/auth/send-verify-otp", api_auth_send_verify_otp, API_AUTH_REQUIRED, false, false),
+    AUTH_ROUTE(API_POST, "/api/auth/verify-account", api_auth_verify_account, API_AUTH_REQUIRED, true, false),
+    AUTH_ROUTE(API_GET, "/api/auth/is-auth", api_auth_is_auth, API_AUTH_ASK, false, false),
+    AUTH_ROUTE(API_POST, "/api/auth/send-reset-otp", api_auth_send_reset_otp, API_AUTH_NONE, true, false),
+    AUTH_ROUTE(API_POST, "/api/auth/reset-password", api_auth_reset_password, API_AUTH_NONE, true, true),
+
+    {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false,
+     API_SERVICE_USER},
+};
+
+const size_t api_routes_len = sizeof(api_routes) / sizeof(api_routes[0]);

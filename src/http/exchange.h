@@ -1,0 +1,67 @@
+/*
+ * One request/response exchange as the HTTP layer tracks it from the moment
+ * h2o hands over a request until the response is sent and logged. Internal to
+ * src/http/. An exchange is owned by the event-loop thread that received it,
+ * except while a worker runs its handler (then only the worker touches it).
+ */
+#ifndef HTTP_EXCHANGE_H
+#define HTTP_EXCHANGE_H
+
+#include <h2o.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "api/api.h"
+#include "http/access_log.h"
+#include "core/pool.h"
+
+typedef struct http_thread http_thread_t;
+
+typedef struct http_rate {
+    bool applied;     /* headers must be sent */
+    long limit;
+    long remaining;
+    int64_t reset_ms; /* from now */
+    char undo_key[64]; /* auth counter to take back if the request succeeds */
+} http_rate_t;
+
+typedef struct http_exchange {
+    h2o_multithread_message_t msg; /* first: workers post the exchange back by this */
+    h2o_req_t *req;
+    http_thread_t *thread;
+    core_pool_t pool;
+    api_req_t api;
+    int code;             /* handler or pipeline result: CORE_OK or CORE_E_* */
+    unsigned allowed;     /* methods for Allow on 405 / OPTIONS */
+    int64_t started_ns;
+    http_rate_t rate;
+    const char *origin;   /* allowed CORS origin to echo, or NULL */
+    char request_id[65];
+} http_exchange_t;
+
+/* Event-loop thread state; one per HTTP_THREADS. */
+struct http_thread {
+    h2o_context_t ctx;
+    h2o_multithread_receiver_t done; /* exchanges coming back from workers */
+    store_t *store;
+    kv_t *kv;
+    const core_config_t *cfg;
+    unsigned services;
+    long inflight;
+    int index;
+    h2o_socket_t *listener;
+    h2o_accept_ctx_t accept_ctx;
+    h2o_timeout_entry_t tick; /* once a second: flush the access log, check draining */
+    http_access_log_buf_t access_log;
+    pthread_t tid;
+};
+
+/* Run the handler and everything after it; called on the loop thread, or on a
+ * worker thread for slow routes (request.c). */
+void http_exchange_run_handler(http_exchange_t *x, store_t *store);
+
+/* Build and send the response, write the access log line, free x. Loop thread only (response.c). */
+void http_exchange_respond(http_exchange_t *x);
+
+#endif

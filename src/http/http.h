@@ -1,0 +1,23 @@
+/*
+ * The HTTP server: listening socket, event-loop threads (h2o), the worker
+ * pool for slow handlers, and graceful shutdown. One call runs it all.
+ */
+#ifndef HTTP_HTTP_H
+#define HTTP_HTTP_H
+
+#include "core/config.h"
+#include "kv/kv.h"
+
+#include <stdbool.h>
+
+/* Serve the routes of the given services (API_SERVICE_* mask) until SIGTERM
+ * or SIGINT, then stop accepting, let in-flight requests finish (up to
+ * SHUTDOWN_TIMEOUT_MS) and return 0; returns -1 when the server cannot start
+ * (port taken, database unreachable), after logging why. Call from the main
+ * thread; it blocks SIGTERM, SIGINT and SIGHUP in every thread it starts. */
+int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services);
+
+/* True once SIGTERM/SIGINT arrived (readiness turns false). Any thread. */
+bool http_server_draining(void);
+
+#endif

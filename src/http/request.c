@@ -1,0 +1,267 @@
+/*
+ * This file implements the request pipeline: the one function h2o calls for
+ * every request, http_request_handle(), reads top to bottom in the order of
+ * nginx's phases:
+ *
+ *   head checks -> route -> rate limit (pre-access) -> JSON body ->
+ *   token check (access) -> handler (content, inline or on a worker) ->
+ *   response, access log, counters (log)
+ *
+ * Each phase is a small function below returning CORE_OK or the error that
+ * ends the request; http_exchange_respond() turns that code into the answer.
+ */
+#include "http/request.h"
+
+#include <stdlib.h>
+
+#include "auth/jwt.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "http/cookie.h"
+#include "http/cors.h"
+#include "http/forwarded.h"
+#include "http/ratelimit.h"
+#include "http/router.h"
+#include "http/workers.h"
+#include "mail/outbox.h"
+
+static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
+{
+    ssize_t i = h2o_find_header(&req->headers, token, -1);
+    return i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+}
+
+static h2o_iovec_t find_header_str(h2o_req_t *req, const char *name, size_t len)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, len, -1);
+    return i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
+}
+
+static core_str_t slice(h2o_iovec_t v)
+{
+    return core_str(v.base, v.len);
+}
+
+static void json_decref_cb(void *json)
+{
+    json_decref(json);
+}
+
+/* Accept a client's X-Request-Id when it is short and plain, else make one. */
+static void assign_request_id(http_exchange_t *x)
+{
+    h2o_iovec_t v = find_header_str(x->req, H2O_STRLIT("x-request-id"));
+    if (v.len > 0) {
+        bool ok = v.len > 0 && v.len < sizeof(x->request_id);
+        for (size_t k = 0; ok && k < v.len; k++) {
+            char c = v.base[k];
+            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.' || c == ':';
+        }
+        if (ok) {
+            memcpy(x->request_id, v.base, v.len);
+            x->request_id[v.len] = '\0';
+            return;
+        }
+    }
+    core_uuid_v7(x->api.now_ms, x->request_id);
+}
+
+static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
+{
+    http_exchange_t *x = core_calloc(1, sizeof(*x));
+    struct sockaddr_storage peer;
+    socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+
+    x->req = req;
+    x->thread = t;
+    x->started_ns = core_clock_mono_ns();
+    core_pool_init(&x->pool);
+    x->api.pool = &x->pool;
+    x->api.cfg = t->cfg;
+    x->api.kv = t->kv;
+    x->api.store = t->store;
+    x->api.now_ms = core_clock_now_ms();
+    x->api.client_ip = http_client_ip(&x->pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
+                                      slice(find_header(req, H2O_TOKEN_X_FORWARDED_FOR)));
+    assign_request_id(x);
+    x->api.request_id = x->request_id;
+    h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
+    x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
+    return x;
+}
+
+/* Refuse heads larger than HEADER_LIMIT (h2o's own ceiling is far higher). */
+static int phase_check_head(http_exchange_t *x)
+{
+    size_t total = x->req->input.path.len;
+    for (size_t i = 0; i < x->req->headers.size; i++)
+        total += x->req->headers.entries[i].name->len + x->req->headers.entries[i].value.len + 4;
+    return total > x->api.cfg->header_limit ? CORE_E_HEADERS_TOO_LARGE : CORE_OK;
+}
+
+/* OPTIONS: a CORS preflight (or a client asking what a path allows). */
+static bool is_preflight(http_exchange_t *x)
+{
+    return core_str_eq(slice(x->req->method), CORE_STR_LIT("OPTIONS"));
+}
+
+static int phase_preflight(http_exchange_t *x)
+{
+    http_route_match_t m;
+
+    http_route_find(api_routes, api_routes_len, x->thread->services, 0, slice(x->req->path_normalized), &m);
+    if (m.allowed == 0)
+        return CORE_E_NOT_FOUND;
+    x->allowed = m.allowed;
+    x->api.status = 204;
+    return CORE_OK;
+}
+
+static int phase_find_route(http_exchange_t *x)
+{
+    h2o_req_t *req = x->req;
+    core_str_t method = slice(req->method), path = slice(req->path_normalized);
+    http_route_match_t m;
+    unsigned mbit = core_str_eq(method, CORE_STR_LIT("HEAD")) ? API_GET : http_method_parse(method);
+
+    http_route_find(api_routes, api_routes_len, x->thread->services, mbit, path, &m);
+    if (m.route == NULL) {
+        x->allowed = m.allowed;
+        return m.allowed != 0 ? CORE_E_METHOD_NOT_ALLOWED : CORE_E_NOT_FOUND;
+    }
+    x->api.route = m.route;
+    x->api.method = mbit;
+    memcpy(x->api.params, m.params, sizeof(m.params));
+    if (req->query_at != SIZE_MAX)
+        x->api.query = core_str(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+
+    /* A state-changing request from a page of another site, with cookies: refuse (CSRF). */
+    h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
+    if (mbit != API_GET && origin.len > 0 && x->origin == NULL &&
+        !http_cors_same_host(slice(origin), slice(find_header(req, H2O_TOKEN_HOST))))
+        return CORE_E_FORBIDDEN;
+    return CORE_OK;
+}
+
+static int phase_rate_limit(http_exchange_t *x)
+{
+    enum api_rate rate = x->api.route != NULL ? x->api.route->rate : API_RATE_NONE;
+
+    /* like app.use('/api/', limiter): unknown paths under /api/ count too */
+    if (x->api.route == NULL && core_str_has_prefix(slice(x->req->path_normalized), CORE_STR_LIT("/api/")))
+        rate = API_RATE_API;
+    return http_ratelimit_check(x, x->thread->kv, rate);
+}
+
+static bool is_json_type(core_str_t ct)
+{
+    const char *semi = memchr(ct.base, ';', ct.len);
+    core_str_t type = core_str_trim(core_str(ct.base, semi ? (size_t)(semi - ct.base) : ct.len));
+    return core_str_eq_nocase(type, CORE_STR_LIT("application/json"));
+}
+
+static int phase_read_body(http_exchange_t *x)
+{
+    h2o_req_t *req = x->req;
+    json_error_t err;
+
+    if (!x->api.route->json_body)
+        return CORE_OK;
+    if (req->entity.base == NULL || req->entity.len == 0) {
+        x->api.body = json_object(); /* no body at all reads as {} (then "Missing Details") */
+    } else {
+        if (!is_json_type(slice(find_header(req, H2O_TOKEN_CONTENT_TYPE))))
+            return CORE_E_UNSUPPORTED_MEDIA_TYPE;
+        x->api.body = json_loadb(req->entity.base, req->entity.len, JSON_REJECT_DUPLICATES, &err);
+        if (x->api.body == NULL)
+            return api_fail(&x->api, CORE_E_INVALID_JSON, "Malformed JSON body: %s (line %d, column %d)", err.text,
+                            err.line, err.column);
+    }
+    core_pool_defer(&x->pool, json_decref_cb, x->api.body);
+    if (!json_is_object(x->api.body))
+        return api_fail(&x->api, CORE_E_INVALID_JSON, "Request body must be a JSON object");
+    return CORE_OK;
+}
+
+/* The token from "Authorization: Bearer ..." or else the `token` cookie. */
+static core_str_t find_token(h2o_req_t *req)
+{
+    core_str_t auth = slice(find_header(req, H2O_TOKEN_AUTHORIZATION)), token = CORE_STR_NULL;
+    if (auth.len > 7 && core_str_eq_nocase(core_str(auth.base, 7), CORE_STR_LIT("Bearer ")))
+        return core_str_trim(core_str(auth.base + 7, auth.len - 7));
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;)
+        if (http_cookie_find(slice(req->headers.entries[i].value), CORE_STR_LIT(HTTP_COOKIE_NAME), &token))
+            break;
+    return token;
+}
+
+static int phase_authenticate(http_exchange_t *x)
+{
+    const core_config_t *cfg = x->api.cfg;
+    enum api_auth mode = x->api.route->auth;
+    bool revoked = true;
+
+    if (mode == API_AUTH_NONE)
+        return CORE_OK;
+    core_str_t token = find_token(x->req);
+    if (token.len > 0 &&
+        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) == CORE_OK &&
+        kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id, x->api.claims.issued_at_ms,
+                            &revoked) == CORE_OK &&
+        !revoked)
+        x->api.authenticated = true;
+    return x->api.authenticated || mode != API_AUTH_REQUIRED ? CORE_OK : CORE_E_NOT_AUTHORIZED;
+}
+
+void http_exchange_run_handler(http_exchange_t *x, store_t *store)
+{
+    core_log_context_t lc = {x->request_id, x->api.route->name,
+                             x->api.authenticated ? x->api.claims.user_id : NULL};
+
+    core_log_context_set(&lc);
+    x->api.store = store;
+    x->code = x->api.route->handler(&x->api);
+    if (x->api.reply != NULL)
+        core_pool_defer(&x->pool, json_decref_cb, x->api.reply);
+    if (x->api.mail_queued)
+        mail_outbox_wake();
+    core_log_context_set(NULL);
+}
+
+int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
+    http_exchange_t *x = exchange_create(t, req);
+    int rc;
+
+    (void)self;
+    t->inflight++;
+    if (is_preflight(x)) {
+        x->code = phase_preflight(x);
+    } else if ((rc = phase_check_head(x)) != CORE_OK || (rc = phase_find_route(x)) != CORE_OK ||
+        (rc = phase_rate_limit(x)) != CORE_OK || (rc = phase_read_body(x)) != CORE_OK ||
+        (rc = phase_authenticate(x)) != CORE_OK) {
+        x->code = rc;
+    } else if (x->api.route->slow) {
+        if (http_workers_submit(x) == CORE_OK)
+            return 0; /* the worker posts x back to this loop: see http_thread_on_done */
+        x->code = CORE_E_UNAVAILABLE;
+    } else {
+        http_exchange_run_handler(x, t->store);
+    }
+    http_exchange_respond(x);
+    return 0;
+}
+
+void http_request_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&msg->link);
+        http_exchange_respond((http_exchange_t *)msg);
+    }
+}

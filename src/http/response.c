@@ -1,0 +1,156 @@
+/*
+ * This file implements the last phases of an exchange: turning the result
+ * code into status and JSON body (through the error table), adding the
+ * headers every answer carries (request id, security, CORS, rate limit,
+ * session cookie), sending it, then the log phase: access log, rate-limit
+ * settlement, freeing the exchange.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "http/access_log.h"
+#include "http/cookie.h"
+#include "http/exchange.h"
+#include "http/ratelimit.h"
+#include "http/router.h"
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Unknown";
+    }
+}
+
+static void add(h2o_req_t *req, const h2o_token_t *token, const char *value)
+{
+    h2o_add_header(&req->pool, &req->res.headers, token, NULL, value, strlen(value));
+}
+
+static void add_str(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
+}
+
+static void add_num(h2o_req_t *req, const char *name, long long n)
+{
+    char *v = h2o_mem_alloc_pool(&req->pool, 24);
+    snprintf(v, 24, "%lld", n);
+    add_str(req, name, v);
+}
+
+/* The JSON body of an error: {"success":false,"message":...}, plus the
+ * request id on 5xx so a user's report can be matched to the log line. */
+static json_t *error_body(http_exchange_t *x, int status)
+{
+    const char *msg = x->api.message != NULL ? x->api.message : core_error_message(x->code);
+    json_t *body;
+
+    if (x->code == CORE_E_INTERNAL && x->api.cfg->env == CORE_ENV_PRODUCTION)
+        msg = core_error_message(CORE_E_INTERNAL); /* details stay in the log */
+    body = json_pack("{s:b, s:s}", "success", 0, "message", msg);
+    if (status >= 500)
+        json_object_set_new(body, "requestId", json_string(x->request_id));
+    return body;
+}
+
+static void add_common_headers(http_exchange_t *x, int status)
+{
+    h2o_req_t *req = x->req;
+    const core_config_t *cfg = x->api.cfg;
+    char allow[64];
+
+    add_str(req, "x-request-id", x->request_id);
+    add_str(req, "x-content-type-options", "nosniff");
+    add_str(req, "referrer-policy", "no-referrer");
+    add_str(req, "x-frame-options", "DENY");
+    add_str(req, "content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    add(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
+    if (cfg->env == CORE_ENV_PRODUCTION)
+        add(req, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    add(req, H2O_TOKEN_VARY, "Origin");
+    if (x->origin != NULL) {
+        add(req, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, x->origin);
+        add_str(req, "access-control-allow-credentials", "true");
+        add_str(req, "access-control-expose-headers",
+                "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id");
+        if (x->api.status == 204 && x->code == CORE_OK) {
+            add_str(req, "access-control-allow-methods", http_methods_format(x->allowed, allow, sizeof(allow)));
+            add_str(req, "access-control-allow-headers", "Content-Type, Authorization, X-Request-Id");
+            add_str(req, "access-control-max-age", "600");
+        }
+    }
+    if (x->allowed != 0 && (status == 405 || status == 204))
+        add(req, H2O_TOKEN_ALLOW, http_methods_format(x->allowed, allow, sizeof(allow)));
+    if (x->rate.applied) {
+        long long reset_s = (x->rate.reset_ms + 999) / 1000;
+        add_num(req, "ratelimit-limit", x->rate.limit);
+        add_num(req, "ratelimit-remaining", x->rate.remaining);
+        add_num(req, "ratelimit-reset", reset_s);
+        if (x->code == CORE_E_RATE_LIMITED)
+            add_num(req, "retry-after", reset_s);
+    }
+    if (x->api.set_token != NULL || x->api.clear_token)
+        add(req, H2O_TOKEN_SET_COOKIE, http_cookie_session(&x->pool, cfg, x->api.set_token));
+}
+
+void http_exchange_respond(http_exchange_t *x)
+{
+    h2o_req_t *req = x->req;
+    int status;
+    json_t *body = NULL;
+    char *text = NULL;
+    size_t len = 0;
+
+    if (x->code == CORE_OK) {
+        status = x->api.status != 0 ? x->api.status : 200;
+        if (x->api.reply_text != NULL)
+            text = strdup(x->api.reply_text);
+        else if (status != 204)
+            body = x->api.reply != NULL ? json_incref(x->api.reply) : json_pack("{s:b}", "success", 1);
+    } else {
+        status = core_error_status(x->code);
+        body = error_body(x, status);
+        if (x->api.cfg->error_status == CORE_ERROR_STATUS_LEGACY)
+            status = core_error_status_legacy(x->code);
+        if (status >= 500 || x->code == CORE_E_INTERNAL)
+            log_error("request failed", LOG_STR("request_id", x->request_id), LOG_STR("error", core_error_name(x->code)),
+                      LOG_STR("detail", x->api.message));
+    }
+    if (body != NULL) {
+        text = json_dumps(body, JSON_COMPACT);
+        json_decref(body);
+        add(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
+    } else if (text != NULL) {
+        add(req, H2O_TOKEN_CONTENT_TYPE, "text/html; charset=utf-8");
+    }
+    len = text != NULL ? strlen(text) : 0;
+
+    req->res.status = status;
+    req->res.reason = reason(status);
+    add_common_headers(x, status);
+    h2o_send_inline(req, text != NULL ? text : "", len);
+    free(text);
+
+    http_access_log_write(&x->thread->access_log, req, x->api.client_ip, status, len);
+    http_ratelimit_settle(x, x->thread->kv);
+    x->thread->inflight--;
+    core_pool_cleanup(&x->pool);
+    free(x);
+}

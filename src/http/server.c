@@ -1,0 +1,277 @@
+/*
+ * This file implements the server of http.h: one listening socket shared by
+ * HTTP_THREADS event loops (h2o evloop, one h2o_context_t and one store
+ * session each), the worker pool, and signal handling on the main thread:
+ * SIGHUP reopens the access log; SIGTERM/SIGINT drain: every loop stops
+ * accepting, closes idle keep-alive connections, finishes in-flight requests
+ * (slow ones on workers included), then the threads are joined.
+ */
+#include "http/http.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "http/exchange.h"
+#include "http/request.h"
+#include "http/workers.h"
+
+static struct {
+    h2o_globalconf_t globalconf;
+    http_thread_t *threads;
+    int nthreads;
+    int listen_fd;
+    atomic_bool draining;
+    atomic_int running;
+} server;
+
+static int listen_on(const core_config_t *cfg)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
+    char port[8];
+    int fd = -1, on = 1;
+
+    snprintf(port, sizeof(port), "%d", cfg->port);
+    int gai = getaddrinfo(cfg->host, port, &hints, &res);
+    if (gai != 0) {
+        log_error("cannot resolve HOST", LOG_STR("host", cfg->host), LOG_STR("error", gai_strerror(gai)));
+        return -1;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
+        log_error("cannot listen", LOG_STR("host", cfg->host), LOG_INT("port", cfg->port),
+                  LOG_STR("error", strerror(errno)));
+        if (fd >= 0)
+            close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    http_thread_t *t = listener->data;
+
+    if (err != NULL)
+        return;
+    /* take a few per wake-up: the other loops share this socket */
+    for (int i = 0; i < 8; i++) {
+        h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+        if (sock == NULL)
+            break;
+        h2o_accept(&t->accept_ctx, sock);
+    }
+}
+
+/* Loop thread: stop accepting and make idle keep-alive connections time out now. */
+static void begin_drain(http_thread_t *t)
+{
+    if (t->listener != NULL) {
+        h2o_socket_read_stop(t->listener);
+        h2o_socket_close(t->listener);
+        t->listener = NULL;
+        h2o_context_request_shutdown(&t->ctx);
+        t->ctx.http1.req_timeout.timeout = 0;
+    }
+}
+
+static void on_tick(h2o_timeout_entry_t *entry)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, tick, entry);
+
+    http_access_log_flush(&t->access_log);
+    if (atomic_load(&server.draining))
+        begin_drain(t);
+    h2o_timeout_link(t->ctx.loop, &t->ctx.one_sec_timeout, &t->tick);
+}
+
+static bool drained(http_thread_t *t)
+{
+    return t->listener == NULL && t->inflight == 0 && h2o_linklist_is_empty(&t->ctx.http1._conns);
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *t = arg;
+    h2o_evloop_t *loop = t->ctx.loop;
+
+    while (!drained(t)) {
+        h2o_evloop_run(loop, 100);
+        if (atomic_load(&server.draining))
+            begin_drain(t);
+    }
+    http_access_log_flush(&t->access_log);
+    atomic_fetch_sub(&server.running, 1);
+    return NULL;
+}
+
+static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv_t *kv, unsigned services)
+{
+    int rc;
+
+    t->index = index;
+    t->cfg = cfg;
+    t->kv = kv;
+    t->services = services;
+    if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
+        return rc;
+    h2o_context_init(&t->ctx, (h2o_loop_t *)h2o_evloop_create(), &server.globalconf);
+    h2o_multithread_register_receiver(t->ctx.queue, &t->done, http_request_on_done);
+    t->accept_ctx.ctx = &t->ctx;
+    t->accept_ctx.hosts = server.globalconf.hosts;
+    int fd = dup(server.listen_fd);
+    if (fd < 0)
+        return CORE_E_INTERNAL;
+    t->listener = h2o_evloop_socket_create(t->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listener->data = t;
+    h2o_socket_read_start(t->listener, on_accept);
+    t->tick.cb = on_tick;
+    h2o_timeout_link(t->ctx.loop, &t->ctx.one_sec_timeout, &t->tick);
+    return CORE_OK;
+}
+
+static void thread_dispose(http_thread_t *t)
+{
+    if (t->ctx.loop == NULL) {
+        store_close(t->store);
+        return;
+    }
+    if (h2o_timeout_is_linked(&t->tick))
+        h2o_timeout_unlink(&t->tick);
+    if (t->listener != NULL)
+        h2o_socket_close(t->listener);
+    h2o_multithread_unregister_receiver(t->ctx.queue, &t->done);
+    h2o_loop_t *loop = t->ctx.loop;
+    h2o_context_dispose(&t->ctx);
+    h2o_evloop_destroy(loop);
+    store_close(t->store);
+}
+
+static void configure_h2o(const core_config_t *cfg)
+{
+    h2o_config_init(&server.globalconf);
+    server.globalconf.server_name = h2o_iovec_init(H2O_STRLIT("lsf-server"));
+    server.globalconf.max_request_entity_size = cfg->body_limit;
+    server.globalconf.http1.req_timeout = (uint64_t)cfg->request_timeout_ms;
+    server.globalconf.http1.upgrade_to_http2 = 0;
+    h2o_hostconf_t *host = h2o_config_register_host(&server.globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
+    handler->on_req = http_request_handle;
+}
+
+/* Wait for signals on the main thread until asked to stop. */
+static void wait_for_stop(void)
+{
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    for (;;) {
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            http_access_log_reopen();
+            continue;
+        }
+        log_info("shutting down: draining in-flight requests", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        atomic_store(&server.draining, true);
+        return;
+    }
+}
+
+/* Join the loops, giving up after SHUTDOWN_TIMEOUT_MS; true when all ended. */
+static bool join_threads(const core_config_t *cfg)
+{
+    int64_t deadline = core_clock_mono_ms() + cfg->shutdown_timeout_ms;
+
+    while (atomic_load(&server.running) > 0 && core_clock_mono_ms() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&server.running) > 0) {
+        log_error("shutdown timeout: requests still in flight are abandoned",
+                  LOG_INT("timeout_ms", cfg->shutdown_timeout_ms));
+        return false;
+    }
+    for (int i = 0; i < server.nthreads; i++)
+        pthread_join(server.threads[i].tid, NULL);
+    return true;
+}
+
+bool http_server_draining(void)
+{
+    return atomic_load(&server.draining);
+}
+
+int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
+{
+    sigset_t set;
+    int rc = -1, started = 0;
+    bool clean = true;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    configure_h2o(cfg);
+    if ((server.listen_fd = listen_on(cfg)) < 0)
+        goto out;
+    if (http_workers_start(cfg) != CORE_OK)
+        goto out;
+    server.nthreads = cfg->http_threads;
+    server.threads = core_calloc((size_t)server.nthreads, sizeof(*server.threads));
+    for (int i = 0; i < server.nthreads; i++)
+        if (thread_init(&server.threads[i], i, cfg, kv, services) != CORE_OK)
+            goto out;
+    for (; started < server.nthreads; started++) {
+        atomic_fetch_add(&server.running, 1);
+        if (pthread_create(&server.threads[started].tid, NULL, thread_main, &server.threads[started]) != 0) {
+            atomic_fetch_sub(&server.running, 1);
+            log_error("cannot start event-loop thread");
+            atomic_store(&server.draining, true);
+            break;
+        }
+    }
+    if (started == server.nthreads) {
+        log_info("listening", LOG_STR("host", cfg->host), LOG_INT("port", cfg->port),
+                 LOG_INT("http_threads", cfg->http_threads), LOG_INT("worker_threads", cfg->worker_threads));
+        wait_for_stop();
+        rc = 0;
+    }
+    close(server.listen_fd);
+    server.listen_fd = -1;
+    clean = join_threads(cfg);
+    if (!clean)
+        return rc; /* threads still run: leave their state alone, the process exits */
+out:
+    http_workers_stop();
+    for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
+        thread_dispose(&server.threads[i]);
+    free(server.threads);
+    if (server.listen_fd >= 0)
+        close(server.listen_fd);
+    h2o_config_dispose(&server.globalconf);
+    return rc;
+}
