@@ -26,6 +26,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 GEN_SRCS := $(BUILD)/gen/sqlite_migrations.c
 GEN_OBJS := $(GEN_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(GEN_OBJS)
+LIB      := $(BUILD)/liblsf.a
 BIN      := $(BUILD)/lsf-server
 
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
@@ -39,8 +40,13 @@ all: $(BIN)
 deps:
 	@scripts/install-deps.sh
 
-$(BIN): $(OBJS) $(GEN_OBJS)
+$(BIN): $(BUILD)/obj/main.o $(LIB)
 	$(CC) $(LDFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
+
+# Unit tests link against this archive, so each pulls in only the objects it uses.
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/obj/%.o: src/%.c | $(GEN_SRCS)
 	@mkdir -p $(@D)
@@ -54,9 +60,9 @@ $(BUILD)/gen/sqlite_migrations.c: scripts/embed-sql.sh $(wildcard src/store/migr
 	@mkdir -p $(@D)
 	scripts/embed-sql.sh store_sqlite_migrations src/store/migrations/sqlite > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
 run: deps all
 	$(BIN) serve
@@ -69,8 +75,10 @@ test: deps
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
 
+# The API suite runs twice: errors with real HTTP statuses, then ERROR_STATUS=legacy.
 api: all
-	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=http node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=legacy node --test --test-concurrency=1 tests/api/
 
 ASAN_VARS := BUILD=build/asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' HARDEN='' \
              SANITIZE='-fsanitize=address,undefined -fno-sanitize-recover=all'
