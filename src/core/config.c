@@ -521,15 +521,18 @@ int core_config_load(core_config_t *cfg, const char *env_file)
             v = r->def != NULL ? r->def : "";
         if (r->parse(r, v, cfg) != 0) {
             fprintf(stderr, "lsf-server: %s: %s\n", r->name, errbuf);
-            return -1;
+            goto fail;
         }
     }
     core_log_level = cfg->log_level;
     if (finish(cfg) != 0) {
         fprintf(stderr, "lsf-server: %s\n", errbuf);
-        return -1;
+        goto fail;
     }
     return 0;
+fail:
+    core_config_cleanup(cfg);
+    return -1;
 }
 
 void core_config_cleanup(core_config_t *cfg)

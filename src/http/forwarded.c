@@ -49,11 +49,11 @@ static const char *entry_text(core_pool_t *pool, core_str_t s)
 const char *http_client_ip(core_pool_t *pool, const core_config_t *cfg, const struct sockaddr *peer,
                            core_str_t forwarded_for)
 {
-    const char *addr = peer_text(pool, peer);
-    const char *end = forwarded_for.base + forwarded_for.len;
+    const char *addr = peer_text(pool, peer), *end;
 
     if (cfg->trust_proxy_len == 0 || forwarded_for.len == 0)
         return addr;
+    end = forwarded_for.base + forwarded_for.len;
     while (core_cidr_match(cfg->trust_proxy, cfg->trust_proxy_len, addr)) {
         if (end == forwarded_for.base)
             break; /* every hop is a trusted proxy: the leftmost one is the client */

@@ -141,7 +141,7 @@ static int phase_find_route(http_exchange_t *x)
     /* A state-changing request from a page of another site, with cookies: refuse (CSRF). */
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     if (mbit != API_GET && origin.len > 0 && x->origin == NULL &&
-        !http_cors_same_host(slice(origin), slice(find_header(req, H2O_TOKEN_HOST))))
+        !http_cors_same_host(slice(origin), slice(req->authority))) /* h2o moves Host here */
         return CORE_E_FORBIDDEN;
     return CORE_OK;
 }
@@ -158,6 +158,8 @@ static int phase_rate_limit(http_exchange_t *x)
 
 static bool is_json_type(core_str_t ct)
 {
+    if (ct.len == 0)
+        return false;
     const char *semi = memchr(ct.base, ';', ct.len);
     core_str_t type = core_str_trim(core_str(ct.base, semi ? (size_t)(semi - ct.base) : ct.len));
     return core_str_eq_nocase(type, CORE_STR_LIT("application/json"));
@@ -231,6 +233,22 @@ void http_exchange_run_handler(http_exchange_t *x, store_t *store)
     core_log_context_set(NULL);
 }
 
+/* The access phases in order; the first failure ends them. The rate limit
+ * runs even when no route matched, so probing unknown /api/ paths counts. */
+static int run_access_phases(http_exchange_t *x)
+{
+    int rc, limited;
+
+    if ((rc = phase_check_head(x)) != CORE_OK)
+        return rc;
+    rc = phase_find_route(x);
+    if ((limited = phase_rate_limit(x)) != CORE_OK)
+        return limited;
+    if (rc != CORE_OK || (rc = phase_read_body(x)) != CORE_OK)
+        return rc;
+    return phase_authenticate(x);
+}
+
 int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
 {
     http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
@@ -241,9 +259,7 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
     t->inflight++;
     if (is_preflight(x)) {
         x->code = phase_preflight(x);
-    } else if ((rc = phase_check_head(x)) != CORE_OK || (rc = phase_find_route(x)) != CORE_OK ||
-        (rc = phase_rate_limit(x)) != CORE_OK || (rc = phase_read_body(x)) != CORE_OK ||
-        (rc = phase_authenticate(x)) != CORE_OK) {
+    } else if ((rc = run_access_phases(x)) != CORE_OK) {
         x->code = rc;
     } else if (x->api.route->slow) {
         if (http_workers_submit(x) == CORE_OK)

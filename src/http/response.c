@@ -74,7 +74,7 @@ static void add_common_headers(http_exchange_t *x, int status)
 {
     h2o_req_t *req = x->req;
     const core_config_t *cfg = x->api.cfg;
-    char allow[64];
+    char *allow = h2o_mem_alloc_pool(&req->pool, 64); /* h2o keeps the pointer until sent */
 
     add_str(req, "x-request-id", x->request_id);
     add_str(req, "x-content-type-options", "nosniff");
@@ -91,13 +91,13 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_str(req, "access-control-expose-headers",
                 "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id");
         if (x->api.status == 204 && x->code == CORE_OK) {
-            add_str(req, "access-control-allow-methods", http_methods_format(x->allowed, allow, sizeof(allow)));
+            add_str(req, "access-control-allow-methods", http_methods_format(x->allowed, allow, 64));
             add_str(req, "access-control-allow-headers", "Content-Type, Authorization, X-Request-Id");
             add_str(req, "access-control-max-age", "600");
         }
     }
     if (x->allowed != 0 && (status == 405 || status == 204))
-        add(req, H2O_TOKEN_ALLOW, http_methods_format(x->allowed, allow, sizeof(allow)));
+        add(req, H2O_TOKEN_ALLOW, http_methods_format(x->allowed, allow, 64));
     if (x->rate.applied) {
         long long reset_s = (x->rate.reset_ms + 999) / 1000;
         add_num(req, "ratelimit-limit", x->rate.limit);
