@@ -7,6 +7,7 @@
  */
 #include "api/api.h"
 
+#define TASK_ROUTE(m, p, h, body) {m, p, p, h, API_AUTH_REQUIRED, API_RATE_API, body, false, API_SERVICE_TASKS}
 #define AUTH_ROUTE(m, p, h, a, body, slow) {m, p, p, h, a, API_RATE_AUTH, body, slow, API_SERVICE_AUTH}
 
 const api_route_t api_routes[] = {
@@ -25,6 +26,13 @@ const api_route_t api_routes[] = {
 
     {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false,
      API_SERVICE_USER},
+
+    TASK_ROUTE(API_GET, "/api/tasks", api_tasks_list, false),
+    TASK_ROUTE(API_POST, "/api/tasks", api_tasks_create, true),
+    TASK_ROUTE(API_GET, "/api/tasks/stats", api_tasks_stats, false),
+    TASK_ROUTE(API_GET, "/api/tasks/:id", api_tasks_get, false),
+    TASK_ROUTE(API_PUT | API_PATCH, "/api/tasks/:id", api_tasks_update, true),
+    TASK_ROUTE(API_DELETE, "/api/tasks/:id", api_tasks_delete, false),
 };
 
 const size_t api_routes_len = sizeof(api_routes) / sizeof(api_routes[0]);

@@ -26,6 +26,7 @@
 #include "core/pool.h"
 #include "core/uuid.h"
 #include "mail/mail.h"
+#include "store/task.h"
 
 typedef struct store store_t;
 
@@ -82,6 +83,14 @@ typedef struct store_ops {
     int (*outbox_sent)(store_t *s, int64_t id, int64_t now);
     int (*outbox_retry)(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
     int (*outbox_pending)(store_t *s, int64_t *count);
+
+    int (*task_create)(store_t *s, const store_task_t *task);
+    int (*task_get)(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
+    int (*task_update)(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                       const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
+    int (*task_delete)(store_t *s, const char *user_id, const char *id);
+    int (*task_list)(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
+    int (*task_stats)(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
 } store_ops_t;
 
 struct store {
@@ -219,6 +228,46 @@ static inline int store_outbox_retry(store_t *s, int64_t id, int64_t next_attemp
 static inline int store_outbox_pending(store_t *s, int64_t *count)
 {
     return s->ops->outbox_pending(s, count);
+}
+
+/* Insert a task (every field set by the caller, tags validated). */
+static inline int store_task_create(store_t *s, const store_task_t *task)
+{
+    return s->ops->task_create(s, task);
+}
+
+/* The task id of user_id. CORE_E_NOT_FOUND when it does not exist or belongs
+ * to another user: the two cases are indistinguishable to callers. */
+static inline int store_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                                 store_task_t *out)
+{
+    return s->ops->task_get(s, pool, user_id, id, out);
+}
+
+/* Read, patch (store_task_patch_apply) and write back in one transaction;
+ * *out is the task as stored. CORE_E_NOT_FOUND as for store_task_get. */
+static inline int store_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                                    const store_task_patch_t *patch, int64_t now_ms, store_task_t *out)
+{
+    return s->ops->task_update(s, pool, user_id, id, patch, now_ms, out);
+}
+
+static inline int store_task_delete(store_t *s, const char *user_id, const char *id)
+{
+    return s->ops->task_delete(s, user_id, id);
+}
+
+/* One page of q->user_id's tasks matching q, in q's order. */
+static inline int store_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q,
+                                  store_task_page_t *out)
+{
+    return s->ops->task_list(s, pool, q, out);
+}
+
+/* Counts for GET /api/tasks/stats, from per-user counters where possible. */
+static inline int store_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out)
+{
+    return s->ops->task_stats(s, user_id, now_ms, out);
 }
 
 #endif

@@ -1,0 +1,31 @@
+/*
+ * The tasks API's side of the wire: turning a JSON body into a task or a
+ * partial update, a query string into a store query, and a stored task into
+ * its Mongo-style JSON ({_id, userId, title, ...}). Every refusal names the
+ * field in its message; nothing is coerced. Any thread.
+ */
+#ifndef API_TASK_INPUT_H
+#define API_TASK_INPUT_H
+
+#include "api/api.h"
+#include "store/task.h"
+
+/* Read req->body into patch. With creating, title is required and absent
+ * fields take their defaults (status pending, priority medium, no due date,
+ * no tags, empty description), and every field is marked set. CORE_OK or
+ * CORE_E_VALIDATION with req->message naming the field. */
+int api_task_input(api_req_t *req, bool creating, store_task_patch_t *patch);
+
+/* Read req->query into q (q->user_id is left to the caller). CORE_OK or
+ * CORE_E_VALIDATION naming the parameter. *page gets the page number (1 in
+ * cursor mode). */
+int api_task_query(api_req_t *req, store_task_query_t *q, int64_t *page);
+
+/* The JSON of a task; a new reference. */
+json_t *api_task_json(const store_task_t *t);
+
+/* Names on the wire of statuses, priorities and sort fields. */
+extern const char *const api_task_statuses[STORE_TASK_STATUSES];
+extern const char *const api_task_priorities[STORE_TASK_PRIORITIES];
+
+#endif

@@ -1,0 +1,134 @@
+/*
+ * This file implements /api/tasks: create, read, update (PUT and PATCH are
+ * both partial), delete, list with filters, search and two kinds of
+ * pagination, and stats. Every store call carries the signed-in user's id,
+ * so a task of another user is simply not found: 404 "Task not found" for a
+ * missing id and for someone else's alike. Runs on the event loop (each
+ * call is one short SQLite transaction).
+ */
+#include "api/api.h"
+#include "api/cursor.h"
+#include "api/task_input.h"
+#include "core/error.h"
+#include "core/uuid.h"
+
+/* The :id parameter, or NULL when it cannot be a task id (then 404). */
+static const char *task_id(api_req_t *req)
+{
+    core_str_t id = req->params[0];
+    return core_uuid_valid(id) ? core_pool_cstr(req->pool, id) : NULL;
+}
+
+static int reply_task(api_req_t *req, const store_task_t *t)
+{
+    api_reply(req, json_pack("{s:b, s:o}", "success", 1, "task", api_task_json(t)));
+    return CORE_OK;
+}
+
+int api_tasks_create(api_req_t *req)
+{
+    store_task_patch_t patch;
+    store_task_t *t = &patch.values;
+    int rc;
+
+    if ((rc = api_task_input(req, true, &patch)) != CORE_OK)
+        return rc;
+    core_uuid_v7(req->now_ms, t->id);
+    memcpy(t->user_id, req->claims.user_id, sizeof(t->user_id));
+    t->created_at = t->updated_at = req->now_ms;
+    if ((rc = store_task_create(req->store, t)) != CORE_OK)
+        return rc;
+    req->status = 201;
+    return reply_task(req, t);
+}
+
+int api_tasks_get(api_req_t *req)
+{
+    const char *id = task_id(req);
+    store_task_t t;
+    int rc;
+
+    if (id == NULL)
+        return CORE_E_TASK_NOT_FOUND;
+    if ((rc = store_task_get(req->store, req->pool, req->claims.user_id, id, &t)) != CORE_OK)
+        return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    return reply_task(req, &t);
+}
+
+int api_tasks_update(api_req_t *req)
+{
+    const char *id = task_id(req);
+    store_task_patch_t patch;
+    store_task_t t;
+    int rc;
+
+    if (id == NULL)
+        return CORE_E_TASK_NOT_FOUND;
+    if ((rc = api_task_input(req, false, &patch)) != CORE_OK)
+        return rc;
+    rc = store_task_update(req->store, req->pool, req->claims.user_id, id, &patch, req->now_ms, &t);
+    if (rc != CORE_OK)
+        return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    return reply_task(req, &t);
+}
+
+int api_tasks_delete(api_req_t *req)
+{
+    const char *id = task_id(req);
+    int rc;
+
+    if (id == NULL)
+        return CORE_E_TASK_NOT_FOUND;
+    if ((rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
+        return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Task deleted"));
+    return CORE_OK;
+}
+
+int api_tasks_list(api_req_t *req)
+{
+    store_task_query_t q;
+    store_task_page_t page;
+    int64_t page_no;
+    int rc;
+
+    if ((rc = api_task_query(req, &q, &page_no)) != CORE_OK)
+        return rc;
+    q.user_id = req->claims.user_id;
+    if ((rc = store_task_list(req->store, req->pool, &q, &page)) != CORE_OK)
+        return rc;
+
+    json_t *tasks = json_array(), *next = json_null();
+    for (size_t i = 0; i < page.len; i++)
+        json_array_append_new(tasks, api_task_json(&page.tasks[i]));
+    if (page.more && page.len > 0) {
+        store_task_cursor_t c;
+        store_task_cursor_of(&page.tasks[page.len - 1], q.sort, q.desc, &c);
+        next = json_string(api_cursor_encode(req->pool, &c));
+    }
+    int64_t total_pages = (page.total + (int64_t)q.limit - 1) / (int64_t)q.limit;
+    api_reply(req, json_pack("{s:b, s:o, s:{s:o, s:I, s:I, s:I, s:o}}", "success", 1, "tasks", tasks, "pagination",
+                             "currentPage", q.after != NULL ? json_null() : json_integer(page_no), "totalPages",
+                             (json_int_t)total_pages, "totalTasks", (json_int_t)page.total, "limit",
+                             (json_int_t)q.limit, "nextCursor", next));
+    return CORE_OK;
+}
+
+int api_tasks_stats(api_req_t *req)
+{
+    store_task_stats_t s;
+    int rc;
+
+    if ((rc = store_task_stats(req->store, req->claims.user_id, req->now_ms, &s)) != CORE_OK)
+        return rc;
+    api_reply(req, json_pack("{s:b, s:{s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:I, s:I}}", "success", 1,
+                             "stats", "total", (json_int_t)s.total, "byStatus", "pending",
+                             (json_int_t)s.by_status[STORE_TASK_PENDING], "in-progress",
+                             (json_int_t)s.by_status[STORE_TASK_IN_PROGRESS], "completed",
+                             (json_int_t)s.by_status[STORE_TASK_COMPLETED], "byPriority", "low",
+                             (json_int_t)s.by_priority[STORE_TASK_LOW], "medium",
+                             (json_int_t)s.by_priority[STORE_TASK_MEDIUM], "high",
+                             (json_int_t)s.by_priority[STORE_TASK_HIGH], "overdue", (json_int_t)s.overdue, "dueToday",
+                             (json_int_t)s.due_today, "completedLast7Days", (json_int_t)s.completed_last_7_days));
+    return CORE_OK;
+}
