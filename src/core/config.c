@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -339,16 +340,25 @@ static int parse_access_log(const row_t *row, const char *v, core_config_t *cfg)
     return parse_str(row, v, cfg);
 }
 
+/* A URL whose scheme is one of row->choices (prefixes such as "smtp://"). */
 static int parse_url(const row_t *row, const char *v, core_config_t *cfg)
 {
-    if (*v != '\0' && strstr(v, "://") == NULL && strncmp(v, "sqlite:", 7) != 0)
-        return fail("must be a URL such as sqlite:data/lsf.db or smtp://host:587, got \"%.60s\"", v);
-    return parse_str(row, v, cfg);
+    if (*v == '\0')
+        return parse_str(row, v, cfg);
+    for (const char *const *c = row->choices; *c != NULL; c++)
+        if (strncasecmp(v, *c, strlen(*c)) == 0 && v[strlen(*c)] != '\0')
+            return parse_str(row, v, cfg);
+    /* the value may hold a password: show only its scheme */
+    size_t scheme = strcspn(v, ":");
+    return fail("must start with %s%s%s (got \"%.*s:...\")", row->choices[0], row->choices[1] ? " or " : "",
+                row->choices[1] ? row->choices[1] : "", (int)(scheme < 20 ? scheme : 20), v);
 }
 
 static const char *const envs[] = {"development", "test", "production", NULL};
 static const char *const error_modes[] = {"http", "legacy", NULL};
 static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
+static const char *const database_schemes[] = {"sqlite:", NULL};
+static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
 
 #define OFF(f) offsetof(core_config_t, f)
 #define DAY_MS 86400000LL
@@ -368,7 +378,7 @@ static const row_t rows[] = {
     {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
-    {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded)", parse_url, OFF(database_url), 0, 0, NULL},
+    {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded)", parse_url, OFF(database_url), 0, 0, database_schemes},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
     {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes; required in production, generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
     {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
@@ -385,7 +395,7 @@ static const row_t rows[] = {
     {"AUTH_RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/auth/ limit", parse_ms, OFF(auth_rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
     {"AUTH_RATE_LIMIT_MAX", "5", "failed requests per window to /api/auth/ (successful ones are not counted)", parse_long, OFF(auth_rate_limit_max), 1, 100000000, NULL},
     {NULL, NULL, "Mail", NULL, 0, 0, 0, NULL},
-    {"SMTP_URL", NULL, "smtp://host:587 (STARTTLS when offered) or smtps://host:465; unset: mail is written to DATA_DIR/mail/*.eml", parse_url, OFF(smtp_url), 0, 0, NULL},
+    {"SMTP_URL", NULL, "smtp://host:587 (STARTTLS when offered) or smtps://host:465; unset: mail is written to DATA_DIR/mail/*.eml", parse_url, OFF(smtp_url), 0, 0, smtp_schemes},
     {"SMTP_USER", NULL, "SMTP login (or put it in SMTP_URL)", parse_str, OFF(smtp_user), 0, 0, NULL},
     {"SMTP_PASS", NULL, "SMTP password", parse_str, OFF(smtp_pass), 0, 0, NULL},
     {"MAIL_FROM", "LSF Tasks <no-reply@lsf-tasks.local>", "From: of outgoing mail", parse_str, OFF(mail_from), 0, 0, NULL},

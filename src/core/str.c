@@ -80,6 +80,8 @@ int core_str_to_i64(core_str_t s, long long min, long long max, long long *out)
 
 bool core_str_is_utf8(core_str_t s)
 {
+    if (s.len == 0)
+        return true; /* also keeps NULL + 0 out of the arithmetic below */
     const unsigned char *p = (const unsigned char *)s.base, *end = p + s.len;
 
     while (p < end) {

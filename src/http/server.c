@@ -153,6 +153,10 @@ static void thread_dispose(http_thread_t *t)
     }
     if (h2o_timeout_is_linked(&t->tick))
         h2o_timeout_unlink(&t->tick);
+    /* h2o_context_request_shutdown() arms HTTP/2's GOAWAY resend timer for a
+     * second later; we have drained sooner, and disposing a linked entry aborts */
+    if (h2o_timeout_is_linked(&t->ctx.http2._graceful_shutdown_timeout))
+        h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
     if (t->listener != NULL)
         h2o_socket_close(t->listener);
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->done);

@@ -1,0 +1,215 @@
+/*
+ * This file implements the outbox sender of outbox.h: one thread that, at
+ * start, on every wake and every MAIL_OUTBOX_POLL_MS, leases due rows in
+ * batches, hands each to smtp.c (SMTP_URL set) or eml.c, and records sent or
+ * a retry with exponential backoff. The thread owns its store session, so
+ * request threads only ever touch a flag and a condition variable here.
+ * All signals are blocked in the thread: the main thread sigwait()s for them.
+ */
+#include "mail/outbox.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <time.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "mail/eml.h"
+#include "mail/smtp.h"
+
+#define BATCH 16
+#define BACKOFF_FIRST_MS 30000LL
+#define BACKOFF_MAX_MS (60LL * 60 * 1000)
+
+typedef int (*deliver_cb)(const core_config_t *cfg, core_pool_t *pool, const mail_msg_t *msg,
+                          const char **error);
+
+static struct {
+    pthread_mutex_t lock; /* guards started, woken and the condition variable */
+    pthread_cond_t cond;  /* on CLOCK_MONOTONIC; exists while started */
+    bool started;
+    bool woken;
+    atomic_bool stopping;
+    pthread_t thread;
+    const core_config_t *cfg;
+    store_t *store;
+    deliver_cb deliver;
+    bool smtp;
+} sender = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Delay before the next try after attempts failed ones (>= 1). */
+static int64_t backoff_ms(int attempts)
+{
+    int64_t delay = BACKOFF_FIRST_MS;
+
+    for (int i = 1; i < attempts && delay < BACKOFF_MAX_MS; i++)
+        delay *= 2;
+    return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
+}
+
+/* Deliver msg and record the outcome; false when delivery failed. */
+static bool deliver_one(core_pool_t *pool, const mail_msg_t *msg)
+{
+    const char *error = "unknown error";
+    int rc = sender.deliver(sender.cfg, pool, msg, &error);
+    int64_t now = core_clock_now_ms();
+
+    if (rc == CORE_OK) {
+        if (sender.smtp)
+            log_info("mail sent", LOG_INT("outbox_id", msg->id));
+        /* on failure the row is sent again when its lease ends: a duplicate, never a loss */
+        store_outbox_sent(sender.store, msg->id, now);
+        return true;
+    }
+    int attempts = msg->attempts + 1;
+    bool give_up = rc == CORE_E_VALIDATION || attempts >= MAIL_OUTBOX_MAX_ATTEMPTS;
+    int64_t delay = backoff_ms(attempts);
+    store_outbox_retry(sender.store, msg->id, now + delay, error, give_up);
+    if (give_up)
+        log_warn("mail given up", LOG_INT("outbox_id", msg->id), LOG_INT("attempts", attempts),
+                 LOG_STR("error", error));
+    else
+        log_warn("mail delivery failed", LOG_INT("outbox_id", msg->id), LOG_INT("attempts", attempts),
+                 LOG_STR("error", error), LOG_INT("retry_in_ms", delay));
+    return false;
+}
+
+/* Deliver everything due, batch after batch. Once stop is requested, the
+ * first failure ends the pass: the rest of the batch stays leased and is
+ * tried again when the lease ends, so shutdown waits for one failure at most. */
+static void deliver_due(void)
+{
+    mail_msg_t batch[BATCH];
+    core_pool_t pool;
+    size_t count = BATCH;
+
+    core_pool_init(&pool);
+    while (count == BATCH) {
+        int rc = store_outbox_claim(sender.store, &pool, core_clock_now_ms(), MAIL_OUTBOX_LEASE_MS, BATCH,
+                                    batch, &count);
+        if (rc != CORE_OK) {
+            log_warn("mail outbox cannot be read", LOG_STR("error", core_error_name(rc)));
+            count = 0;
+        }
+        for (size_t i = 0; i < count; i++) {
+            if (!deliver_one(&pool, &batch[i]) && atomic_load(&sender.stopping)) {
+                count = 0;
+                break;
+            }
+        }
+        core_pool_cleanup(&pool);
+    }
+}
+
+/* Sleep until woken, stopped or MAIL_OUTBOX_POLL_MS passed; true when stopping. */
+static bool wait_for_work(void)
+{
+    struct timespec deadline;
+    bool stop;
+
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += MAIL_OUTBOX_POLL_MS / 1000;
+    deadline.tv_nsec += (MAIL_OUTBOX_POLL_MS % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&sender.lock);
+    while (!sender.woken && !atomic_load(&sender.stopping))
+        if (pthread_cond_timedwait(&sender.cond, &sender.lock, &deadline) == ETIMEDOUT)
+            break;
+    sender.woken = false;
+    stop = atomic_load(&sender.stopping);
+    pthread_mutex_unlock(&sender.lock);
+    return stop;
+}
+
+static void *run(void *arg)
+{
+    (void)arg;
+    do
+        deliver_due();
+    while (!wait_for_work());
+    deliver_due(); /* what was queued while stop was being requested */
+    return NULL;
+}
+
+int mail_outbox_start(const core_config_t *cfg, store_t *store)
+{
+    pthread_condattr_t attr;
+    sigset_t all, old;
+    int rc = CORE_E_INTERNAL;
+
+    pthread_mutex_lock(&sender.lock);
+    if (sender.started) {
+        log_error("mail sender already started");
+        goto out;
+    }
+    sender.cfg = cfg;
+    sender.store = store;
+    sender.smtp = cfg->smtp_url != NULL && *cfg->smtp_url != '\0';
+    sender.deliver = sender.smtp ? mail_smtp_deliver : mail_eml_deliver;
+    sender.woken = false;
+    atomic_store(&sender.stopping, false);
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&sender.cond, &attr);
+    pthread_condattr_destroy(&attr);
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&sender.thread, NULL, run, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (err != 0) {
+        pthread_cond_destroy(&sender.cond);
+        log_error("mail sender thread not started", LOG_INT("errno", err));
+        goto out;
+    }
+    pthread_setname_np(sender.thread, "lsf-mail");
+    sender.started = true;
+    /* never log SMTP_URL: it may carry the password */
+    log_info("mail sender started", LOG_STR("delivery", sender.smtp ? "smtp" : "eml"));
+    rc = CORE_OK;
+out:
+    pthread_mutex_unlock(&sender.lock);
+    return rc;
+}
+
+void mail_outbox_wake(void)
+{
+    pthread_mutex_lock(&sender.lock);
+    if (sender.started) {
+        sender.woken = true;
+        pthread_cond_signal(&sender.cond);
+    }
+    pthread_mutex_unlock(&sender.lock);
+}
+
+void mail_outbox_stop(void)
+{
+    int64_t pending = -1;
+    bool started;
+
+    pthread_mutex_lock(&sender.lock);
+    started = sender.started;
+    atomic_store(&sender.stopping, true);
+    if (started)
+        pthread_cond_signal(&sender.cond);
+    pthread_mutex_unlock(&sender.lock);
+    if (!started)
+        goto out;
+
+    pthread_join(sender.thread, NULL);
+    pthread_mutex_lock(&sender.lock);
+    sender.started = false;
+    pthread_cond_destroy(&sender.cond);
+    pthread_mutex_unlock(&sender.lock);
+    store_outbox_pending(sender.store, &pending);
+    store_close(sender.store);
+    sender.store = NULL;
+    log_info("mail sender stopped", LOG_INT("pending", pending));
+out:
+    return;
+}

@@ -1,0 +1,290 @@
+/*
+ * This file implements the SQLite connection behind a store_t: opening the
+ * file with the pragmas the backend relies on (WAL so readers never wait for
+ * the writer, a busy timeout so writers queue instead of failing, foreign
+ * keys), the per-connection cache of prepared statements, transactions, and
+ * the mapping of SQLite result codes onto CORE_E_* codes. The other files of
+ * src/store/sqlite/ build the store operations from these pieces; the ops
+ * table that store_open() hands out is assembled here.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "core/fs.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "store/sqlite/sqlite.h"
+
+static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
+static const char SQL_COMMIT[] = "COMMIT";
+static const char SQL_ROLLBACK[] = "ROLLBACK";
+static const char SQL_PING[] = "SELECT 1";
+static const char SQL_READ_BEGIN[] = "BEGIN";
+
+int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op)
+{
+    int err = CORE_E_INTERNAL;
+
+    if ((rc & 0xff) == SQLITE_BUSY) {
+        log_warn("sqlite: database busy", LOG_STR("op", op),
+                 LOG_INT("timeout_ms", STORE_SQLITE_BUSY_TIMEOUT_MS));
+        err = CORE_E_UNAVAILABLE;
+    } else {
+        /* SQLite's messages name tables and columns, never the values */
+        log_error("sqlite: query failed", LOG_STR("op", op), LOG_INT("code", rc),
+                  LOG_STR("error", sqlite3_errmsg(s->db)));
+    }
+    return err;
+}
+
+int store_sqlite_prepare(store_sqlite_t *s, const char *sql, sqlite3_stmt **out)
+{
+    return store_sqlite_prepare_keyed(s, sql, sql, out);
+}
+
+int store_sqlite_prepare_keyed(store_sqlite_t *s, const void *key, const char *sql, sqlite3_stmt **out)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc, err = CORE_OK;
+
+    /* a linear scan: a connection caches a few dozen statements at most */
+    for (size_t i = 0; i < s->nslots; i++) {
+        if (s->slots[i].key == key) {
+            stmt = s->slots[i].stmt;
+            goto out;
+        }
+    }
+    rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    if (rc != SQLITE_OK) {
+        /* the SQL is ours, so this is a bug, not a data problem: show it */
+        log_error("sqlite: prepare failed", LOG_STR("sql", sql), LOG_STR("error", sqlite3_errmsg(s->db)));
+        sqlite3_finalize(stmt);
+        stmt = NULL;
+        err = (rc & 0xff) == SQLITE_BUSY ? CORE_E_UNAVAILABLE : CORE_E_INTERNAL;
+        goto out;
+    }
+    if (s->nslots == s->cap) {
+        s->cap = s->cap == 0 ? 32 : s->cap * 2;
+        s->slots = core_realloc(s->slots, s->cap * sizeof(*s->slots));
+    }
+    s->slots[s->nslots++] = (store_sqlite_slot_t){.key = key, .stmt = stmt};
+out:
+    *out = stmt;
+    return err;
+}
+
+void store_sqlite_reset(sqlite3_stmt *stmt)
+{
+    if (stmt != NULL) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+}
+
+int store_sqlite_bind_fail(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op)
+{
+    int rc = store_sqlite_fail(s, sqlite3_extended_errcode(s->db), op);
+    store_sqlite_reset(stmt);
+    return rc;
+}
+
+int store_sqlite_step_done(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op, int *constraint)
+{
+    int rc = sqlite3_step(stmt), err = CORE_OK;
+
+    if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+        goto out;
+    if (constraint != NULL && (rc & 0xff) == SQLITE_CONSTRAINT) {
+        *constraint = rc;
+        err = CORE_E_CONFLICT;
+        goto out;
+    }
+    err = store_sqlite_fail(s, rc, op);
+out:
+    store_sqlite_reset(stmt);
+    return err;
+}
+
+int store_sqlite_step_row(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op)
+{
+    int rc = sqlite3_step(stmt), err = CORE_OK;
+
+    if (rc != SQLITE_ROW) {
+        err = rc == SQLITE_DONE ? CORE_E_NOT_FOUND : store_sqlite_fail(s, rc, op);
+        store_sqlite_reset(stmt);
+    }
+    return err;
+}
+
+static int run(store_sqlite_t *s, const char *sql, const char *op)
+{
+    sqlite3_stmt *stmt;
+    int rc = store_sqlite_prepare(s, sql, &stmt);
+    return rc != CORE_OK ? rc : store_sqlite_step_done(s, stmt, op, NULL);
+}
+
+int store_sqlite_begin(store_sqlite_t *s)
+{
+    return run(s, SQL_BEGIN, "begin");
+}
+
+int store_sqlite_commit(store_sqlite_t *s)
+{
+    int rc = run(s, SQL_COMMIT, "commit");
+    if (rc != CORE_OK)
+        store_sqlite_rollback(s);
+    return rc;
+}
+
+int store_sqlite_read_begin(store_sqlite_t *s)
+{
+    return run(s, SQL_READ_BEGIN, "read begin");
+}
+
+void store_sqlite_read_end(store_sqlite_t *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        run(s, SQL_COMMIT, "read end");
+}
+
+void store_sqlite_rollback(store_sqlite_t *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        run(s, SQL_ROLLBACK, "rollback");
+}
+
+char *store_sqlite_column_str(core_pool_t *pool, sqlite3_stmt *stmt, int col)
+{
+    const unsigned char *text = sqlite3_column_text(stmt, col);
+    return text == NULL
+               ? NULL
+               : core_pool_strndup(pool, (const char *)text, (size_t)sqlite3_column_bytes(stmt, col));
+}
+
+static int ping(store_t *base)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *stmt;
+    int rc;
+
+    if ((rc = store_sqlite_prepare(s, SQL_PING, &stmt)) == CORE_OK) {
+        rc = store_sqlite_step_row(s, stmt, "ping");
+        store_sqlite_reset(stmt);
+    }
+    return rc == CORE_E_NOT_FOUND ? CORE_E_INTERNAL : rc;
+}
+
+static void destroy(store_sqlite_t *s)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        sqlite3_finalize(s->slots[i].stmt);
+    if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+        log_error("sqlite: close failed", LOG_STR("error", sqlite3_errmsg(s->db)));
+    free(s->slots);
+    free(s);
+}
+
+static void close_store(store_t *base)
+{
+    destroy(store_sqlite_of(base));
+}
+
+static const store_ops_t ops = {
+    .name = "sqlite",
+    .close = close_store,
+    .migrate = store_sqlite_migrate,
+    .ping = ping,
+    .user_create = store_sqlite_user_create,
+    .user_find_by_email = store_sqlite_user_find_by_email,
+    .user_find_by_id = store_sqlite_user_find_by_id,
+    .user_set_password_hash = store_sqlite_user_set_password_hash,
+    .otp_put = store_sqlite_otp_put,
+    .otp_attempt = store_sqlite_otp_attempt,
+    .user_verify = store_sqlite_user_verify,
+    .user_reset_password = store_sqlite_user_reset_password,
+    .token_revoke = store_sqlite_token_revoke,
+    .user_sessions_revoke = store_sqlite_user_sessions_revoke,
+    .revocations_load = store_sqlite_revocations_load,
+    .revocations_purge = store_sqlite_revocations_purge,
+    .outbox_claim = store_sqlite_outbox_claim,
+    .outbox_sent = store_sqlite_outbox_sent,
+    .outbox_retry = store_sqlite_outbox_retry,
+    .outbox_pending = store_sqlite_outbox_pending,
+    .task_create = store_sqlite_task_create,
+    .task_get = store_sqlite_task_get,
+    .task_update = store_sqlite_task_update,
+    .task_delete = store_sqlite_task_delete,
+    .task_list = store_sqlite_task_list,
+    .task_stats = store_sqlite_task_stats,
+};
+
+/* journal_mode answers with the mode in force, which stays "delete" when WAL
+ * is impossible (some network file systems): worth a warning, not a failure. */
+static int set_wal(store_sqlite_t *s, const char *path)
+{
+    sqlite3_stmt *stmt = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL), err = CORE_OK;
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(stmt);
+    if (rc != SQLITE_ROW) {
+        err = store_sqlite_fail(s, rc, "journal_mode");
+        goto out;
+    }
+    const char *mode = (const char *)sqlite3_column_text(stmt, 0);
+    if (mode == NULL || strcmp(mode, "wal") != 0)
+        log_warn("sqlite: WAL unavailable, writers will block readers", LOG_STR("path", path),
+                 LOG_STR("journal_mode", mode != NULL ? mode : "?"));
+out:
+    sqlite3_finalize(stmt);
+    return err;
+}
+
+static int configure(store_sqlite_t *s, const char *path)
+{
+    int rc;
+
+    sqlite3_extended_result_codes(s->db, 1);
+    /* first, so that the pragmas below also wait for a concurrent opener */
+    sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_TIMEOUT_MS);
+    if ((rc = set_wal(s, path)) != CORE_OK)
+        return rc;
+    rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CORE_OK : store_sqlite_fail(s, rc, "pragmas");
+}
+
+int store_sqlite_open(const char *path, store_t **out)
+{
+    store_sqlite_t *s = core_calloc(1, sizeof(*s));
+    int rc, err = CORE_E_INTERNAL;
+
+    *out = NULL;
+    s->base.ops = &ops;
+    if (*path == '\0') {
+        log_error("sqlite: DATABASE_URL has no path (want sqlite:PATH)");
+        goto out;
+    }
+    if (core_fs_mkdir_parent(path, 0700) != 0) {
+        log_error("sqlite: cannot create the database directory", LOG_STR("path", path),
+                  LOG_STR("error", strerror(errno)));
+        goto out;
+    }
+    rc =
+        sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: cannot open the database", LOG_STR("path", path),
+                  LOG_STR("error", s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc)));
+        err = (rc & 0xff) == SQLITE_BUSY ? CORE_E_UNAVAILABLE : CORE_E_INTERNAL;
+        goto out;
+    }
+    err = configure(s, path);
+out:
+    if (err == CORE_OK)
+        *out = &s->base;
+    else
+        destroy(s);
+    return err;
+}

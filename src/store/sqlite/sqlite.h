@@ -1,0 +1,149 @@
+/*
+ * Internals of the SQLite backend of store.h, shared by the files of
+ * src/store/sqlite/ and by its unit tests; nothing outside src/store/ includes
+ * this. A store_sqlite_t is one connection (opened with SQLITE_OPEN_NOMUTEX,
+ * so it must stay on one thread at a time) plus its cache of prepared
+ * statements. Every function here is for that connection's thread only.
+ *
+ * Statements are identified by the address of their SQL text: each file keeps
+ * its SQL in `static const char SQL_X[]` arrays and passes SQL_X to
+ * store_sqlite_prepare(), which prepares it on first use and returns the
+ * cached statement afterwards. A statement is handed back with
+ * store_sqlite_reset() (or through the step helpers, which reset it).
+ */
+#ifndef STORE_SQLITE_SQLITE_H
+#define STORE_SQLITE_SQLITE_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/pool.h"
+#include "mail/mail.h"
+#include "store/store.h"
+
+#define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
+
+typedef struct store_sqlite_slot {
+    const void *key; /* compared by address: the SQL text itself, or a key of a family of statements */
+    sqlite3_stmt *stmt;
+} store_sqlite_slot_t;
+
+typedef struct store_sqlite {
+    store_t base; /* first, so a store_t * is a store_sqlite_t * */
+    sqlite3 *db;
+    store_sqlite_slot_t *slots;
+    size_t nslots;
+    size_t cap;
+} store_sqlite_t;
+
+static inline store_sqlite_t *store_sqlite_of(store_t *s)
+{
+    return (store_sqlite_t *)s;
+}
+
+/* conn.c */
+
+/* Open (creating it and its parent directory) the database file at path and
+ * set the connection up. *out is closed with store_close(). */
+int store_sqlite_open(const char *path, store_t **out);
+
+/* The cached statement for sql (a static array; see above). CORE_OK or
+ * CORE_E_INTERNAL (logged). */
+int store_sqlite_prepare(store_sqlite_t *s, const char *sql, sqlite3_stmt **out);
+
+/* The same for SQL built at run time: key (any address that stays fixed,
+ * one per distinct sql) finds the statement, sql prepares it the first time. */
+int store_sqlite_prepare_keyed(store_sqlite_t *s, const void *key, const char *sql, sqlite3_stmt **out);
+
+/* Make a cached statement ready for its next use. NULL is allowed. */
+void store_sqlite_reset(sqlite3_stmt *stmt);
+
+/* Turn a failed SQLite result code into a CORE_E_* code: the busy timeout
+ * expired -> CORE_E_UNAVAILABLE (logged as a warning), anything else ->
+ * CORE_E_INTERNAL logged with sqlite3_errmsg() and op. Call it before the
+ * statement is reset, which would replace the error message. */
+int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op);
+
+/* For when a sqlite3_bind_*() call failed: reset stmt, then as
+ * store_sqlite_fail() with the connection's error. */
+int store_sqlite_bind_fail(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op);
+
+/* Step a statement that returns no rows, then reset it. CORE_OK, or the
+ * error of store_sqlite_fail(). When constraint is not NULL, a constraint
+ * violation is expected: it returns CORE_E_CONFLICT without logging and puts
+ * the extended code (SQLITE_CONSTRAINT_UNIQUE, ...) in *constraint for the
+ * caller to translate. */
+int store_sqlite_step_done(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op, int *constraint);
+
+/* Step a statement expected to return one row: CORE_OK with the row ready to
+ * read (the caller resets the statement afterwards), or CORE_E_NOT_FOUND /
+ * an error, the statement already reset. */
+int store_sqlite_step_row(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op);
+
+/* BEGIN IMMEDIATE (waiting up to the busy timeout for the write lock), COMMIT,
+ * and ROLLBACK (a no-op when SQLite already ended the transaction). */
+int store_sqlite_begin(store_sqlite_t *s);
+int store_sqlite_commit(store_sqlite_t *s);
+void store_sqlite_rollback(store_sqlite_t *s);
+
+/* A read transaction (BEGIN DEFERRED) so several SELECTs see one snapshot,
+ * and its end (a no-op when none is open). */
+int store_sqlite_read_begin(store_sqlite_t *s);
+void store_sqlite_read_end(store_sqlite_t *s);
+
+/* Column col of the current row copied into pool, NULL for SQL NULL. */
+char *store_sqlite_column_str(core_pool_t *pool, sqlite3_stmt *stmt, int col);
+
+/* migrate.c */
+int store_sqlite_migrate(store_t *s, int *applied);
+
+/* user.c */
+int store_sqlite_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
+int store_sqlite_user_find_by_email(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
+int store_sqlite_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+int store_sqlite_user_set_password_hash(store_t *s, const char *id, const char *password_hash);
+
+/* otp.c */
+int store_sqlite_otp_put(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                         const uint8_t hash[STORE_OTP_HASH_LEN], int64_t expires_at, const mail_msg_t *mail);
+int store_sqlite_otp_attempt(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                             int max_attempts, store_otp_t *out);
+int store_sqlite_user_verify(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN]);
+int store_sqlite_user_reset_password(store_t *s, const char *user_id,
+                                     const uint8_t otp_hash[STORE_OTP_HASH_LEN], const char *password_hash);
+
+/* revocation.c */
+int store_sqlite_token_revoke(store_t *s, const char *jti, int64_t expires_at);
+int store_sqlite_user_sessions_revoke(store_t *s, const char *user_id, int64_t before_ms);
+int store_sqlite_revocations_load(store_t *s, int64_t now, store_token_revocation_cb token_cb,
+                                  store_user_revocation_cb user_cb, void *ctx);
+int store_sqlite_revocations_purge(store_t *s, int64_t now);
+
+/* Record the user-wide revocation inside the caller's transaction (never
+ * moving before_ms backwards). */
+int store_sqlite_user_revocation_put(store_sqlite_t *s, const char *user_id, int64_t before_ms);
+
+/* outbox.c */
+int store_sqlite_outbox_claim(store_t *s, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
+                              mail_msg_t *out, size_t *count);
+int store_sqlite_outbox_sent(store_t *s, int64_t id, int64_t now);
+int store_sqlite_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error,
+                              bool give_up);
+int store_sqlite_outbox_pending(store_t *s, int64_t *count);
+
+/* Queue msg inside the caller's transaction, due at once (created_at, or now
+ * when the caller left it 0). */
+int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg);
+
+/* task.c */
+int store_sqlite_task_create(store_t *s, const store_task_t *task);
+int store_sqlite_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
+int store_sqlite_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                             const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
+int store_sqlite_task_delete(store_t *s, const char *user_id, const char *id);
+int store_sqlite_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
+int store_sqlite_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
+
+#endif

@@ -1,0 +1,454 @@
+/*
+ * This file implements tasks for the SQLite backend. Writes are single
+ * statements in BEGIN IMMEDIATE transactions; the triggers of migration 0002
+ * keep the tag table, the full-text index and the per-user counters in step.
+ * Lists build their SQL from the filters present (so each shape gets the
+ * index that serves it) and cache one prepared statement per shape; totals
+ * come from the counters unless a filter they cannot answer is present.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/mem.h"
+#include "store/sqlite/sqlite.h"
+
+#define COLUMNS "id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, updated_at"
+
+static const char SQL_INSERT[] =
+    "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char SQL_GET[] = "SELECT " COLUMNS ", seq FROM tasks WHERE id = ?1 AND user_id = ?2";
+static const char SQL_UPDATE[] = "UPDATE tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, "
+                                 "due_date = ?5, tags = ?6, completed_at = ?7, updated_at = ?8 WHERE seq = ?9";
+static const char SQL_DELETE[] = "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2";
+static const char SQL_COUNTS[] = "SELECT status, priority, n FROM task_counts WHERE user_id = ?1";
+static const char SQL_OPEN_DUE[] = "SELECT count(*) FROM tasks WHERE user_id = ?1 AND status != 2 AND due_date IS NOT "
+                                   "NULL AND due_date >= ?2 AND due_date < ?3";
+static const char SQL_COMPLETED_SINCE[] = "SELECT count(*) FROM tasks WHERE user_id = ?1 AND completed_at IS NOT NULL "
+                                          "AND completed_at >= ?2";
+
+/* Parameter numbers of list and count statements. */
+enum { P_USER = 1, P_STATUS, P_PRIORITY, P_TAG, P_SEARCH, P_DUE_BEFORE, P_DUE_AFTER, P_KEY, P_ID, P_LIMIT, P_OFFSET };
+
+enum { F_STATUS = 1, F_PRIORITY = 2, F_TAG = 4, F_SEARCH = 8, F_DUE_BEFORE = 16, F_DUE_AFTER = 32, F_SHAPES = 64 };
+#define SORTS 5
+
+/* Addresses used as statement-cache keys, one per statement shape. */
+static const char list_keys[F_SHAPES * SORTS * 2 * 2];
+static const char count_keys[F_SHAPES];
+
+static void bind_time(sqlite3_stmt *st, int i, int64_t ms)
+{
+    if (ms == STORE_TIME_NONE)
+        sqlite3_bind_null(st, i);
+    else
+        sqlite3_bind_int64(st, i, ms);
+}
+
+static int64_t column_time(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, i);
+}
+
+static char *tags_json(const store_task_t *t)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < t->tags_len; i++)
+        json_array_append_new(a, json_string(t->tags[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+/* The row of a COLUMNS select into *t, strings into pool. */
+static void read_task(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
+{
+    const char *id = (const char *)sqlite3_column_text(st, 0), *uid = (const char *)sqlite3_column_text(st, 1);
+    json_t *tags = json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL);
+    size_t n = json_array_size(tags);
+
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
+    snprintf(t->user_id, sizeof(t->user_id), "%s", uid != NULL ? uid : "");
+    t->title = store_sqlite_column_str(pool, st, 2);
+    t->description = store_sqlite_column_str(pool, st, 3);
+    t->status = sqlite3_column_int(st, 4);
+    t->priority = sqlite3_column_int(st, 5);
+    t->due_date = column_time(st, 6);
+    t->tags = core_pool_alloc(pool, (n + 1) * sizeof(*t->tags));
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(tags, i);
+        t->tags[t->tags_len++] = core_pool_strndup(pool, json_string_value(v), json_string_length(v));
+    }
+    t->completed_at = column_time(st, 8);
+    t->created_at = sqlite3_column_int64(st, 9);
+    t->updated_at = sqlite3_column_int64(st, 10);
+    json_decref(tags);
+}
+
+/* Bind the writable columns of t from parameter `first` on (title first). */
+static void bind_fields(sqlite3_stmt *st, int first, const store_task_t *t, const char *tags)
+{
+    sqlite3_bind_text(st, first, t->title, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, first + 1, t->description, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, first + 2, t->status);
+    sqlite3_bind_int(st, first + 3, t->priority);
+    bind_time(st, first + 4, t->due_date);
+    sqlite3_bind_text(st, first + 5, tags, -1, SQLITE_STATIC);
+    bind_time(st, first + 6, t->completed_at);
+}
+
+int store_sqlite_task_create(store_t *base, const store_task_t *t)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *st;
+    char *tags = tags_json(t);
+    int rc;
+
+    if ((rc = store_sqlite_begin(s)) != CORE_OK)
+        goto out;
+    if ((rc = store_sqlite_prepare(s, SQL_INSERT, &st)) != CORE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->user_id, -1, SQLITE_STATIC);
+    bind_fields(st, 3, t, tags);
+    sqlite3_bind_int64(st, 10, t->created_at);
+    sqlite3_bind_int64(st, 11, t->updated_at);
+    if ((rc = store_sqlite_step_done(s, st, "task create", NULL)) != CORE_OK)
+        goto fail;
+    rc = store_sqlite_commit(s);
+    goto out;
+fail:
+    store_sqlite_rollback(s);
+out:
+    free(tags);
+    return rc;
+}
+
+/* Find id of user_id; the statement is left on the row (seq in column 11). */
+static int find(store_sqlite_t *s, const char *user_id, const char *id, sqlite3_stmt **st)
+{
+    int rc = store_sqlite_prepare(s, SQL_GET, st);
+    if (rc != CORE_OK)
+        return rc;
+    sqlite3_bind_text(*st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(*st, 2, user_id, -1, SQLITE_STATIC);
+    return store_sqlite_step_row(s, *st, "task get");
+}
+
+int store_sqlite_task_get(store_t *base, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *st;
+    int rc = find(s, user_id, id, &st);
+
+    if (rc == CORE_OK) {
+        read_task(pool, st, out);
+        store_sqlite_reset(st);
+    }
+    return rc;
+}
+
+int store_sqlite_task_update(store_t *base, core_pool_t *pool, const char *user_id, const char *id,
+                             const store_task_patch_t *patch, int64_t now_ms, store_task_t *out)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *st;
+    char *tags = NULL;
+    int64_t seq;
+    int rc;
+
+    if ((rc = store_sqlite_begin(s)) != CORE_OK)
+        return rc;
+    if ((rc = find(s, user_id, id, &st)) != CORE_OK)
+        goto fail;
+    read_task(pool, st, out);
+    seq = sqlite3_column_int64(st, 11);
+    store_sqlite_reset(st);
+    store_task_patch_apply(out, patch, now_ms);
+    tags = tags_json(out);
+    if ((rc = store_sqlite_prepare(s, SQL_UPDATE, &st)) != CORE_OK)
+        goto fail;
+    bind_fields(st, 1, out, tags);
+    sqlite3_bind_int64(st, 8, out->updated_at);
+    sqlite3_bind_int64(st, 9, seq);
+    if ((rc = store_sqlite_step_done(s, st, "task update", NULL)) != CORE_OK)
+        goto fail;
+    rc = store_sqlite_commit(s);
+    free(tags);
+    return rc;
+fail:
+    store_sqlite_rollback(s);
+    free(tags);
+    return rc;
+}
+
+int store_sqlite_task_delete(store_t *base, const char *user_id, const char *id)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((rc = store_sqlite_begin(s)) != CORE_OK)
+        return rc;
+    if ((rc = store_sqlite_prepare(s, SQL_DELETE, &st)) != CORE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+    if ((rc = store_sqlite_step_done(s, st, "task delete", NULL)) != CORE_OK)
+        goto fail;
+    if (sqlite3_changes(s->db) == 0) {
+        rc = CORE_E_NOT_FOUND;
+        goto fail;
+    }
+    return store_sqlite_commit(s);
+fail:
+    store_sqlite_rollback(s);
+    return rc;
+}
+
+/* Lists. */
+
+static unsigned filters_of(const store_task_query_t *q)
+{
+    return (q->status >= 0 ? F_STATUS : 0) | (q->priority >= 0 ? F_PRIORITY : 0) | (q->tag != NULL ? F_TAG : 0) |
+           (q->search != NULL ? F_SEARCH : 0) | (q->due_before != STORE_TIME_NONE ? F_DUE_BEFORE : 0) |
+           (q->due_after != STORE_TIME_NONE ? F_DUE_AFTER : 0);
+}
+
+static size_t append(char *buf, size_t cap, size_t len, const char *text)
+{
+    size_t n = strlen(text);
+    if (len + n < cap) {
+        memcpy(buf + len, text, n + 1);
+        len += n;
+    }
+    return len;
+}
+
+static size_t where_clause(char *buf, size_t cap, size_t len, unsigned f)
+{
+    len = append(buf, cap, len, " WHERE user_id = ?1");
+    if (f & F_STATUS)
+        len = append(buf, cap, len, " AND status = ?2");
+    if (f & F_PRIORITY)
+        len = append(buf, cap, len, " AND priority = ?3");
+    if (f & F_TAG)
+        len = append(buf, cap, len, " AND seq IN (SELECT task_seq FROM task_tags WHERE user_id = ?1 AND tag = ?4)");
+    if (f & F_SEARCH)
+        len = append(buf, cap, len, " AND seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?5)");
+    if (f & F_DUE_BEFORE)
+        len = append(buf, cap, len, " AND due_date < ?6");
+    if (f & F_DUE_AFTER)
+        len = append(buf, cap, len, " AND due_date > ?7");
+    return len;
+}
+
+/* The sort key expression of each sort; created_at order is id order (UUIDv7). */
+static const char *const sort_keys[SORTS] = {NULL, "updated_at", "due_sort", "priority", "title COLLATE NOCASE"};
+
+static int list_statement(store_sqlite_t *s, const store_task_query_t *q, unsigned f, sqlite3_stmt **st)
+{
+    bool keyset = q->after != NULL;
+    size_t idx = ((f * SORTS + (size_t)q->sort) * 2 + q->desc) * 2 + keyset;
+    const char *key = sort_keys[q->sort], *dir = q->desc ? " DESC" : "", *cmp = q->desc ? "<" : ">";
+    char sql[1024];
+    size_t len = where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT " COLUMNS " FROM tasks"), f);
+    char tail[256];
+
+    if (keyset && key != NULL)
+        snprintf(tail, sizeof(tail), " AND (%s, id) %s (?8, ?9) ORDER BY %s%s, id%s LIMIT ?10", key, cmp, key, dir,
+                 dir);
+    else if (keyset)
+        snprintf(tail, sizeof(tail), " AND id %s ?9 ORDER BY id%s LIMIT ?10", cmp, dir);
+    else if (key != NULL)
+        snprintf(tail, sizeof(tail), " ORDER BY %s%s, id%s LIMIT ?10 OFFSET ?11", key, dir, dir);
+    else
+        snprintf(tail, sizeof(tail), " ORDER BY id%s LIMIT ?10 OFFSET ?11", dir);
+    append(sql, sizeof(sql), len, tail);
+    return store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
+}
+
+/* FTS5 query for the words of text, each quoted (so nothing a user types is
+ * FTS syntax) and prefix-matched, restricted to owner's rows. NULL when the
+ * text has no word that could match anything. */
+static char *match_expr(const char *user_id, const char *text)
+{
+    size_t cap = strlen(text) * 2 + 128, len = 0;
+    char *out = core_malloc(cap);
+    bool any = false;
+
+    len += (size_t)snprintf(out, cap, "owner : \"");
+    for (const char *p = user_id; *p; p++)
+        if (*p != '-')
+            out[len++] = *p;
+    len = append(out, cap, len, "\" AND {title description tags} : (");
+    for (const char *p = text; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        const char *w = p;
+        bool word = false;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            unsigned char c = (unsigned char)*p++;
+            word |= c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        }
+        if (!word)
+            continue;
+        len = append(out, cap, len, any ? " AND \"" : "\"");
+        for (; w < p; w++) {
+            if (*w == '"')
+                out[len++] = '"';
+            out[len++] = *w;
+        }
+        out[len] = '\0';
+        len = append(out, cap, len, "\"*");
+        any = true;
+    }
+    append(out, cap, len, ")");
+    if (!any) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void bind_filters(sqlite3_stmt *st, const store_task_query_t *q, const char *match)
+{
+    sqlite3_bind_text(st, P_USER, q->user_id, -1, SQLITE_STATIC);
+    if (q->status >= 0)
+        sqlite3_bind_int(st, P_STATUS, q->status);
+    if (q->priority >= 0)
+        sqlite3_bind_int(st, P_PRIORITY, q->priority);
+    if (q->tag != NULL)
+        sqlite3_bind_text(st, P_TAG, q->tag, -1, SQLITE_STATIC);
+    if (match != NULL)
+        sqlite3_bind_text(st, P_SEARCH, match, -1, SQLITE_STATIC);
+    if (q->due_before != STORE_TIME_NONE)
+        sqlite3_bind_int64(st, P_DUE_BEFORE, q->due_before);
+    if (q->due_after != STORE_TIME_NONE)
+        sqlite3_bind_int64(st, P_DUE_AFTER, q->due_after);
+}
+
+/* Tasks matching q's filters: from the counters when they can answer. */
+static int count(store_sqlite_t *s, const store_task_query_t *q, unsigned f, const char *match, int64_t *total)
+{
+    char sql[768];
+    sqlite3_stmt *st;
+    int rc;
+
+    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0)
+        where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT coalesce(sum(n), 0) FROM task_counts"),
+                     f);
+    else
+        where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT count(*) FROM tasks"), f);
+    if ((rc = store_sqlite_prepare_keyed(s, &count_keys[f], sql, &st)) != CORE_OK)
+        return rc;
+    bind_filters(st, q, match);
+    if ((rc = store_sqlite_step_row(s, st, "task count")) != CORE_OK)
+        return rc;
+    *total = sqlite3_column_int64(st, 0);
+    store_sqlite_reset(st);
+    return CORE_OK;
+}
+
+int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    unsigned f = filters_of(q);
+    char *match = q->search != NULL ? match_expr(q->user_id, q->search) : NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, step;
+
+    memset(out, 0, sizeof(*out));
+    if (q->search != NULL && match == NULL)
+        return CORE_OK; /* nothing searchable in the text: nothing matches */
+    if ((rc = store_sqlite_read_begin(s)) != CORE_OK)
+        goto out;
+    if ((rc = count(s, q, f, match, &out->total)) != CORE_OK || (rc = list_statement(s, q, f, &st)) != CORE_OK)
+        goto end;
+    bind_filters(st, q, match);
+    if (q->after != NULL) {
+        if (q->sort == STORE_SORT_TITLE)
+            sqlite3_bind_text(st, P_KEY, q->after->text, -1, SQLITE_STATIC);
+        else if (q->sort != STORE_SORT_CREATED_AT)
+            sqlite3_bind_int64(st, P_KEY, q->after->num);
+        sqlite3_bind_text(st, P_ID, q->after->id, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_int64(st, P_OFFSET, q->offset);
+    }
+    sqlite3_bind_int64(st, P_LIMIT, (int64_t)q->limit + 1);
+    out->tasks = core_pool_alloc(pool, (q->limit + 1) * sizeof(*out->tasks));
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        if (out->len == q->limit) {
+            out->more = true;
+            break;
+        }
+        read_task(pool, st, &out->tasks[out->len++]);
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = store_sqlite_fail(s, step, "task list");
+    store_sqlite_reset(st);
+end:
+    store_sqlite_read_end(s);
+out:
+    free(match);
+    return rc;
+}
+
+static int count_between(store_sqlite_t *s, const char *sql, const char *user_id, int64_t from, int64_t to,
+                         int64_t *n)
+{
+    sqlite3_stmt *st;
+    int rc = store_sqlite_prepare(s, sql, &st);
+
+    if (rc != CORE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, from);
+    if (to != STORE_TIME_NONE)
+        sqlite3_bind_int64(st, 3, to);
+    if ((rc = store_sqlite_step_row(s, st, "task stats")) != CORE_OK)
+        return rc;
+    *n = sqlite3_column_int64(st, 0);
+    store_sqlite_reset(st);
+    return CORE_OK;
+}
+
+int store_sqlite_task_stats(store_t *base, const char *user_id, int64_t now_ms, store_task_stats_t *out)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    const int64_t day = 86400000, day_start = now_ms - now_ms % day;
+    sqlite3_stmt *st;
+    int rc, step;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = store_sqlite_read_begin(s)) != CORE_OK)
+        return rc;
+    if ((rc = store_sqlite_prepare(s, SQL_COUNTS, &st)) != CORE_OK)
+        goto end;
+    sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int status = sqlite3_column_int(st, 0), priority = sqlite3_column_int(st, 1);
+        int64_t n = sqlite3_column_int64(st, 2);
+        if (status < 0 || status >= STORE_TASK_STATUSES || priority < 0 || priority >= STORE_TASK_PRIORITIES)
+            continue;
+        out->by_status[status] += n;
+        out->by_priority[priority] += n;
+        out->total += n;
+    }
+    if (step != SQLITE_DONE)
+        rc = store_sqlite_fail(s, step, "task stats");
+    store_sqlite_reset(st);
+    if (rc == CORE_OK)
+        rc = count_between(s, SQL_OPEN_DUE, user_id, INT64_MIN + 1, now_ms, &out->overdue);
+    if (rc == CORE_OK)
+        rc = count_between(s, SQL_OPEN_DUE, user_id, day_start, day_start + day, &out->due_today);
+    if (rc == CORE_OK)
+        rc = count_between(s, SQL_COMPLETED_SINCE, user_id, now_ms - 7 * day, STORE_TIME_NONE,
+                           &out->completed_last_7_days);
+end:
+    store_sqlite_read_end(s);
+    return rc;
+}
