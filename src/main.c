@@ -122,15 +122,16 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
 {
     store_t *durable = NULL, *mail_store = NULL;
     kv_t *kv = NULL;
-    int status = EXIT_FAILURE;
+    int status = EXIT_FAILURE, rc;
 
     auth_password_configure(cfg->argon2_opslimit, cfg->argon2_memlimit);
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
     if (open_migrated(cfg, &durable) != CORE_OK)
         goto out;
-    if (kv_memory_create(durable, &kv) != CORE_OK)
-        goto out; /* kv_memory_create took durable */
-    durable = NULL;
+    rc = kv_memory_create(durable, &kv);
+    durable = NULL; /* kv_memory_create took it, also on failure */
+    if (rc != CORE_OK)
+        goto out;
     if (http_access_log_open(cfg->access_log) != 0)
         goto out;
     if (store_open(cfg->database_url, &mail_store) != CORE_OK || mail_outbox_start(cfg, mail_store) != CORE_OK)

@@ -9,6 +9,8 @@
  * return CORE_OK or a CORE_E_* code; CORE_E_NOT_FOUND means a cache miss,
  * CORE_E_UNAVAILABLE that the backend cannot be reached right now (callers
  * then follow the documented fallback: bypass the cache, and so on).
+ * Keys are at most KV_KEY_MAX bytes; a NULL, empty or longer key is a caller
+ * bug and returns CORE_E_INTERNAL.
  */
 #ifndef KV_KV_H
 #define KV_KV_H
@@ -86,6 +88,8 @@ static inline int kv_cache_get(kv_t *kv, core_pool_t *pool, const char *key, cha
     return kv->ops->cache_get(kv, pool, key, value, len);
 }
 
+/* Cache value for ttl_ms; ttl_ms <= 0 deletes. CORE_E_UNAVAILABLE means
+ * "not cached" (too large, or the backend is down): callers carry on. */
 static inline int kv_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
 {
     return kv->ops->cache_set(kv, key, value, len, ttl_ms);

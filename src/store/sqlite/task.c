@@ -249,25 +249,40 @@ static size_t where_clause(char *buf, size_t cap, size_t len, unsigned f)
 /* The sort key expression of each sort; created_at order is id order (UUIDv7). */
 static const char *const sort_keys[SORTS] = {NULL, "updated_at", "due_sort", "priority", "title COLLATE NOCASE"};
 
-static int list_statement(store_sqlite_t *s, const store_task_query_t *q, unsigned f, sqlite3_stmt **st)
+void store_sqlite_task_list_sql(const store_task_query_t *q, char *sql, size_t cap)
 {
-    bool keyset = q->after != NULL;
-    size_t idx = ((f * SORTS + (size_t)q->sort) * 2 + q->desc) * 2 + keyset;
     const char *key = sort_keys[q->sort], *dir = q->desc ? " DESC" : "", *cmp = q->desc ? "<" : ">";
-    char sql[1024];
-    size_t len = where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT " COLUMNS " FROM tasks"), f);
+    size_t len = where_clause(sql, cap, append(sql, cap, 0, "SELECT " COLUMNS " FROM tasks"), filters_of(q));
     char tail[256];
 
-    if (keyset && key != NULL)
+    if (q->after != NULL && key != NULL)
         snprintf(tail, sizeof(tail), " AND (%s, id) %s (?8, ?9) ORDER BY %s%s, id%s LIMIT ?10", key, cmp, key, dir,
                  dir);
-    else if (keyset)
+    else if (q->after != NULL)
         snprintf(tail, sizeof(tail), " AND id %s ?9 ORDER BY id%s LIMIT ?10", cmp, dir);
     else if (key != NULL)
         snprintf(tail, sizeof(tail), " ORDER BY %s%s, id%s LIMIT ?10 OFFSET ?11", key, dir, dir);
     else
         snprintf(tail, sizeof(tail), " ORDER BY id%s LIMIT ?10 OFFSET ?11", dir);
-    append(sql, sizeof(sql), len, tail);
+    append(sql, cap, len, tail);
+}
+
+void store_sqlite_task_count_sql(const store_task_query_t *q, char *sql, size_t cap)
+{
+    unsigned f = filters_of(q);
+
+    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0)
+        where_clause(sql, cap, append(sql, cap, 0, "SELECT coalesce(sum(n), 0) FROM task_counts"), f);
+    else
+        where_clause(sql, cap, append(sql, cap, 0, "SELECT count(*) FROM tasks"), f);
+}
+
+static int list_statement(store_sqlite_t *s, const store_task_query_t *q, sqlite3_stmt **st)
+{
+    size_t idx = ((filters_of(q) * SORTS + (size_t)q->sort) * 2 + q->desc) * 2 + (q->after != NULL);
+    char sql[1024];
+
+    store_sqlite_task_list_sql(q, sql, sizeof(sql));
     return store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
 }
 
@@ -338,11 +353,7 @@ static int count(store_sqlite_t *s, const store_task_query_t *q, unsigned f, con
     sqlite3_stmt *st;
     int rc;
 
-    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0)
-        where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT coalesce(sum(n), 0) FROM task_counts"),
-                     f);
-    else
-        where_clause(sql, sizeof(sql), append(sql, sizeof(sql), 0, "SELECT count(*) FROM tasks"), f);
+    store_sqlite_task_count_sql(q, sql, sizeof(sql));
     if ((rc = store_sqlite_prepare_keyed(s, &count_keys[f], sql, &st)) != CORE_OK)
         return rc;
     bind_filters(st, q, match);
@@ -366,7 +377,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
         return CORE_OK; /* nothing searchable in the text: nothing matches */
     if ((rc = store_sqlite_read_begin(s)) != CORE_OK)
         goto out;
-    if ((rc = count(s, q, f, match, &out->total)) != CORE_OK || (rc = list_statement(s, q, f, &st)) != CORE_OK)
+    if ((rc = count(s, q, f, match, &out->total)) != CORE_OK || (rc = list_statement(s, q, &st)) != CORE_OK)
         goto end;
     bind_filters(st, q, match);
     if (q->after != NULL) {

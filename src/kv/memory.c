@@ -1,0 +1,317 @@
+/*
+ * This file implements the in-process kv backend (kv_memory_create in kv.h)
+ * for single-instance deployments, and its token revocations; rate-limit
+ * counters (counters.c) and the cache (cache.c) are delegated. Revocations
+ * are written through to the durable store first, under the store session's
+ * own lock since a store_t serves one thread at a time, and enter memory only
+ * once the store has them; they are loaded back at creation. Expired entries
+ * leave a few buckets at a time on every call, and the store's expired
+ * revocations are purged at most once an hour. Memory is bounded: at most
+ * COUNTER_MAX_KEYS counters (a new key past that, with no expired window to
+ * reclaim, gets CORE_E_UNAVAILABLE, which the rate limiter treats as
+ * "allow") and CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer
+ * than KEY_MAX bytes and other caller mistakes return CORE_E_INTERNAL.
+ */
+#include "kv/kv.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/jwt.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "kv/cache.h"
+#include "kv/counters.h"
+#include "kv/table.h"
+#include "store/store.h"
+
+#define KEY_MAX KV_KEY_MAX
+#define COUNTER_MAX_KEYS 1000000
+#define CACHE_MAX_KEYS 100000
+#define CACHE_MAX_BYTES ((size_t)64 << 20)
+#define CACHE_MAX_VALUE ((size_t)1 << 20)
+#define SWEEP_BUCKETS 8
+#define PURGE_INTERVAL_MS (3600 * 1000LL)
+/* A user's sessions-revoked mark outlives every token it can match. */
+#define USER_MARK_TTL_MS (AUTH_JWT_TTL_MS + 60 * 1000)
+
+typedef struct token_rev {
+    kv__entry_t e;
+    int64_t expires_at;
+} token_rev_t;
+
+typedef struct user_rev {
+    kv__entry_t e;
+    int64_t before_ms;
+} user_rev_t;
+
+typedef struct kv_memory {
+    kv_t base;
+    pthread_mutex_t durable_lock; /* guards durable and last_purge */
+    store_t *durable;             /* NULL: revocations live in memory only */
+    int64_t last_purge;
+    pthread_mutex_t rev_lock; /* guards tokens and users */
+    kv__table_t tokens, users;
+    kv__counters_t counters;
+    kv__cache_t cache;
+} kv_memory_t;
+
+/* Clocks; the unit test, which includes this file, replaces them. */
+static int64_t (*wall_now_ms)(void) = core_clock_now_ms;
+static int64_t (*mono_now_ms)(void) = core_clock_mono_ms;
+
+static bool key_ok(const char *key, size_t *len)
+{
+    if (key == NULL)
+        return false;
+    *len = strnlen(key, KEY_MAX + 1);
+    return *len > 0 && *len <= KEY_MAX;
+}
+
+static bool token_dead(kv__entry_t *e, void *ctx)
+{
+    return *(const int64_t *)ctx >= ((token_rev_t *)e)->expires_at;
+}
+
+static bool user_dead(kv__entry_t *e, void *ctx)
+{
+    return *(const int64_t *)ctx - ((user_rev_t *)e)->before_ms > USER_MARK_TTL_MS;
+}
+
+/* Caller holds rev_lock (or is still creating m). */
+static void sweep_revocations(kv_memory_t *m, int64_t now)
+{
+    kv__table_sweep(&m->tokens, SWEEP_BUCKETS, token_dead, &now);
+    kv__table_sweep(&m->users, SWEEP_BUCKETS, user_dead, &now);
+}
+
+static void put_token(kv_memory_t *m, const char *jti, size_t len, int64_t expires_at)
+{
+    token_rev_t *t = (token_rev_t *)kv__table_find(&m->tokens, jti, len);
+
+    if (t == NULL) {
+        t = (token_rev_t *)kv__table_add(&m->tokens, jti, len, sizeof(*t));
+        t->expires_at = expires_at;
+    } else if (expires_at > t->expires_at) {
+        t->expires_at = expires_at;
+    }
+}
+
+static void put_user(kv_memory_t *m, const char *user_id, size_t len, int64_t before_ms)
+{
+    user_rev_t *u = (user_rev_t *)kv__table_find(&m->users, user_id, len);
+
+    if (u == NULL) {
+        u = (user_rev_t *)kv__table_add(&m->users, user_id, len, sizeof(*u));
+        u->before_ms = before_ms;
+    } else if (before_ms > u->before_ms) {
+        u->before_ms = before_ms;
+    }
+}
+
+static void load_token(void *ctx, const char *jti, int64_t expires_at)
+{
+    size_t len;
+    if (key_ok(jti, &len))
+        put_token(ctx, jti, len, expires_at);
+}
+
+static void load_user(void *ctx, const char *user_id, int64_t before_ms)
+{
+    size_t len;
+    if (key_ok(user_id, &len))
+        put_user(ctx, user_id, len, before_ms);
+}
+
+/* Caller holds durable_lock. A failed purge is retried an hour later: the
+ * rows it would delete are expired, so they match no live token meanwhile. */
+static void purge_if_due(kv_memory_t *m, int64_t now)
+{
+    if (m->durable == NULL || now - m->last_purge < PURGE_INTERVAL_MS)
+        return;
+    m->last_purge = now;
+    int rc = store_revocations_purge(m->durable, now);
+    if (rc != CORE_OK)
+        log_warn("kv: purging expired revocations failed", LOG_STR("error", core_error_name(rc)));
+}
+
+static int memory_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
+{
+    kv_memory_t *m = (kv_memory_t *)kv;
+    size_t len;
+    int rc = CORE_E_INTERNAL;
+
+    if (!key_ok(jti, &len))
+        goto out;
+    pthread_mutex_lock(&m->durable_lock);
+    rc = m->durable != NULL ? store_token_revoke(m->durable, jti, expires_at) : CORE_OK;
+    if (rc == CORE_OK) {
+        int64_t now = wall_now_ms();
+        pthread_mutex_lock(&m->rev_lock);
+        sweep_revocations(m, now);
+        put_token(m, jti, len, expires_at);
+        pthread_mutex_unlock(&m->rev_lock);
+        purge_if_due(m, now);
+    }
+    pthread_mutex_unlock(&m->durable_lock);
+out:
+    return rc;
+}
+
+static int memory_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t before_ms)
+{
+    kv_memory_t *m = (kv_memory_t *)kv;
+    size_t len;
+    int rc = CORE_E_INTERNAL;
+
+    if (!key_ok(user_id, &len))
+        goto out;
+    pthread_mutex_lock(&m->durable_lock);
+    rc = m->durable != NULL ? store_user_sessions_revoke(m->durable, user_id, before_ms) : CORE_OK;
+    if (rc == CORE_OK) {
+        int64_t now = wall_now_ms();
+        pthread_mutex_lock(&m->rev_lock);
+        sweep_revocations(m, now);
+        put_user(m, user_id, len, before_ms);
+        pthread_mutex_unlock(&m->rev_lock);
+        purge_if_due(m, now);
+    }
+    pthread_mutex_unlock(&m->durable_lock);
+out:
+    return rc;
+}
+
+static int memory_token_is_revoked(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                   bool *revoked)
+{
+    kv_memory_t *m = (kv_memory_t *)kv;
+    size_t jti_len, user_len;
+    int rc = CORE_E_INTERNAL;
+
+    *revoked = true;
+    if (!key_ok(jti, &jti_len) || !key_ok(user_id, &user_len))
+        goto out;
+    int64_t now = wall_now_ms();
+    pthread_mutex_lock(&m->rev_lock);
+    sweep_revocations(m, now);
+    token_rev_t *t = (token_rev_t *)kv__table_find(&m->tokens, jti, jti_len);
+    user_rev_t *u = (user_rev_t *)kv__table_find(&m->users, user_id, user_len);
+    *revoked = (t != NULL && now < t->expires_at) || (u != NULL && issued_at_ms <= u->before_ms);
+    pthread_mutex_unlock(&m->rev_lock);
+    /* the hourly purge rides on a request, but never waits behind a revocation */
+    if (pthread_mutex_trylock(&m->durable_lock) == 0) {
+        purge_if_due(m, now);
+        pthread_mutex_unlock(&m->durable_lock);
+    }
+    rc = CORE_OK;
+out:
+    return rc;
+}
+
+static int memory_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+                              int64_t *reset_at)
+{
+    size_t len;
+    return key_ok(key, &len)
+               ? kv__counters_hit(&((kv_memory_t *)kv)->counters, key, len, window_ms, now, count, reset_at)
+               : CORE_E_INTERNAL;
+}
+
+static int memory_counter_undo(kv_t *kv, const char *key, int64_t now)
+{
+    size_t len;
+    return key_ok(key, &len) ? kv__counters_undo(&((kv_memory_t *)kv)->counters, key, len, now)
+                             : CORE_E_INTERNAL;
+}
+
+static int memory_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len)
+{
+    size_t key_len;
+    return key_ok(key, &key_len)
+               ? kv__cache_get(&((kv_memory_t *)kv)->cache, pool, key, key_len, mono_now_ms(), value, len)
+               : CORE_E_INTERNAL;
+}
+
+/* ttl_ms <= 0 only drops an older value; values over CACHE_MAX_VALUE are
+ * not cached (CORE_E_UNAVAILABLE). */
+static int memory_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
+{
+    size_t key_len;
+    return key_ok(key, &key_len) && (value != NULL || len == 0)
+               ? kv__cache_set(&((kv_memory_t *)kv)->cache, key, key_len, value, len, ttl_ms, mono_now_ms())
+               : CORE_E_INTERNAL;
+}
+
+static int memory_cache_del(kv_t *kv, const char *key)
+{
+    size_t key_len;
+    int rc = CORE_E_INTERNAL;
+
+    if (key_ok(key, &key_len)) {
+        kv__cache_del(&((kv_memory_t *)kv)->cache, key, key_len);
+        rc = CORE_OK;
+    }
+    return rc;
+}
+
+static void memory_destroy(kv_t *kv)
+{
+    kv_memory_t *m = (kv_memory_t *)kv;
+
+    kv__table_cleanup(&m->tokens);
+    kv__table_cleanup(&m->users);
+    kv__counters_cleanup(&m->counters);
+    kv__cache_cleanup(&m->cache);
+    pthread_mutex_destroy(&m->durable_lock);
+    pthread_mutex_destroy(&m->rev_lock);
+    store_close(m->durable);
+    free(m);
+}
+
+static const kv_ops_t memory_ops = {
+    .name = "memory",
+    .destroy = memory_destroy,
+    .token_revoke = memory_token_revoke,
+    .user_sessions_revoke = memory_user_sessions_revoke,
+    .token_is_revoked = memory_token_is_revoked,
+    .counter_hit = memory_counter_hit,
+    .counter_undo = memory_counter_undo,
+    .cache_get = memory_cache_get,
+    .cache_set = memory_cache_set,
+    .cache_del = memory_cache_del,
+};
+
+/* durable may be NULL: revocations then last only until exit (for tests). */
+int kv_memory_create(struct store *durable, kv_t **out)
+{
+    kv_memory_t *m = core_calloc(1, sizeof(*m));
+    int rc = CORE_OK;
+
+    *out = NULL;
+    m->base.ops = &memory_ops;
+    m->durable = durable;
+    pthread_mutex_init(&m->durable_lock, NULL);
+    pthread_mutex_init(&m->rev_lock, NULL);
+    kv__table_init(&m->tokens);
+    kv__table_init(&m->users);
+    kv__counters_init(&m->counters, COUNTER_MAX_KEYS);
+    kv__cache_init(&m->cache, CACHE_MAX_KEYS, CACHE_MAX_BYTES, CACHE_MAX_VALUE);
+    if (durable != NULL) {
+        int64_t now = wall_now_ms();
+        if ((rc = store_revocations_load(durable, now, load_token, load_user, m)) != CORE_OK) {
+            log_error("kv: loading revocations failed", LOG_STR("error", core_error_name(rc)));
+            memory_destroy(&m->base);
+            goto out;
+        }
+        m->last_purge = now - PURGE_INTERVAL_MS;
+        purge_if_due(m, now);
+    }
+    log_info("kv backend ready", LOG_STR("backend", "memory"), LOG_INT("revoked_tokens", m->tokens.count),
+             LOG_INT("revoked_users", m->users.count));
+    *out = &m->base;
+out:
+    return rc;
+}
