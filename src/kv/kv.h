@@ -21,6 +21,8 @@
 
 #include "core/pool.h"
 
+#define KV_KEY_MAX 512
+
 typedef struct kv kv_t;
 
 typedef struct kv_ops {
