@@ -118,7 +118,10 @@ int core_config_parse_size(const char *s, size_t *out)
         if (len <= sl || strcasecmp(s + len - sl, units[u].suffix) != 0)
             continue;
         long long n;
-        if (core_str_to_i64(core_str(s, len - sl), 0, (long long)(SIZE_MAX / units[u].mult), &n) != 0)
+        unsigned long long lim = SIZE_MAX / units[u].mult; /* SIZE_MAX itself is -1 as a long long */
+        if (lim > INT64_MAX)
+            lim = INT64_MAX;
+        if (core_str_to_i64(core_str(s, len - sl), 0, (long long)lim, &n) != 0)
             return -1;
         *out = (size_t)n * units[u].mult;
         return 0;
@@ -214,8 +217,8 @@ static int parse_origins(const row_t *row, const char *v, core_config_t *cfg)
     (void)row;
     for (size_t i = 0; i < n; i++) {
         bool ok = strncmp(items[i], "http://", 7) == 0 || strncmp(items[i], "https://", 8) == 0;
-        size_t len = strlen(items[i]);
-        if (!ok || items[i][len - 1] == '/' || strchr(items[i], '*') != NULL) {
+        const char *host = ok ? strstr(items[i], "://") + 3 : "";
+        if (!ok || *host == '\0' || strpbrk(host, "/?#*") != NULL) {
             snprintf(errbuf, sizeof(errbuf),
                      "each origin must look like https://app.example.com (scheme and host, no path or "
                      "wildcard), got \"%.60s\"",
@@ -428,12 +431,13 @@ static bool is_key_char(char c, bool first)
 int core_config_load_env_file(const char *path)
 {
     FILE *f = fopen(path, "r");
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
     int lineno = 0;
 
     if (f == NULL)
         return errno == ENOENT ? 1 : -1;
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while (getline(&line, &cap, f) != -1) {
         lineno++;
         core_str_t s = core_str_trim(core_str_c(line));
         if (s.len == 0 || s.base[0] == '#')
@@ -455,10 +459,17 @@ int core_config_load_env_file(const char *path)
         free(k);
         free(v);
     }
+    if (ferror(f)) {
+        fprintf(stderr, "lsf-server: %s: cannot read\n", path);
+        goto fail;
+    }
+    free(line);
     fclose(f);
     return 0;
 bad:
     fprintf(stderr, "lsf-server: %s:%d: expected KEY=VALUE\n", path, lineno);
+fail:
+    free(line);
     fclose(f);
     return -1;
 }

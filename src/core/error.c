@@ -18,8 +18,7 @@ static const struct {
 
 static int index_of(int code)
 {
-    int i = -code;
-    return (i >= 0 && i < CORE_ERROR_INDEX_MAX_) ? i : CORE_ERROR_INDEX_INTERNAL;
+    return (code <= 0 && code > -CORE_ERROR_INDEX_MAX_) ? -code : CORE_ERROR_INDEX_INTERNAL;
 }
 
 int core_error_status(int code)

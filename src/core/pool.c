@@ -49,7 +49,7 @@ void core_pool_cleanup(core_pool_t *pool)
 void *core_pool_alloc(core_pool_t *pool, size_t size)
 {
     const size_t align = alignof(max_align_t);
-    size = (size + align - 1) & ~(align - 1);
+    size = size == 0 ? align : (size + align - 1) & ~(align - 1);
 
     if (size > CHUNK_SIZE / 4) {
         /* large: own chunk, linked behind the current one so bumping continues */

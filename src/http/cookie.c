@@ -9,7 +9,7 @@
 
 bool http_cookie_find(core_str_t header, core_str_t name, core_str_t *value)
 {
-    const char *p = header.base, *end = header.base + header.len;
+    const char *p = header.base, *end = header.len > 0 ? header.base + header.len : header.base;
 
     while (p < end) {
         const char *semi = memchr(p, ';', (size_t)(end - p));

@@ -34,8 +34,10 @@ const char *http_methods_format(unsigned mask, char *buf, size_t size)
         if ((mask & methods[i].method) == 0)
             continue;
         int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", methods[i].name.base);
-        if (n < 0 || (size_t)n >= size - used)
+        if (n < 0 || (size_t)n >= size - used) {
+            buf[used] = '\0'; /* whole names only */
             break;
+        }
         used += (size_t)n;
     }
     return buf;
@@ -45,7 +47,7 @@ const char *http_methods_format(unsigned mask, char *buf, size_t size)
  * not equivalent: "/api/tasks/" is not "/api/tasks" (as in Express strict). */
 static bool match(const char *tpl, core_str_t path, core_str_t *params)
 {
-    const char *p = path.base, *end = path.base + path.len;
+    const char *p = path.base, *end = path.len > 0 ? path.base + path.len : path.base;
     size_t nparams = 0;
 
     while (*tpl != '\0') {
@@ -80,6 +82,7 @@ void http_route_find(const api_route_t *routes, size_t n, unsigned services, uns
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < n; i++) {
         const api_route_t *r = &routes[i];
+        memset(params, 0, sizeof(params));
         if ((r->service & services) == 0 || !match(r->path, path, params))
             continue;
         if (r->methods & method) {

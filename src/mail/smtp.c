@@ -35,6 +35,20 @@ static bool has_scheme(const char *url, const char *scheme)
     return strncasecmp(url, scheme, strlen(scheme)) == 0;
 }
 
+/* The URL's host is this machine (a local relay, or a test's SMTP sink). */
+static bool is_loopback(const char *url)
+{
+    CURLU *u = curl_url();
+    char *host = NULL;
+    bool local = false;
+
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK && curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        local = strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0;
+    curl_free(host);
+    curl_url_cleanup(u);
+    return local;
+}
+
 static CURLcode configure(CURL *curl, const core_config_t *cfg, bool smtps, const char *from,
                           struct curl_slist *rcpt, upload_t *up, char *errbuf)
 {
@@ -48,10 +62,10 @@ static CURLcode configure(CURL *curl, const core_config_t *cfg, bool smtps, cons
     SET(CURLOPT_ERRORBUFFER, errbuf);
     SET(CURLOPT_URL, cfg->smtp_url);
     SET(CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    /* with credentials, STARTTLS is required: "if offered" would let a man in the
-     * middle strip it and read the password */
+    /* with credentials to another machine, STARTTLS is required: "if offered"
+     * would let a man in the middle strip it and read the password */
     bool creds = (cfg->smtp_user != NULL && *cfg->smtp_user != '\0') || strchr(cfg->smtp_url, '@') != NULL;
-    SET(CURLOPT_USE_SSL, smtps || creds ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
+    SET(CURLOPT_USE_SSL, smtps || (creds && !is_loopback(cfg->smtp_url)) ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_TRY);
     SET(CURLOPT_MAIL_FROM, from);
     SET(CURLOPT_MAIL_RCPT, rcpt);
     SET(CURLOPT_UPLOAD, 1L);
