@@ -43,8 +43,8 @@ const char *http_methods_format(unsigned mask, char *buf, size_t size)
     return buf;
 }
 
-/* Compare path with template; on success fill params. Trailing slashes are
- * not equivalent: "/api/tasks/" is not "/api/tasks" (as in Express strict). */
+/* Compare path with template; on success fill params. One trailing slash is
+ * ignored ("/api/tasks/" is "/api/tasks"), as Express's default router does. */
 static bool match(const char *tpl, core_str_t path, core_str_t *params)
 {
     const char *p = path.base, *end = path.len > 0 ? path.base + path.len : path.base;
@@ -71,7 +71,7 @@ static bool match(const char *tpl, core_str_t path, core_str_t *params)
             return false;
         }
     }
-    return p == end;
+    return p == end || (p + 1 == end && *p == '/' && p > path.base + 1);
 }
 
 void http_route_find(const api_route_t *routes, size_t n, unsigned services, unsigned method, core_str_t path,
