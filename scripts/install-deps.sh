@@ -13,7 +13,7 @@ PACKAGES="
   sqlite3 openssl curl ca-certificates
   nodejs npm
   python3 python3-aiosmtpd
-  wrk nginx-light
+  wrk nginx-light libmicrohttpd-dev libevent-dev
 "
 
 missing=""

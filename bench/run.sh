@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# `make bench`: throughput and latency of lsf-server against an nginx that only
+# does `return 200` with the same kind of JSON, on this machine.
+# Starts lsf-server on a free loopback port with a throw-away DATA_DIR and SQLite
+# database (rate limit, access log off), registers one user, then runs
+# wrk -t2 -c32 -d10s (after a short warm-up) with that user's cookie against each
+# section's endpoints and against nginx, and prints a markdown table plus the
+# aims: every lsf row >= 40% of nginx's requests/s and p99 < 2 ms.
+#
+# Usage: bench/run.sh <path to lsf-server>     all sections
+#        bench/run.sh --nginx-only             only the nginx reference (no server needed)
+# Environment: BENCH_SECTIONS (default "user_data"), WRK_DURATION, WRK_CONNS,
+#   WRK_THREADS, WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed).
+#
+# A new section is a function section_<name> that calls
+#   measure "<row name>" <url> [header]
+# (rows named "lsf ..." are checked against the aims), plus its name in BENCH_SECTIONS.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$HERE/lib.sh"
+
+AIM_RATIO=0.40   # of nginx's requests/s
+AIM_P99_US=2000  # microseconds
+WRK_WARMUP=${WRK_WARMUP:-2s}
+BENCH_SECTIONS=${BENCH_SECTIONS:-user_data}
+
+case "${1:-}" in
+  --nginx-only) LSF_BIN="" ;;
+  "" | -h | --help)
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    [ -n "${1:-}" ] && exit 0
+    exit 2
+    ;;
+  *)
+    LSF_BIN=$1
+    [ -x "$LSF_BIN" ] || bench_die "$LSF_BIN: not an executable (build it with make all)"
+    ;;
+esac
+bench_need wrk:wrk nginx:nginx-light curl:curl python3:python3
+
+# Warm up (unmeasured), then measure: keeps first-request costs out of the numbers.
+warm_and_measure() {
+  if [ "$WRK_WARMUP" != 0 ]; then
+    WRK_DURATION=$WRK_WARMUP bench_wrk "$2" "${3:-}"
+  fi
+  measure "$@"
+}
+
+lsf_start() {
+  local port
+  port=$(bench_free_port)
+  mkdir -p "$BENCH_TMP/lsf-data"
+  bench_start lsf env HOST=127.0.0.1 PORT="$port" DATA_DIR="$BENCH_TMP/lsf-data" \
+    DATABASE_URL="sqlite:$BENCH_TMP/lsf.db" WEB_DIR="$BENCH_TMP/no-web" \
+    RATE_LIMIT=off ACCESS_LOG=off LOG_LEVEL=warn LSF_ENV=test \
+    JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    "$LSF_BIN" serve
+  LSF_URL=http://127.0.0.1:$port
+  bench_wait_http lsf "$LSF_URL/api/health"
+}
+
+# Register the bench user; sets LSF_COOKIE ("Cookie: token=...").
+lsf_register() {
+  local status token
+  status=$(curl -s -o "$BENCH_TMP/register.json" -D "$BENCH_TMP/register.head" -w '%{http_code}' \
+    -H 'Content-Type: application/json' \
+    --data '{"name":"Bench User","email":"bench@example.com","password":"bench-password-1"}' \
+    "$LSF_URL/api/auth/register")
+  token=$(sed -n 's/^[Ss]et-[Cc]ookie: *token=\([^;[:space:]]*\).*/\1/p' "$BENCH_TMP/register.head" | head -1)
+  [ -n "$token" ] || bench_die "register answered $status without a token cookie: $(cat "$BENCH_TMP/register.json")"
+  LSF_COOKIE="Cookie: token=$token"
+}
+
+# GET <path> with the cookie must answer 200 with "success":true, or the numbers mean nothing.
+lsf_check() {
+  local status
+  status=$(curl -s -o "$BENCH_TMP/check.json" -w '%{http_code}' -H "$LSF_COOKIE" "$LSF_URL$1")
+  if [ "$status" != 200 ] || ! grep -q '"success": *true' "$BENCH_TMP/check.json"; then
+    bench_die "GET $1 answered $status: $(cat "$BENCH_TMP/check.json")"
+  fi
+}
+
+section_nginx() {
+  warm_and_measure nginx "$NGINX_URL"
+}
+
+section_user_data() {
+  lsf_check /api/user/data
+  warm_and_measure "lsf GET /api/user/data" "$LSF_URL/api/user/data" "$LSF_COOKIE"
+}
+
+# Aims for every "lsf ..." row; sets AIMS_MISSED=1 when one is missed.
+print_aims() {
+  local row name rps p99 errors nginx_rps
+  AIMS_MISSED=0
+  nginx_rps=$(bench_row_get nginx 2)
+  echo "Aims: requests/s >= $(awk -v r=$AIM_RATIO 'BEGIN { print r * 100 }')% of nginx, p99 < $((AIM_P99_US / 1000)) ms."
+  for row in "${BENCH_ROWS[@]}"; do
+    IFS='|' read -r name rps _ p99 errors <<<"$row"
+    case "$name" in lsf*) ;; *) continue ;; esac
+    awk -v n="$name" -v rps="$rps" -v ref="$nginx_rps" -v r=$AIM_RATIO -v p99="$p99" -v a=$AIM_P99_US -v e="$errors" 'BEGIN {
+      ok1 = rps >= r * ref; ok2 = p99 < a
+      printf "- %s: %.0f%% of nginx %s, p99 %.3f ms %s%s\n", n, 100 * rps / ref, ok1 ? "(met)" : "(MISSED)",
+        p99 / 1000, ok2 ? "(met)" : "(MISSED)", (e > 0 ? sprintf("; %d errors: measurement invalid", e) : "")
+      exit !(ok1 && ok2 && e == 0)
+    }' || AIMS_MISSED=1
+  done
+}
+
+bench_setup
+bench_nginx_start
+if [ -n "$LSF_BIN" ]; then
+  lsf_start
+  lsf_register
+  sections="nginx $BENCH_SECTIONS"
+else
+  sections=nginx
+fi
+for section in $sections; do
+  "section_$section"
+done
+
+echo
+echo "## lsf-server benchmark"
+echo
+bench_table_print nginx
+echo
+bench_note_machine
+if [ -n "$LSF_BIN" ]; then
+  echo "lsf-server: $("$LSF_BIN" version 2>/dev/null || echo "$LSF_BIN"), SQLite, RATE_LIMIT=off, ACCESS_LOG=off."
+  print_aims
+  if [ "$AIMS_MISSED" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
+    exit 1
+  fi
+fi
