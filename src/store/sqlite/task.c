@@ -255,7 +255,13 @@ void store_sqlite_task_list_sql(const store_task_query_t *q, char *sql, size_t c
     size_t len = where_clause(sql, cap, append(sql, cap, 0, "SELECT " COLUMNS " FROM tasks"), filters_of(q));
     char tail[256];
 
-    if (q->after != NULL && key != NULL)
+    /* priority fixed by the filter: id order is the order, and (user_id, priority, id) serves it */
+    if (q->sort == STORE_SORT_PRIORITY && q->priority >= 0)
+        key = NULL;
+    if (q->after != NULL && q->sort == STORE_SORT_TITLE) /* the collation on the right, so the index seeks */
+        snprintf(tail, sizeof(tail), " AND (title, id) %s (?8 COLLATE NOCASE, ?9) ORDER BY %s%s, id%s LIMIT ?10", cmp,
+                 key, dir, dir);
+    else if (q->after != NULL && key != NULL)
         snprintf(tail, sizeof(tail), " AND (%s, id) %s (?8, ?9) ORDER BY %s%s, id%s LIMIT ?10", key, cmp, key, dir,
                  dir);
     else if (q->after != NULL)
@@ -286,14 +292,67 @@ static int list_statement(store_sqlite_t *s, const store_task_query_t *q, sqlite
     return store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
 }
 
+/* The index's own tokenizer (migration 0002: unicode61, remove_diacritics 2),
+ * to tell whether a word of non-ASCII text holds anything the index could
+ * have: punctuation and symbols (an em dash, an emoji) are separators to it,
+ * and such a word would be an empty phrase that matches nothing. */
+typedef struct tokenizer {
+    fts5_tokenizer api;
+    Fts5Tokenizer *tok;
+} tokenizer_t;
+
+static const char SQL_FTS5_API[] = "SELECT fts5(?1)";
+
+static void tokenizer_open(store_sqlite_t *s, tokenizer_t *t)
+{
+    static const char *args[] = {"remove_diacritics", "2"};
+    fts5_api *fts = NULL;
+    sqlite3_stmt *st;
+    void *ud = NULL;
+
+    t->tok = NULL;
+    if (store_sqlite_prepare(s, SQL_FTS5_API, &st) != CORE_OK)
+        return;
+    sqlite3_bind_pointer(st, 1, (void *)&fts, "fts5_api_ptr", NULL);
+    (void)sqlite3_step(st);
+    sqlite3_clear_bindings(st);
+    store_sqlite_reset(st);
+    if (fts == NULL || fts->xFindTokenizer(fts, "unicode61", &ud, &t->api) != SQLITE_OK ||
+        t->api.xCreate(ud, args, 2, &t->tok) != SQLITE_OK)
+        t->tok = NULL;
+}
+
+static int token_seen_cb(void *seen, int flags, const char *token, int len, int start, int end)
+{
+    (void)flags, (void)token, (void)len, (void)start, (void)end;
+    *(bool *)seen = true;
+    return SQLITE_DONE; /* one is enough */
+}
+
+/* Whether w[0..n) has a token; true when no tokenizer could be had, so the
+ * word is searched for as before rather than dropped. */
+static bool tokenizer_has_token(tokenizer_t *t, const char *w, size_t n)
+{
+    bool seen = false;
+
+    if (t->tok == NULL)
+        return true;
+    (void)t->api.xTokenize(t->tok, &seen, FTS5_TOKENIZE_QUERY, w, (int)n, token_seen_cb);
+    return seen;
+}
+
 /* FTS5 query for the words of text, each quoted (so nothing a user types is
  * FTS syntax) and prefix-matched, restricted to owner's rows. NULL when the
  * text has no word that could match anything. */
-static char *match_expr(const char *user_id, const char *text)
+static char *match_expr(store_sqlite_t *s, const char *user_id, const char *text)
 {
-    size_t cap = strlen(text) * 2 + 128, len = 0;
+    /* A word of n bytes becomes at most 8 + 2n (` AND "`, doubled quotes,
+     * `"*`), and words are at least a separator apart, so k words of text
+     * take at most 8k + 2 len <= 6 len + 4; 128 covers owner and brackets. */
+    size_t cap = strlen(text) * 6 + 128, len = 0;
     char *out = core_malloc(cap);
-    bool any = false;
+    bool any = false, opened = false;
+    tokenizer_t tk = {.tok = NULL};
 
     len += (size_t)snprintf(out, cap, "owner : \"");
     for (const char *p = user_id; *p; p++)
@@ -304,10 +363,17 @@ static char *match_expr(const char *user_id, const char *text)
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             p++;
         const char *w = p;
-        bool word = false;
+        bool word = false, wide = false;
         while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
             unsigned char c = (unsigned char)*p++;
-            word |= c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+            word |= (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+            wide |= c >= 0x80;
+        }
+        if (!word && wide) {
+            if (!opened)
+                tokenizer_open(s, &tk);
+            opened = true;
+            word = tokenizer_has_token(&tk, w, (size_t)(p - w));
         }
         if (!word)
             continue;
@@ -322,6 +388,8 @@ static char *match_expr(const char *user_id, const char *text)
         any = true;
     }
     append(out, cap, len, ")");
+    if (tk.tok != NULL)
+        tk.api.xDelete(tk.tok);
     if (!any) {
         free(out);
         return NULL;
@@ -368,7 +436,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
 {
     store_sqlite_t *s = store_sqlite_of(base);
     unsigned f = filters_of(q);
-    char *match = q->search != NULL ? match_expr(q->user_id, q->search) : NULL;
+    char *match = q->search != NULL ? match_expr(s, q->user_id, q->search) : NULL;
     sqlite3_stmt *st = NULL;
     int rc, step;
 
