@@ -12,7 +12,7 @@ PACKAGES="
   libcurl4-openssl-dev libcmocka-dev libcrypt-dev libssl-dev zlib1g-dev
   sqlite3 openssl curl ca-certificates
   nodejs npm
-  python3 python3-aiosmtpd
+  python3 python3-aiosmtpd libfaketime
   wrk nginx-light libmicrohttpd-dev libevent-dev
 "
 

@@ -1,0 +1,191 @@
+// Starts lsf-server (LSF_BIN) for one test file: a free port on 127.0.0.1, a
+// fresh temp dir for the database, access log and JWT secret, an SMTP sink for
+// its mail, and the error mode from LSF_ERROR_STATUS. stop() sends SIGTERM and
+// returns the exit code; restart() starts it again on the same dir and secret.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { startSink } from './mail.mjs';
+
+export const errorMode = process.env.LSF_ERROR_STATUS || 'http';
+
+// libfaketime (Debian package libfaketime) lets a restarted server run with
+// its clock moved forward, e.g. to expire OTPs; tests skip when it is absent.
+export const FAKETIME_LIB = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1', '/usr/lib/faketime/libfaketimeMT.so.1']
+  .find((p) => existsSync(p));
+
+// Settings that run the server `offset` ahead of real time ("+2d", "+20m").
+export function clockAhead(offset) {
+  return {
+    LD_PRELOAD: FAKETIME_LIB,
+    FAKETIME: offset,
+    // ASan builds refuse a preloaded library unless told not to check
+    ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'verify_asan_link_order=0'].filter(Boolean).join(':'),
+  };
+}
+const START_TIMEOUT_MS = 15000;
+const STOP_TIMEOUT_MS = 15000;
+
+export function binPath() {
+  const bin = process.env.LSF_BIN;
+  if (!bin) throw new Error('LSF_BIN is not set: run `make api` or LSF_BIN=/path/to/lsf-server node --test tests/api/');
+  return bin;
+}
+
+// A port nobody listens on right now: bind to 0, read it, close.
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+class Server {
+  constructor(dir, sink, env) {
+    this.dir = dir;
+    this.sink = sink;
+    this.env = env;
+    this.proc = null;
+    this.stderrText = '';
+    this.exitCode = null;
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get accessLogPath() {
+    return path.join(this.dir, 'access.log');
+  }
+
+  // Everything the server wrote on stderr, over all its runs.
+  stderr() {
+    return this.stderrText;
+  }
+
+  accessLog() {
+    return readFile(this.accessLogPath, 'utf8').catch(() => '');
+  }
+
+  async start() {
+    for (let attempt = 0; ; attempt++) {
+      this.port = await freePort();
+      try {
+        await this.spawnOnce();
+        return this;
+      } catch (err) {
+        // another process may have taken the port between probe and bind
+        if (attempt < 2 && /cannot listen/.test(String(err.message))) continue;
+        throw err;
+      }
+    }
+  }
+
+  async spawnOnce() {
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME || this.dir,
+      LSF_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(this.port),
+      DATA_DIR: this.dir,
+      DATABASE_URL: `sqlite:${path.join(this.dir, 'lsf.db')}`,
+      ACCESS_LOG: this.accessLogPath,
+      WEB_DIR: path.join(this.dir, 'no-web'),
+      ENV_FILE: path.join(this.dir, 'no.env'),
+      ERROR_STATUS: errorMode,
+      ARGON2_MEMLIMIT: '8mb',
+      ARGON2_OPSLIMIT: '1',
+      RATE_LIMIT: 'off',
+      SMTP_URL: `smtp://127.0.0.1:${this.sink.port}`,
+      SHUTDOWN_TIMEOUT_MS: '10000',
+      // sanitizer settings of the caller (e.g. suppressions) reach ASan builds
+      ASAN_OPTIONS: process.env.ASAN_OPTIONS,
+      LSAN_OPTIONS: process.env.LSAN_OPTIONS,
+      UBSAN_OPTIONS: process.env.UBSAN_OPTIONS,
+      ...this.env,
+    };
+    for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+    const proc = spawn(binPath(), ['serve'], { cwd: this.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    this.exitCode = null;
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (chunk) => {
+      this.stderrText += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => {
+        this.exitCode = code ?? signal;
+        resolve(this.exitCode);
+      });
+    });
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (this.exitCode !== null) throw new Error(`lsf-server exited with ${this.exitCode} at start:\n${this.stderrText}`);
+      try {
+        const res = await fetch(`${this.url}/health`, { signal: AbortSignal.timeout(1000) });
+        await res.arrayBuffer();
+        return;
+      } catch {
+        await sleep(50);
+      }
+    }
+    proc.kill('SIGKILL');
+    throw new Error(`lsf-server did not answer GET /health within ${START_TIMEOUT_MS} ms:\n${this.stderrText}`);
+  }
+
+  // SIGTERM and wait; resolves to the exit code (a signal name if killed).
+  async stop() {
+    if (this.proc === null) return this.exitCode;
+    const proc = this.proc;
+    this.proc = null;
+    if (this.exitCode === null) proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  // Start again on the same data dir, secret and settings (a new port);
+  // env overrides settings from now on (undefined removes one). Resolves to
+  // the exit code of the stopped run.
+  async restart(env = {}) {
+    const code = await this.stop();
+    Object.assign(this.env, env);
+    await this.start();
+    return code;
+  }
+
+  // Stop server and sink, remove the temp dir; returns the server's exit code.
+  async close() {
+    const code = await this.stop();
+    await this.sink.stop();
+    if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+    return code;
+  }
+}
+
+// Start a server. env overrides the defaults above (undefined removes one).
+export async function startServer(env = {}) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lsf-api-'));
+  const sink = await startSink(path.join(dir, 'mail-sink'));
+  const server = new Server(dir, sink, { JWT_SECRET: randomBytes(48).toString('hex'), ...env });
+  try {
+    await server.start();
+  } catch (err) {
+    await sink.stop();
+    throw err;
+  }
+  return server;
+}
