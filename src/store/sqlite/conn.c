@@ -228,8 +228,19 @@ static int set_wal(store_sqlite_t *s, const char *path)
     sqlite3_stmt *stmt = NULL;
     int rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &stmt, NULL), err = CORE_OK;
 
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(stmt);
+    /* Switching to WAL needs a moment of exclusive access, and SQLite may
+     * answer BUSY here without calling the busy handler while another
+     * process opens or migrates the same new file: retry for as long. */
+    for (int waited = 0; stmt != NULL && (rc == SQLITE_OK || (rc & 0xff) == SQLITE_BUSY); waited += 10) {
+        if (rc != SQLITE_OK) {
+            if (waited >= STORE_SQLITE_BUSY_TIMEOUT_MS)
+                break;
+            sqlite3_reset(stmt);
+            sqlite3_sleep(10);
+        }
+        if ((rc = sqlite3_step(stmt)) == SQLITE_ROW)
+            break;
+    }
     if (rc != SQLITE_ROW) {
         err = store_sqlite_fail(s, rc, "journal_mode");
         goto out;
