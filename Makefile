@@ -94,7 +94,7 @@ asan-unit:
 	$(MAKE) --no-print-directory $(ASAN_VARS) unit
 
 asan-test:
-	$(MAKE) --no-print-directory $(ASAN_VARS) unit api
+	LSF_SANITIZED=1 $(MAKE) --no-print-directory $(ASAN_VARS) unit api
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))
