@@ -6,7 +6,7 @@
 CC       ?= cc
 PREFIX   ?= /usr/local
 BUILD    ?= build/release
-PKGS     := libh2o-evloop jansson sqlite3 libsodium libjwt libcurl
+PKGS     := libh2o-evloop jansson sqlite3 libsodium libjwt libcurl libpq hiredis
 GIT_REV  := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 VERSION  := 0.1.0
 

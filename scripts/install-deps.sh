@@ -10,6 +10,7 @@ PACKAGES="
   build-essential pkg-config clang libclang-rt-14-dev
   libh2o-evloop-dev libjansson-dev libsqlite3-dev libsodium-dev libjwt-dev
   libcurl4-openssl-dev libcmocka-dev libcrypt-dev libssl-dev zlib1g-dev
+  libpq-dev libhiredis-dev postgresql redis-server
   sqlite3 openssl curl ca-certificates
   nodejs npm
   python3 python3-aiosmtpd libfaketime

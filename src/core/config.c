@@ -360,7 +360,9 @@ static int parse_url(const row_t *row, const char *v, core_config_t *cfg)
 static const char *const envs[] = {"development", "test", "production", NULL};
 static const char *const error_modes[] = {"http", "legacy", NULL};
 static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
-static const char *const database_schemes[] = {"sqlite:", NULL};
+static const char *const database_schemes[] = {"sqlite:", "postgres://", "postgresql://", NULL};
+static const char *const redis_schemes[] = {"redis://", "rediss://", NULL};
+static const char *const redis_down_policies[] = {"local", "open", NULL};
 static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
 
 #define OFF(f) offsetof(core_config_t, f)
@@ -381,7 +383,20 @@ static const row_t rows[] = {
     {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
-    {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded)", parse_url, OFF(database_url), 0, 0, database_schemes},
+    {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded) or postgres://USER:PASS@HOST:PORT/DB", parse_url, OFF(database_url), 0, 0, database_schemes},
+    {"DATABASE_REPLICA_URLS", "", "comma list of postgres:// read replicas; reads go there, writes to DATABASE_URL", parse_str, OFF(database_replica_urls), 0, 0, NULL},
+    {"DB_POOL_MAX", "10", "PostgreSQL: most connections per process (per server)", parse_int, OFF(db_pool_max), 1, 1000, NULL},
+    {"DB_POOL_MIN", "5", "PostgreSQL: connections kept open when idle", parse_int, OFF(db_pool_min), 0, 1000, NULL},
+    {"DB_POOL_IDLE_TIMEOUT_MS", "45000", "PostgreSQL: close connections above DB_POOL_MIN idle this long", parse_ms, OFF(db_pool_idle_timeout_ms), 1000, 3600000, NULL},
+    {"DB_POOL_ACQUIRE_TIMEOUT_MS", "10000", "PostgreSQL: longest wait for a free connection before 503", parse_ms, OFF(db_pool_acquire_timeout_ms), 1, 600000, NULL},
+    {"DB_CONNECT_TIMEOUT_MS", "5000", "PostgreSQL: connect timeout", parse_ms, OFF(db_connect_timeout_ms), 100, 600000, NULL},
+    {"DB_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL: statement_timeout of every session", parse_ms, OFF(db_statement_timeout_ms), 1, 600000, NULL},
+    {"DB_READ_YOUR_WRITES_MS", "5000", "after a user's write, their reads go to the primary this long (replicas may lag)", parse_ms, OFF(db_read_your_writes_ms), 0, 600000, NULL},
+    {NULL, NULL, "Shared state (many instances)", NULL, 0, 0, 0, NULL},
+    {"REDIS_URL", NULL, "redis://[:PASS@]HOST:PORT[/DB] for revocations, rate limits and caches shared by all instances; unset: in-process", parse_url, OFF(redis_url), 0, 0, redis_schemes},
+    {"CACHE_USER_TTL_MS", "3600000", "how long /api/user/data answers are cached (with REDIS_URL)", parse_ms, OFF(cache_user_ttl_ms), 0, 7 * DAY_MS, NULL},
+    {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
+    {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
     {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes; required in production, generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
     {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
@@ -499,6 +514,8 @@ static int ensure_dev_secret(core_config_t *cfg)
 
 static int finish(core_config_t *cfg)
 {
+    if (cfg->db_pool_min > cfg->db_pool_max)
+        return fail("DB_POOL_MIN: must not exceed DB_POOL_MAX (%d > %d)", cfg->db_pool_min, cfg->db_pool_max);
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus < 1)
         cpus = 1;
@@ -562,6 +579,8 @@ void core_config_cleanup(core_config_t *cfg)
     free(cfg->data_dir);
     free(cfg->web_dir);
     free(cfg->database_url);
+    free(cfg->database_replica_urls);
+    free(cfg->redis_url);
     if (cfg->jwt_secret != NULL)
         sodium_memzero(cfg->jwt_secret, strlen(cfg->jwt_secret));
     free(cfg->jwt_secret);

@@ -40,6 +40,20 @@ typedef struct core_config {
 
     /* storage */
     char *database_url;
+    char *database_replica_urls; /* comma list of postgres:// URLs, "" for none */
+    int db_pool_max;
+    int db_pool_min;
+    int64_t db_pool_idle_timeout_ms;
+    int64_t db_pool_acquire_timeout_ms; /* waiting longer for a connection answers 503 */
+    int64_t db_connect_timeout_ms;
+    int64_t db_statement_timeout_ms;
+    int64_t db_read_your_writes_ms; /* a user's reads go to the primary this long after their write */
+
+    /* shared state */
+    char *redis_url; /* NULL: in-process state */
+    int64_t cache_user_ttl_ms;
+    int64_t cache_stats_ttl_ms;
+    int redis_down_rate_limit; /* 0 "local": per-process counters while Redis is down; 1 "open" */
 
     /* auth */
     char *jwt_secret;

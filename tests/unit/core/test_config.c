@@ -29,7 +29,10 @@ static const char *const vars[] = {
     "REQUEST_TIMEOUT_MS", "SHUTDOWN_TIMEOUT_MS", "DATA_DIR", "WEB_DIR", "DATABASE_URL", "JWT_SECRET",
     "COOKIE_SAMESITE", "ARGON2_OPSLIMIT", "ARGON2_MEMLIMIT", "ERROR_STATUS", "CORS_ORIGINS", "TRUST_PROXY",
     "RATE_LIMIT", "RATE_LIMIT_WINDOW_MS", "RATE_LIMIT_MAX", "AUTH_RATE_LIMIT_WINDOW_MS", "AUTH_RATE_LIMIT_MAX",
-    "SMTP_URL", "SMTP_USER", "SMTP_PASS", "MAIL_FROM", "LOG_LEVEL", "ACCESS_LOG",
+    "SMTP_URL", "SMTP_USER", "SMTP_PASS", "MAIL_FROM", "LOG_LEVEL", "ACCESS_LOG", "DATABASE_REPLICA_URLS",
+    "DB_POOL_MAX", "DB_POOL_MIN", "DB_POOL_IDLE_TIMEOUT_MS", "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_MS",
+    "DB_STATEMENT_TIMEOUT_MS", "DB_READ_YOUR_WRITES_MS", "REDIS_URL", "CACHE_USER_TTL_MS", "CACHE_STATS_TTL_MS",
+    "REDIS_DOWN_RATE_LIMIT",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -391,7 +394,11 @@ static void test_strings_and_urls(void **state)
     expect_bad("DATABASE_URL", "data/lsf.db");
     expect_bad("DATABASE_URL", ""); /* empty: must not be empty */
     expect_bad("DATABASE_URL", "sqlite:");
-    expect_bad("DATABASE_URL", "postgres://db/lsf"); /* not a backend this build has */
+    expect_ok(&cfg, "DATABASE_URL", "postgres://lsf:secret@db:5432/lsf");
+    core_config_cleanup(&cfg);
+    expect_bad("DATABASE_URL", "mysql://db/lsf"); /* not a backend this server has */
+    expect_bad("REDIS_URL", "http://cache:6379");
+    expect_bad("DB_POOL_MIN", "11"); /* more than DB_POOL_MAX's default 10 */
     expect_bad("SMTP_URL", "mail.example.com:587");
     expect_bad("SMTP_URL", "http://mail.example.com");
     /* the error shows the scheme, never the rest (it may hold a password) */
