@@ -77,6 +77,7 @@ typedef struct store_ops {
     int (*revocations_load)(store_t *s, int64_t now, store_token_revocation_cb token_cb,
                             store_user_revocation_cb user_cb, void *ctx);
     int (*revocations_purge)(store_t *s, int64_t now);
+    int (*revocation_check)(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms, bool *revoked);
 
     int (*outbox_claim)(store_t *s, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
                         mail_msg_t *out, size_t *count);
@@ -196,6 +197,15 @@ static inline int store_revocations_load(store_t *s, int64_t now, store_token_re
                                          store_user_revocation_cb user_cb, void *ctx)
 {
     return s->ops->revocations_load(s, now, token_cb, user_cb, ctx);
+}
+
+/* Ask the database itself whether a token is revoked (by jti, or issued at or
+ * before its user's sessions were revoked): the fallback of a shared kv
+ * backend that cannot be reached, so an outage never lets a revoked token in. */
+static inline int store_revocation_check(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                         bool *revoked)
+{
+    return s->ops->revocation_check(s, jti, user_id, issued_at_ms, revoked);
 }
 
 /* Delete revocations of tokens that have expired anyway. */

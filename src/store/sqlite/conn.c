@@ -209,6 +209,7 @@ static const store_ops_t ops = {
     .user_sessions_revoke = store_sqlite_user_sessions_revoke,
     .revocations_load = store_sqlite_revocations_load,
     .revocations_purge = store_sqlite_revocations_purge,
+    .revocation_check = store_sqlite_revocation_check,
     .outbox_claim = store_sqlite_outbox_claim,
     .outbox_sent = store_sqlite_outbox_sent,
     .outbox_retry = store_sqlite_outbox_retry,

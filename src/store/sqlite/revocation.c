@@ -19,6 +19,9 @@ static const char SQL_USER[] =
     "ON CONFLICT (user_id) DO UPDATE SET before_ms = max(before_ms, excluded.before_ms)";
 static const char SQL_LOAD_TOKENS[] = "SELECT jti, expires_at FROM revoked_tokens WHERE expires_at > ?1";
 static const char SQL_LOAD_USERS[] = "SELECT user_id, before_ms FROM user_revocations WHERE before_ms > ?1";
+static const char SQL_CHECK[] =
+    "SELECT EXISTS (SELECT 1 FROM revoked_tokens WHERE jti = ?1) OR "
+    "EXISTS (SELECT 1 FROM user_revocations WHERE user_id = ?2 AND before_ms >= ?3)";
 static const char SQL_PURGE_TOKENS[] = "DELETE FROM revoked_tokens WHERE expires_at <= ?1";
 static const char SQL_PURGE_USERS[] = "DELETE FROM user_revocations WHERE before_ms <= ?1";
 
@@ -120,4 +123,24 @@ int store_sqlite_revocations_purge(store_t *base, int64_t now)
     if (rc != CORE_OK)
         store_sqlite_rollback(s);
     return rc;
+}
+
+int store_sqlite_revocation_check(store_t *base, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                  bool *revoked)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *st;
+    int rc;
+
+    *revoked = true; /* fail closed */
+    if ((rc = store_sqlite_prepare(s, SQL_CHECK, &st)) != CORE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, jti, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, issued_at_ms);
+    if ((rc = store_sqlite_step_row(s, st, "revocation check")) != CORE_OK)
+        return rc;
+    *revoked = sqlite3_column_int(st, 0) != 0;
+    store_sqlite_reset(st);
+    return CORE_OK;
 }

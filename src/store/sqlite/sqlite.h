@@ -120,6 +120,8 @@ int store_sqlite_user_sessions_revoke(store_t *s, const char *user_id, int64_t b
 int store_sqlite_revocations_load(store_t *s, int64_t now, store_token_revocation_cb token_cb,
                                   store_user_revocation_cb user_cb, void *ctx);
 int store_sqlite_revocations_purge(store_t *s, int64_t now);
+int store_sqlite_revocation_check(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                  bool *revoked);
 
 /* Record the user-wide revocation inside the caller's transaction (never
  * moving before_ms backwards). */

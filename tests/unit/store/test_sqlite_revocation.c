@@ -139,6 +139,30 @@ static void test_purge(void **state)
     assert_int_equal(load(f, 0).tokens.n, 1);
 }
 
+static void test_check(void **state)
+{
+    fixture_t *f = *state;
+    bool revoked = false;
+    const char *jti = "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f60", *user = "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f61";
+
+    assert_int_equal(store_revocation_check(f->store, jti, user, 1000, &revoked), CORE_OK);
+    assert_false(revoked);
+    assert_int_equal(store_token_revoke(f->store, jti, 5000), CORE_OK);
+    assert_int_equal(store_revocation_check(f->store, jti, user, 1000, &revoked), CORE_OK);
+    assert_true(revoked);
+    assert_int_equal(store_revocation_check(f->store, "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f62", user, 1000, &revoked),
+                     CORE_OK);
+    assert_false(revoked);
+    /* every token of the user issued at or before the mark */
+    assert_int_equal(store_user_sessions_revoke(f->store, user, 2000), CORE_OK);
+    assert_int_equal(store_revocation_check(f->store, "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f62", user, 2000, &revoked),
+                     CORE_OK);
+    assert_true(revoked);
+    assert_int_equal(store_revocation_check(f->store, "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f62", user, 2001, &revoked),
+                     CORE_OK);
+    assert_false(revoked);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +170,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_user_revocations_window, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_null_callbacks, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_purge, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_check, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
