@@ -7,7 +7,7 @@
  * (slow ones on workers included), then the threads are joined.
  */
 #include "http/http.h"
-#include "http/too_large.h"
+#include "http/h2o_errors.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -178,8 +178,8 @@ static void configure_h2o(const core_config_t *cfg)
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = http_request_handle;
-    http_too_large_register(path);
-    http_too_large_register(&host->fallback_path); /* h2o answers 413 before routing */
+    http_h2o_errors_register(path);
+    http_h2o_errors_register(&host->fallback_path); /* h2o answers these before routing */
 }
 
 /* Wait for signals on the main thread until asked to stop. */
