@@ -417,6 +417,10 @@ static const row_t rows[] = {
     {"SMTP_USER", NULL, "SMTP login (or put it in SMTP_URL)", parse_str, OFF(smtp_user), 0, 0, NULL},
     {"SMTP_PASS", NULL, "SMTP password", parse_str, OFF(smtp_pass), 0, 0, NULL},
     {"MAIL_FROM", "LSF Tasks <no-reply@lsf-tasks.local>", "From: of outgoing mail", parse_str, OFF(mail_from), 0, 0, NULL},
+    {NULL, NULL, "Observability", NULL, 0, 0, 0, NULL},
+    {"METRICS_HOST", "127.0.0.1", "address of the Prometheus listener (GET /metrics, not public by default)", parse_str, OFF(metrics_host), 0, 0, NULL},
+    {"METRICS_PORT", "9464", "port of the Prometheus listener; 0 = none", parse_int, OFF(metrics_port), 0, 65535, NULL},
+    {"METRICS_TOKEN", NULL, "if set, GET /metrics is also served on PORT to requests with Authorization: Bearer <token>", parse_str, OFF(metrics_token), 0, 0, NULL},
     {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
     {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
     {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},
@@ -579,6 +583,10 @@ void core_config_cleanup(core_config_t *cfg)
     free(cfg->data_dir);
     free(cfg->web_dir);
     free(cfg->database_url);
+    free(cfg->metrics_host);
+    if (cfg->metrics_token != NULL)
+        sodium_memzero(cfg->metrics_token, strlen(cfg->metrics_token));
+    free(cfg->metrics_token);
     free(cfg->database_replica_urls);
     free(cfg->redis_url);
     if (cfg->jwt_secret != NULL)

@@ -83,6 +83,11 @@ typedef struct core_config {
     char *smtp_pass;
     char *mail_from;
 
+    /* observability */
+    char *metrics_host;
+    int metrics_port;    /* 0: no metrics listener */
+    char *metrics_token; /* NULL: /metrics is not served on the public port */
+
     /* logs */
     int log_level;
     char *access_log; /* path, or NULL when "off" */
