@@ -1,7 +1,7 @@
 # LSF Tasks: build, run and test lsf-server.
 #   make run    install what is missing, build, serve http://localhost:4000
 #   make test   install what is missing, build, run every test suite
-# Other targets: all asan unit api lint bench clean install (PREFIX, DESTDIR).
+# Other targets: all asan unit api lint scale bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -32,7 +32,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api lint asan asan-unit asan-test bench clean install
+.PHONY: all deps run test unit api lint scale asan asan-unit asan-test bench clean install
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -69,7 +69,7 @@ run: deps all
 
 # Every suite, first on the optimized build, then under ASan+UBSan.
 test: deps
-	$(MAKE) --no-print-directory unit api lint
+	$(MAKE) --no-print-directory unit api lint scale
 	$(MAKE) --no-print-directory asan-test
 
 unit: $(UNIT_BINS)
@@ -79,6 +79,10 @@ unit: $(UNIT_BINS)
 api: all
 	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=http node --test --test-concurrency=1 tests/api/
 	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=legacy node --test --test-concurrency=1 tests/api/
+
+# Several instances behind nginx (deploy/nginx), started and stopped by the tests.
+scale: all
+	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/scale/
 
 # docs/openapi.yaml must be valid OpenAPI 3.1 (Redocly's recommended rules, docs/redocly.yaml).
 lint:

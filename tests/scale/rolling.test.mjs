@@ -1,0 +1,125 @@
+// Rolling restart of three instances behind deploy/nginx/lb.conf under
+// continuous load: four clients loop GET and POST /api/tasks while each
+// instance in turn is replaced by a new process on the same port. No client
+// request may fail, and every POST answered 201 made exactly one task.
+//   drained: the instance is first marked `down` and nginx reloaded, then
+//            SIGTERM; the procedure of docs/DEPLOY.md. A reload closes the
+//            clients' idle keep-alive connections to nginx; a client then
+//            sends again (at most twice more), as browsers do when a reused
+//            connection closes before any answer.
+//   plain:   SIGTERM only, trusting lsf-server's drain and nginx's
+//            proxy_next_upstream; a known failure (todo): nginx may send a
+//            POST on an upstream connection lsf-server is closing, and never
+//            retries a POST it has sent, so the client gets a 502.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { jsonBody, registeredClient } from '../support/client.mjs';
+import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
+
+const CLIENTS = 4;
+const PAUSE_MS = 2500; // between instances: above fail_timeout (2 s)
+
+// Loop until stop() is called; returns {ok, failures[], created}.
+function loadClient(client, tag) {
+  const state = { running: true, ok: 0, failures: [], created: 0, resent: 0 };
+  const send = async (post, i) => {
+    const go = () => (post ? client.post('/api/tasks', { title: `${tag}-${i}` }) : client.get('/api/tasks?limit=1'));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await go();
+      } catch (err) {
+        // closed before any answer; the pool may hold more such connections
+        if (err.cause?.code !== 'UND_ERR_SOCKET' || attempt === 3) throw err;
+        state.resent++;
+      }
+    }
+  };
+  state.done = (async () => {
+    for (let i = 0; state.running; i++) {
+      const post = i % 2 === 1;
+      try {
+        const res = await send(post, i);
+        const text = await res.text();
+        if (res.status === (post ? 201 : 200)) {
+          state.ok++;
+          if (post) state.created++;
+        } else {
+          state.failures.push(`${post ? 'POST' : 'GET'} ${res.status} ${text.slice(0, 80)}`);
+        }
+      } catch (err) {
+        state.failures.push(`${post ? 'POST' : 'GET'} ${err.cause?.code || err.message}`);
+      }
+    }
+  })();
+  return state;
+}
+
+async function runRolling(restartOne) {
+  const cluster = await Cluster.create({ SHUTDOWN_TIMEOUT_MS: '10000' });
+  try {
+    for (const name of ['a', 'b', 'c']) await cluster.add(name);
+    const port = await freePort();
+    const servers = (down = -1) => cluster.instances.map((inst, k) => inst.upstreamLine.replace(';', k === down ? ' down;' : ';')).join('\n') + '\n';
+    const nginx = cluster.own(await Nginx.start('lb.conf', {
+      'app-servers.conf': servers(),
+      'listen.conf': `listen 127.0.0.1:${port};\n`,
+    }, await tempDir('nginx', cluster.dir)));
+    const base = `http://127.0.0.1:${port}`;
+    const clients = [];
+    for (let c = 0; c < CLIENTS; c++) clients.push((await registeredClient(base, `roll${c}`)).client);
+
+    const loads = clients.map((client, c) => loadClient(client, `c${c}`));
+    await sleep(1000);
+    const codes = [];
+    for (const [k, inst] of cluster.instances.entries()) {
+      codes.push(await restartOne({ inst, k, nginx, servers }));
+      await sleep(PAUSE_MS);
+    }
+    for (const l of loads) l.running = false;
+    await Promise.all(loads.map((l) => l.done));
+
+    const failures = loads.flatMap((l) => l.failures);
+    const ok = loads.reduce((n, l) => n + l.ok, 0);
+    const resent = loads.reduce((n, l) => n + l.resent, 0);
+    const report = `${ok} ok, ${resent} sent again, ${failures.length} failed: ${failures.slice(0, 10).join('; ')}\n` +
+      `nginx error log:\n${(await nginx.errorLog()).split('\n').filter((l) => /error|warn/.test(l)).slice(0, 10).join('\n')}`;
+    assert.ok(ok > 200, `enough load ran: ${report}`);
+    assert.deepEqual(codes, [0, 0, 0], 'each instance drained and exited 0');
+    assert.deepEqual(failures, [], report);
+    if (process.env.LSF_SCALE_VERBOSE) console.log(report);
+    // exactly the answered creates exist: no POST ran twice, none was lost
+    for (const [c, client] of clients.entries()) {
+      const res = await client.get('/api/tasks/stats');
+      const stats = await jsonBody(res);
+      assert.equal(res.status, 200);
+      assert.equal(stats.stats?.total ?? stats.total, loads[c].created, `client ${c}: tasks made vs 201 answers`);
+    }
+  } finally {
+    await cluster.close();
+  }
+}
+
+describe('rolling restart behind lb.conf under load', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+  test('drained: mark down + reload, SIGTERM, replace on the same port, mark up + reload', async () => {
+    await runRolling(async ({ inst, k, nginx, servers }) => {
+      await nginx.reload({ 'app-servers.conf': servers(k) });
+      await sleep(200); // old workers finish their requests to it
+      const code = await inst.stop();
+      await inst.start();
+      await nginx.reload({ 'app-servers.conf': servers() });
+      return code;
+    });
+  });
+
+  test('plain: SIGTERM and replace on the same port, nginx untouched', {
+    todo: 'lsf-server closes keep-alive connections nginx may be sending a POST on (docs/DEPLOY.md)',
+  }, async () => {
+    await runRolling(async ({ inst }) => {
+      const code = await inst.stop();
+      await inst.start();
+      return code;
+    });
+  });
+});
