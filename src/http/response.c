@@ -13,6 +13,7 @@
 #include "http/access_log.h"
 #include "http/cookie.h"
 #include "http/exchange.h"
+#include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 
@@ -106,6 +107,8 @@ static void add_common_headers(http_exchange_t *x, int status)
         if (x->code == CORE_E_RATE_LIMITED)
             add_num(req, "retry-after", reset_s);
     }
+    if (http_server_draining())
+        req->http1_is_persistent = 0; /* shutting down: this connection ends with this answer */
     if (x->api.set_token != NULL || x->api.clear_token)
         add(req, H2O_TOKEN_SET_COOKIE, http_cookie_session(&x->pool, cfg, x->api.set_token));
 }

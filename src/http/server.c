@@ -34,7 +34,8 @@ static struct {
     http_thread_t *threads;
     int nthreads;
     int listen_fd;
-    atomic_bool draining;
+    atomic_bool closing;  /* SIGTERM seen: answers say Connection: close, readiness is false */
+    atomic_bool draining; /* the grace is over: listeners closed, in-flight requests finishing */
     atomic_int running;
 } server;
 
@@ -183,7 +184,7 @@ static void configure_h2o(const core_config_t *cfg)
 }
 
 /* Wait for signals on the main thread until asked to stop. */
-static void wait_for_stop(void)
+static void wait_for_stop(const core_config_t *cfg)
 {
     sigset_t set;
     int sig;
@@ -199,7 +200,15 @@ static void wait_for_stop(void)
             http_access_log_reopen();
             continue;
         }
-        log_info("shutting down: draining in-flight requests", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        log_info("shutting down: draining in-flight requests", LOG_STR("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"),
+                 LOG_INT("grace_ms", cfg->shutdown_grace_ms));
+        atomic_store(&server.closing, true);
+        /* keep accepting while a proxy learns to stop sending here: every answer
+         * now closes its connection, so nothing is sent on one we close later */
+        for (int64_t end = core_clock_mono_ms() + cfg->shutdown_grace_ms; core_clock_mono_ms() < end;) {
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
         atomic_store(&server.draining, true);
         return;
     }
@@ -226,7 +235,7 @@ static bool join_threads(const core_config_t *cfg)
 
 bool http_server_draining(void)
 {
-    return atomic_load(&server.draining);
+    return atomic_load(&server.closing);
 }
 
 int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
@@ -257,6 +266,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
         if (pthread_create(&server.threads[started].tid, NULL, thread_main, &server.threads[started]) != 0) {
             atomic_fetch_sub(&server.running, 1);
             log_error("cannot start event-loop thread");
+            atomic_store(&server.closing, true);
             atomic_store(&server.draining, true);
             break;
         }
@@ -264,7 +274,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     if (started == server.nthreads) {
         log_info("listening", LOG_STR("host", cfg->host), LOG_INT("port", cfg->port),
                  LOG_INT("http_threads", cfg->http_threads), LOG_INT("worker_threads", cfg->worker_threads));
-        wait_for_stop();
+        wait_for_stop(cfg);
         rc = 0;
     }
     close(server.listen_fd);
