@@ -1,7 +1,7 @@
 # LSF Tasks: build, run and test lsf-server.
 #   make run    install what is missing, build, serve http://localhost:4000
 #   make test   install what is missing, build, run every test suite
-# Other targets: all asan unit api lint scale bench clean install (PREFIX, DESTDIR).
+# Other targets: all asan unit api lint scale web web-test e2e bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -32,7 +32,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api lint scale asan asan-unit asan-test bench clean install
+.PHONY: all deps run test unit api lint scale web web-test e2e asan asan-unit asan-test bench clean install
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -64,12 +64,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
-run: deps all
+run: deps all web
 	$(BIN) serve
 
 # Every suite, first on the optimized build, then under ASan+UBSan.
 test: deps
-	$(MAKE) --no-print-directory unit api lint scale
+	$(MAKE) --no-print-directory unit api lint scale web-test e2e
 	$(MAKE) --no-print-directory asan-test
 
 unit: $(UNIT_BINS)
@@ -79,6 +79,28 @@ unit: $(UNIT_BINS)
 api: all
 	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=http node --test --test-concurrency=1 tests/api/
 	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=legacy node --test --test-concurrency=1 tests/api/
+
+# The web app served at / (WEB_DIR, default web/dist): npm ci from the lockfile
+# when it changed, then a build when a source is newer than web/dist.
+WEB_SRCS := $(shell find web/src web/public web/scripts web/index.html web/vite.config.js web/package.json -type f 2>/dev/null)
+
+web: web/dist/index.html
+
+web/node_modules/.lsf-installed: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: $(WEB_SRCS) web/node_modules/.lsf-installed
+	cd web && npm run build
+	@touch $@
+
+web-test: web/node_modules/.lsf-installed
+	cd web && npm test
+
+# Browser tests of the built app (Debian chromium, tests/e2e/README.md).
+e2e: all web
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
 
 # Several instances behind nginx (deploy/nginx), started and stopped by the tests.
 scale: all

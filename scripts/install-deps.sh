@@ -15,6 +15,7 @@ PACKAGES="
   nodejs npm
   python3 python3-aiosmtpd libfaketime
   wrk nginx-light libmicrohttpd-dev libevent-dev
+  chromium
 "
 
 missing=""
@@ -47,7 +48,7 @@ if [ -n "$missing" ]; then
 fi
 
 # npm packages for the test and tooling scripts, from the committed lockfile.
-for dir in tests; do
+for dir in tests tests/e2e web; do
   [ -f "$dir/package-lock.json" ] || continue
   stamp="$dir/node_modules/.lsf-installed"
   if [ ! -f "$stamp" ] || [ "$dir/package-lock.json" -nt "$stamp" ]; then

@@ -27,6 +27,7 @@
 #include "core/mem.h"
 #include "http/exchange.h"
 #include "http/request.h"
+#include "http/static.h"
 #include "http/workers.h"
 
 static struct {
@@ -177,6 +178,7 @@ static void configure_h2o(const core_config_t *cfg)
     server.globalconf.http1.upgrade_to_http2 = 0;
     h2o_hostconf_t *host = h2o_config_register_host(&server.globalconf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *path = h2o_config_register_path(host, "/", 0);
+    http_static_register(path, cfg); /* before the API handler: h2o tries them in order */
     h2o_handler_t *handler = h2o_create_handler(path, sizeof(*handler));
     handler->on_req = http_request_handle;
     http_h2o_errors_register(path);

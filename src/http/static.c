@@ -1,0 +1,208 @@
+/*
+ * This file implements the web app's file serving (static.h). It decides
+ * only which requests are the web app's and which cache policy applies; the
+ * serving itself is h2o's file handler (lib/handler/file.c), which does
+ * ETag/If-None-Match and Last-Modified/If-Modified-Since (304), HEAD, ranges
+ * and, with H2O_FILE_FLAG_SEND_COMPRESSED, picks a precompressed .br or .gz
+ * variant by Accept-Encoding (adding Vary: accept-encoding). Two of them live
+ * on private path configurations: one over WEB_DIR for files, one bound to
+ * index.html for client routes. Our handler runs first on "/" and calls one
+ * of them, or returns -1 so the API handler after it answers (h2o tries a
+ * path's handlers in order until one takes the request).
+ *
+ * Paths come from h2o's path_normalized (percent-decoded, dot segments
+ * removed); a path with any segment starting with '.', a NUL or a backslash
+ * is still refused, so nothing outside WEB_DIR and no dotfile is served.
+ */
+#include "http/static.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+
+#define STATIC_CACHE_ASSETS "public, max-age=31536000, immutable"
+#define STATIC_CACHE_OTHER "no-cache"
+
+typedef struct static_handler {
+    h2o_handler_t super;
+    h2o_pathconf_t files_conf;
+    h2o_pathconf_t index_conf;
+    h2o_handler_t *files; /* h2o's handler over root */
+    h2o_handler_t *index; /* h2o's handler of root/index.html */
+    char *root;           /* WEB_DIR, absolute, no trailing slash */
+    size_t root_len;
+} static_handler_t;
+
+static bool has_prefix(h2o_iovec_t s, const char *prefix, size_t len)
+{
+    return s.len >= len && memcmp(s.base, prefix, len) == 0;
+}
+
+/* /api and /health (and all below them) are the API's, whatever exists on disk. */
+static bool is_api_path(h2o_iovec_t path)
+{
+    return h2o_memis(path.base, path.len, H2O_STRLIT("/api")) || has_prefix(path, H2O_STRLIT("/api/")) ||
+           has_prefix(path, H2O_STRLIT("/health"));
+}
+
+static bool is_safe_path(h2o_iovec_t path)
+{
+    if (path.len == 0 || path.base[0] != '/' || path.len >= PATH_MAX / 2)
+        return false;
+    for (size_t i = 0; i < path.len; i++) {
+        char c = path.base[i];
+        if (c == '\0' || c == '\\' || (c == '.' && path.base[i - 1] == '/'))
+            return false;
+    }
+    return true;
+}
+
+static bool is_get_or_head(h2o_req_t *req)
+{
+    return h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+           h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"));
+}
+
+static bool accepts_html(h2o_req_t *req)
+{
+    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, i)) >= 0;) {
+        h2o_iovec_t v = req->headers.entries[i].value;
+        for (size_t k = 0; k + 9 <= v.len; k++)
+            if (h2o_lcstris(v.base + k, 9, H2O_STRLIT("text/html")))
+                return true;
+    }
+    return false;
+}
+
+static bool is_regular_file(const static_handler_t *self, h2o_iovec_t path)
+{
+    char full[PATH_MAX];
+    struct stat st;
+
+    if (self->root_len + path.len >= sizeof(full))
+        return false;
+    memcpy(full, self->root, self->root_len);
+    memcpy(full + self->root_len, path.base, path.len);
+    full[self->root_len + path.len] = '\0';
+    return stat(full, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Hand the request to one of h2o's file handlers with our headers; when it
+ * declines (the file vanished meanwhile), take the headers back. */
+static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_control, size_t len, bool vary_accept)
+{
+    size_t saved = req->res.headers.size;
+    int rc;
+
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    if (vary_accept)
+        h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("accept"));
+    if ((rc = files->on_req(files, req)) != 0)
+        req->res.headers.size = saved;
+    return rc;
+}
+
+static int on_req(h2o_handler_t *super, h2o_req_t *req)
+{
+    static_handler_t *self = (static_handler_t *)super;
+    h2o_iovec_t path = req->path_normalized;
+    bool assets = has_prefix(path, H2O_STRLIT("/assets/"));
+    int rc = -1;
+
+    if (!is_get_or_head(req) || is_api_path(path) || !is_safe_path(path))
+        goto out;
+    if (path.base[path.len - 1] != '/' && is_regular_file(self, path)) {
+        rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false)
+                    : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false);
+        goto out;
+    }
+    /* a missing asset is a 404, not a page; a client route is index.html */
+    if (!assets && accepts_html(req))
+        rc = delegate(self->index, req, H2O_STRLIT(STATIC_CACHE_OTHER), true);
+out:
+    return rc;
+}
+
+static void on_context_init(h2o_handler_t *super, h2o_context_t *ctx)
+{
+    static_handler_t *self = (static_handler_t *)super;
+
+    if (self->files->on_context_init != NULL)
+        self->files->on_context_init(self->files, ctx);
+    if (self->index->on_context_init != NULL)
+        self->index->on_context_init(self->index, ctx);
+}
+
+static void on_context_dispose(h2o_handler_t *super, h2o_context_t *ctx)
+{
+    static_handler_t *self = (static_handler_t *)super;
+
+    if (self->files->on_context_dispose != NULL)
+        self->files->on_context_dispose(self->files, ctx);
+    if (self->index->on_context_dispose != NULL)
+        self->index->on_context_dispose(self->index, ctx);
+}
+
+static void on_dispose(h2o_handler_t *super)
+{
+    static_handler_t *self = (static_handler_t *)super;
+
+    h2o_config_dispose_pathconf(&self->files_conf);
+    h2o_config_dispose_pathconf(&self->index_conf);
+    free(self->root);
+}
+
+/* The realpath of WEB_DIR when it holds an index.html, else NULL. */
+static char *find_root(const char *web_dir)
+{
+    char *root = web_dir != NULL && web_dir[0] != '\0' ? realpath(web_dir, NULL) : NULL;
+    char index[PATH_MAX];
+    struct stat st;
+
+    if (root != NULL && (snprintf(index, sizeof(index), "%s/index.html", root) >= (int)sizeof(index) ||
+                         stat(index, &st) != 0 || !S_ISREG(st.st_mode))) {
+        free(root);
+        root = NULL;
+    }
+    return root;
+}
+
+void http_static_register(h2o_pathconf_t *path, const core_config_t *cfg)
+{
+    static const char *no_index_files[] = {NULL};
+    const int flags = H2O_FILE_FLAG_SEND_COMPRESSED;
+    char *root = find_root(cfg->web_dir), index[PATH_MAX];
+
+    if (root == NULL) {
+        log_info("web app not served: WEB_DIR has no index.html", LOG_STR("web_dir", cfg->web_dir));
+        return;
+    }
+    static_handler_t *self = (static_handler_t *)h2o_create_handler(path, sizeof(*self));
+    h2o_mimemap_t *mimemap = h2o_mimemap_create();
+
+    h2o_mimemap_define_mimetype(mimemap, "html", "text/html; charset=utf-8", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "woff2", "font/woff2", NULL);
+    h2o_mimemap_define_mimetype(mimemap, "webmanifest", "application/manifest+json", NULL);
+    self->root = root;
+    self->root_len = strlen(root);
+    snprintf(index, sizeof(index), "%s/index.html", root);
+    h2o_config_init_pathconf(&self->files_conf, path->global, "/", mimemap);
+    h2o_config_init_pathconf(&self->index_conf, path->global, "/", mimemap);
+    /* h2o_file_handler_t is opaque; like every handler it starts with h2o_handler_t */
+    self->files = (h2o_handler_t *)h2o_file_register(&self->files_conf, root, no_index_files, mimemap, flags);
+    self->index = h2o_file_register_file(&self->index_conf, index,
+                                         h2o_mimemap_get_type_by_extension(mimemap, h2o_iovec_init(H2O_STRLIT("html"))),
+                                         flags);
+    h2o_mem_release_shared(mimemap);
+    self->super.on_context_init = on_context_init;
+    self->super.on_context_dispose = on_context_dispose;
+    self->super.dispose = on_dispose;
+    self->super.on_req = on_req;
+    log_info("serving the web app", LOG_STR("web_dir", root));
+}

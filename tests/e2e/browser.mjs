@@ -1,0 +1,77 @@
+// The e2e tests' browser: Debian's chromium (CHROMIUM, default
+// /usr/bin/chromium) driven by playwright-core, headless with a fresh
+// profile; screenshots at desktop and phone width into test-artifacts/e2e/,
+// and axe-core checks that collect serious and critical violations.
+import AxeBuilder from '@axe-core/playwright';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+export const WEB_DIR = process.env.WEB_DIR || path.join(ROOT, 'web', 'dist');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+export const DESKTOP = { width: 1280, height: 800 };
+export const PHONE = { width: 375, height: 740 };
+
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+];
+
+export function checkPrerequisites() {
+  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM)`);
+  if (!existsSync(path.join(WEB_DIR, 'index.html'))) throw new Error(`no web app in ${WEB_DIR}: run npm ci && npm run build in web/`);
+}
+
+export async function launch() {
+  const profile = await mkdtemp(path.join(tmpdir(), 'lsf-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    viewport: DESKTOP,
+    locale: 'en-US',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(15000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// Full-page screenshots NAME-desktop.png and NAME-phone.png; the viewport
+// returns to desktop width afterwards.
+export async function shoot(page, name) {
+  await mkdir(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
+  await page.setViewportSize(PHONE);
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await page.setViewportSize(DESKTOP);
+  return { overflow };
+}
+
+// Serious and critical axe violations (WCAG 2.1 A/AA rules) on the page now,
+// as "rule: target" strings.
+export async function axeProblems(page) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
+}

@@ -1,0 +1,47 @@
+// App name, the user's name, a "verify your email" prompt while unverified, log out.
+import { Link, useNavigate } from 'react-router-dom';
+import { toast } from 'react-toastify';
+import { api, errorMessage } from '../api.js';
+import { useAuth } from '../auth.jsx';
+
+export default function Navbar() {
+  const { user, logout } = useAuth();
+  const navigate = useNavigate();
+
+  async function startVerify() {
+    try {
+      const res = await api.sendVerifyOtp();
+      toast.success(res.message || 'Verification code sent');
+      navigate('/verify');
+    } catch (err) {
+      toast.error(errorMessage(err));
+    }
+  }
+
+  async function onLogout() {
+    try {
+      await logout();
+      toast.success('Logged out');
+    } catch (err) {
+      toast.error(errorMessage(err));
+    }
+    navigate('/login');
+  }
+
+  return (
+    <header className="navbar">
+      <nav aria-label="Main">
+        <Link to="/" className="brand">LSF Tasks</Link>
+        {user && (
+          <div className="nav-user">
+            {!user.isAccountVerified && (
+              <button type="button" className="btn btn-warn" onClick={startVerify}>Verify your email</button>
+            )}
+            <span className="user-name"><span className="sr-only">Signed in as </span>{user.name}</span>
+            <button type="button" className="btn btn-ghost" onClick={onLogout}>Log out</button>
+          </div>
+        )}
+      </nav>
+    </header>
+  );
+}
