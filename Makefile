@@ -1,7 +1,7 @@
 # LSF Tasks: build, run and test lsf-server.
 #   make run    install what is missing, build, serve http://localhost:4000
 #   make test   install what is missing, build, run every test suite
-# Other targets: all asan unit api lint scale web web-test e2e bench clean install (PREFIX, DESTDIR).
+# Other targets: all asan unit api api-scaled lint scale observability web web-test e2e bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -23,7 +23,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lssl -lcrypt
 
 SRCS     := $(shell find src -name '*.c' | sort)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
-GEN_SRCS := $(BUILD)/gen/sqlite_migrations.c
+GEN_SRCS := $(BUILD)/gen/sqlite_migrations.c $(BUILD)/gen/postgres_migrations.c
 GEN_OBJS := $(GEN_SRCS:$(BUILD)/gen/%.c=$(BUILD)/obj/gen/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(GEN_OBJS)
 LIB      := $(BUILD)/liblsf.a
@@ -32,7 +32,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api lint scale web web-test e2e asan asan-unit asan-test bench clean install
+.PHONY: all deps run test unit api api-scaled lint scale observability web web-test e2e asan asan-unit asan-test bench clean install
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -60,6 +60,10 @@ $(BUILD)/gen/sqlite_migrations.c: scripts/embed-sql.sh $(wildcard src/store/migr
 	@mkdir -p $(@D)
 	scripts/embed-sql.sh store_sqlite_migrations src/store/migrations/sqlite > $@.tmp && mv $@.tmp $@
 
+$(BUILD)/gen/postgres_migrations.c: scripts/embed-sql.sh $(wildcard src/store/migrations/postgres/*.sql)
+	@mkdir -p $(@D)
+	scripts/embed-sql.sh store_postgres_migrations src/store/migrations/postgres > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
@@ -69,7 +73,7 @@ run: deps all web
 
 # Every suite, first on the optimized build, then under ASan+UBSan.
 test: deps
-	$(MAKE) --no-print-directory unit api lint scale web-test e2e
+	$(MAKE) --no-print-directory unit api api-scaled lint scale observability web-test e2e
 	$(MAKE) --no-print-directory asan-test
 
 unit: $(UNIT_BINS)
@@ -102,9 +106,18 @@ e2e: all web
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
 	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
 
+# promtool on deploy/prometheus, and a real Prometheus scraping a real server.
+observability: all
+	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/observability/
+
 # Several instances behind nginx (deploy/nginx), started and stopped by the tests.
 scale: all
 	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/scale/
+
+# The same API suite on PostgreSQL + Redis (throwaway servers on loopback).
+api-scaled: all
+	LSF_BIN=$(abspath $(BIN)) tests/support/with-pg-redis.sh \
+	  node --test --test-concurrency=1 tests/api/
 
 # docs/openapi.yaml must be valid OpenAPI 3.1 (Redocly's recommended rules, docs/redocly.yaml).
 lint:

@@ -15,7 +15,7 @@ PACKAGES="
   nodejs npm
   python3 python3-aiosmtpd libfaketime
   wrk nginx-light libmicrohttpd-dev libevent-dev
-  chromium
+  chromium prometheus
 "
 
 missing=""

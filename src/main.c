@@ -19,7 +19,9 @@
 #include "http/access_log.h"
 #include "http/http.h"
 #include "kv/kv.h"
+#include "kv/redis.h"
 #include "mail/outbox.h"
+#include "store/postgres/postgres.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -144,8 +146,8 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
     if (open_migrated(cfg, &durable) != CORE_OK)
         goto out;
-    rc = kv_memory_create(durable, &kv);
-    durable = NULL; /* kv_memory_create took it, also on failure */
+    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv) : kv_memory_create(durable, &kv);
+    durable = NULL; /* the kv backend took it, also on failure */
     if (rc != CORE_OK)
         goto out;
     if (http_access_log_open(cfg->access_log) != 0)
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
     }
     if (load_config(&cfg) != 0)
         return EXIT_USAGE;
+    store_postgres_configure(&cfg); /* pool sizes, timeouts and replicas for postgres:// */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     status = strcmp(cmd, "serve") == 0 ? cmd_serve(&cfg, services) : cmd_migrate(&cfg);
     curl_global_cleanup();

@@ -40,6 +40,7 @@ enum api_auth {
     API_AUTH_OPTIONAL, /* public, but a valid token is recognised (logout revokes it) */
     API_AUTH_REQUIRED, /* 401 "Not Authorized. Login Again" without a valid token */
     API_AUTH_ASK,      /* is-auth: no token is an answer for the handler, not an error */
+    API_AUTH_METRICS,  /* "Authorization: Bearer METRICS_TOKEN", else 404 as if the route did not exist */
 };
 
 enum api_rate {
@@ -53,6 +54,7 @@ enum api_service {
     API_SERVICE_AUTH = 1 << 1,
     API_SERVICE_USER = 1 << 2,
     API_SERVICE_TASKS = 1 << 3,
+    API_SERVICE_METRICS = 1 << 4, /* GET /metrics on the public port: only when METRICS_TOKEN is set */
 };
 
 typedef struct api_req api_req_t;
@@ -91,6 +93,7 @@ struct api_req {
     int status;          /* success status; 200 unless set */
     json_t *reply;       /* owned by the request once set */
     const char *reply_text; /* plain-text body instead of JSON (GET /) */
+    const char *reply_type; /* Content-Type of reply_text; NULL for text/html */
     const char *message; /* error message override */
     const char *set_token; /* sign-in: send this token as the cookie */
     bool clear_token;      /* sign-out: expire the cookie */
@@ -113,6 +116,9 @@ int api_session_start(api_req_t *req, const char *user_id);
 /* Handlers, one file per resource. */
 int api_root(api_req_t *req);
 int api_health(api_req_t *req);
+int api_health_live(api_req_t *req);
+int api_health_ready(api_req_t *req);
+int api_metrics(api_req_t *req);
 int api_auth_register(api_req_t *req);
 int api_auth_login(api_req_t *req);
 int api_auth_logout(api_req_t *req);

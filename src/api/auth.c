@@ -6,6 +6,7 @@
  * handlers run on worker threads; the others run on the event loop.
  */
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/input.h"
 #include "auth/otp.h"
 #include "auth/password.h"
@@ -94,8 +95,10 @@ int api_auth_login(api_req_t *req)
     if (rehash) {
         char hash[AUTH_PASSWORD_HASH_MAX];
         if (auth_password_hash(password.base, password.len, hash) == CORE_OK &&
-            store_user_set_password_hash(req->store, user.id, hash) == CORE_OK)
+            store_user_set_password_hash(req->store, user.id, hash) == CORE_OK) {
+            api_cache_invalidate(req, API_CACHE_USER, user.id);
             log_info("password hash upgraded to argon2id", LOG_STR("user_id", user.id));
+        }
     }
     return api_session_start(req, user.id);
 }
@@ -201,6 +204,7 @@ int api_auth_verify_account(api_req_t *req)
         return rc;
     if ((rc = store_user_verify(req->store, user.id, hash)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_INVALID_OTP : rc;
+    api_cache_invalidate(req, API_CACHE_USER, user.id);
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Email verified successfully"));
     return CORE_OK;
 }
@@ -257,6 +261,7 @@ int api_auth_reset_password(api_req_t *req)
         return rc;
     if ((rc = store_user_reset_password(req->store, user.id, hash, new_hash)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_INVALID_OTP : rc;
+    api_cache_invalidate(req, API_CACHE_USER, user.id);
     log_info("password reset", LOG_STR("user_id", user.id));
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Password has been reset successfully"));
     return CORE_OK;

@@ -1,12 +1,16 @@
 /*
- * This file implements the liveness answers: GET / ("API Working", as the
- * original app) and GET /health, which checks the database and answers 503
- * "degraded" when it does not respond, so a load balancer stops sending
- * traffic here.
+ * This file implements the health answers: GET / ("API Working", as the
+ * original app), GET /health, which checks the database and answers 503
+ * "degraded" when it does not respond, and the two probes an orchestrator
+ * asks: /health/live (the process runs and its event loop answers) and
+ * /health/ready (send traffic here: the database answers and the server is
+ * not draining after SIGTERM). Migrations need no check of their own:
+ * `serve` applies them before it listens, so a listening server has them.
  */
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "http/http.h"
 
 int api_root(api_req_t *req)
 {
@@ -23,5 +27,23 @@ int api_health(api_req_t *req)
     api_reply(req, json_pack("{s:s, s:s, s:{s:b}}", "status", db ? "healthy" : "degraded", "timestamp", ts,
                              "services", "database", db));
     req->status = db ? 200 : 503;
+    return CORE_OK;
+}
+
+int api_health_live(api_req_t *req)
+{
+    api_reply(req, json_pack("{s:b}", "live", 1));
+    return CORE_OK;
+}
+
+int api_health_ready(api_req_t *req)
+{
+    bool draining = http_server_draining();
+    bool ready = !draining && store_ping(req->store) == CORE_OK;
+
+    api_reply(req, json_pack("{s:b}", "ready", ready));
+    if (!ready)
+        json_object_set_new(req->reply, "reason", json_string(draining ? "draining" : "database"));
+    req->status = ready ? 200 : 503;
     return CORE_OK;
 }

@@ -13,6 +13,12 @@
 const api_route_t api_routes[] = {
     {API_GET, "/", "/", api_root, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
     {API_GET, "/health", "/health", api_health, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
+    {API_GET, "/health/live", "/health/live", api_health_live, API_AUTH_NONE, API_RATE_NONE, false, false,
+     API_SERVICE_CORE},
+    {API_GET, "/health/ready", "/health/ready", api_health_ready, API_AUTH_NONE, API_RATE_NONE, false, false,
+     API_SERVICE_CORE},
+    {API_GET, "/metrics", "/metrics", api_metrics, API_AUTH_METRICS, API_RATE_NONE, false, false,
+     API_SERVICE_METRICS},
 
     /*         method    path                          handler                   auth               body   slow */
     AUTH_ROUTE(API_POST, "/api/auth/register", api_auth_register, API_AUTH_NONE, true, true),

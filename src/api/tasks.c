@@ -1,12 +1,14 @@
 /*
  * This file implements /api/tasks: create, read, update (PUT and PATCH are
  * both partial), delete, list with filters, search and two kinds of
- * pagination, and stats. Every store call carries the signed-in user's id,
- * so a task of another user is simply not found: 404 "Task not found" for a
- * missing id and for someone else's alike. Runs on the event loop (each
- * call is one short SQLite transaction).
+ * pagination, and stats (cached per user for CACHE_STATS_TTL_MS; every
+ * successful write invalidates it, see api/cache.h). Every store call
+ * carries the signed-in user's id, so a task of another user is simply not
+ * found: 404 "Task not found" for a missing id and for someone else's alike.
+ * Runs on the event loop (each call is one short SQLite transaction).
  */
 #include "api/api.h"
+#include "api/cache.h"
 #include "api/cursor.h"
 #include "api/task_input.h"
 #include "core/error.h"
@@ -38,6 +40,7 @@ int api_tasks_create(api_req_t *req)
     t->created_at = t->updated_at = req->now_ms;
     if ((rc = store_task_create(req->store, t)) != CORE_OK)
         return rc;
+    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     req->status = 201;
     return reply_task(req, t);
 }
@@ -69,6 +72,7 @@ int api_tasks_update(api_req_t *req)
     rc = store_task_update(req->store, req->pool, req->claims.user_id, id, &patch, req->now_ms, &t);
     if (rc != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     return reply_task(req, &t);
 }
 
@@ -81,6 +85,7 @@ int api_tasks_delete(api_req_t *req)
         return CORE_E_TASK_NOT_FOUND;
     if ((rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Task deleted"));
     return CORE_OK;
 }
@@ -116,9 +121,12 @@ int api_tasks_list(api_req_t *req)
 
 int api_tasks_stats(api_req_t *req)
 {
+    api_cache_slot_t slot;
     store_task_stats_t s;
     int rc;
 
+    if (api_cache_get(req, API_CACHE_STATS, &slot))
+        return CORE_OK;
     if ((rc = store_task_stats(req->store, req->claims.user_id, req->now_ms, &s)) != CORE_OK)
         return rc;
     api_reply(req, json_pack("{s:b, s:{s:I, s:{s:I, s:I, s:I}, s:{s:I, s:I, s:I}, s:I, s:I, s:I}}", "success", 1,
@@ -130,5 +138,6 @@ int api_tasks_stats(api_req_t *req)
                              (json_int_t)s.by_priority[STORE_TASK_MEDIUM], "high",
                              (json_int_t)s.by_priority[STORE_TASK_HIGH], "overdue", (json_int_t)s.overdue, "dueToday",
                              (json_int_t)s.due_today, "completedLast7Days", (json_int_t)s.completed_last_7_days));
+    api_cache_put(req, &slot);
     return CORE_OK;
 }

@@ -114,7 +114,7 @@ static h2o_iovec_t header(h2o_req_t *req, const h2o_token_t *token)
 }
 
 void http_access_log_write(http_access_log_buf_t *buf, h2o_req_t *req, const char *client_ip, int status,
-                           size_t body_len)
+                           size_t body_len, const char *request_id)
 {
     char line[4096], when[32], *p = line, *end = line + sizeof(line) - 2;
 
@@ -136,6 +136,11 @@ void http_access_log_write(http_access_log_buf_t *buf, h2o_req_t *req, const cha
         p += 3;
     }
     put_escaped(&p, end, ua.base, ua.len);
+    if (end - p > 4) {
+        memcpy(p, "\" \"", 3);
+        p += 3;
+    }
+    put_escaped(&p, end, request_id, strlen(request_id)); /* ours: validated or generated */
     *p++ = '"';
     *p++ = '\n';
 

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "http/access_log.h"
+#include "core/log.h"
 #include "core/pool.h"
 
 typedef struct http_thread http_thread_t;
@@ -37,7 +38,8 @@ typedef struct http_exchange {
     int64_t started_ns;
     http_rate_t rate;
     const char *origin;   /* allowed CORS origin to echo, or NULL */
-    char request_id[65];
+    core_log_context_t log; /* request id, route, user: on every log line of the request */
+    char request_id[129];   /* the client's X-Request-Id (1-128 of [A-Za-z0-9._:-]) or a UUIDv7 */
 } http_exchange_t;
 
 /* Event-loop thread state; one per HTTP_THREADS. */
@@ -58,10 +60,16 @@ struct http_thread {
 };
 
 /* Run the handler and everything after it; called on the loop thread, or on a
- * worker thread for slow routes (request.c). */
+ * worker thread for slow routes (request.c). The caller has set x->log as the
+ * thread's log context. */
 void http_exchange_run_handler(http_exchange_t *x, store_t *store);
 
-/* Build and send the response, write the access log line, free x. Loop thread only (response.c). */
+/* Build and send the response, write the access log line and the metrics,
+ * free x. Loop thread only; clears the thread's log context (response.c). */
 void http_exchange_respond(http_exchange_t *x);
+
+/* A listening socket (non-blocking, close-on-exec) on host:port, or -1 after
+ * logging why. Main thread (server.c). */
+int http__listen(const char *host, int port);
 
 #endif

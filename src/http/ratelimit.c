@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "http/metrics.h"
 
 /* One limit: hit its counter and record header values in x->rate. */
 static int hit(http_exchange_t *x, kv_t *kv, const char *prefix, int64_t window_ms, long max, bool *over)
@@ -21,7 +22,9 @@ static int hit(http_exchange_t *x, kv_t *kv, const char *prefix, int64_t window_
     snprintf(key, sizeof(key), "rl:%s:%s", prefix, x->api.client_ip);
     rc = kv_counter_hit(kv, key, window_ms, x->api.now_ms, &count, &reset_at);
     if (rc != CORE_OK) {
-        log_warn("rate limit counter unavailable; request allowed", LOG_STR("backend", kv->ops->name));
+        /* an unreachable backend is reported once per outage by the backend itself */
+        if (rc != CORE_E_UNAVAILABLE)
+            log_warn("rate limit counter failed; request allowed", LOG_STR("backend", kv->ops->name));
         return rc;
     }
     x->rate.applied = true;
@@ -39,13 +42,17 @@ int http_ratelimit_check(http_exchange_t *x, kv_t *kv, enum api_rate rate)
 
     if (rate == API_RATE_NONE || !cfg->rate_limit_enabled)
         return CORE_OK;
-    if (hit(x, kv, "api", cfg->rate_limit_window_ms, cfg->rate_limit_max, &over) == CORE_OK && over)
+    if (hit(x, kv, "api", cfg->rate_limit_window_ms, cfg->rate_limit_max, &over) == CORE_OK && over) {
+        http_metrics_count(HTTP_METRICS_RATE_LIMITED_API);
         return CORE_E_RATE_LIMITED;
+    }
     if (rate == API_RATE_AUTH &&
         hit(x, kv, "auth", cfg->auth_rate_limit_window_ms, cfg->auth_rate_limit_max, &over) == CORE_OK) {
         snprintf(x->rate.undo_key, sizeof(x->rate.undo_key), "rl:auth:%s", x->api.client_ip);
-        if (over)
+        if (over) {
+            http_metrics_count(HTTP_METRICS_RATE_LIMITED_AUTH);
             return CORE_E_RATE_LIMITED;
+        }
     }
     return CORE_OK;
 }

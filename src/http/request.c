@@ -12,7 +12,9 @@
  */
 #include "http/request.h"
 
+#include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "auth/jwt.h"
 #include "core/clock.h"
@@ -22,6 +24,7 @@
 #include "http/cookie.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
+#include "http/metrics.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/workers.h"
@@ -88,6 +91,7 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
                                       slice(find_header(req, H2O_TOKEN_X_FORWARDED_FOR)));
     assign_request_id(x);
     x->api.request_id = x->request_id;
+    x->log.request_id = x->request_id;
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;
@@ -133,6 +137,7 @@ static int phase_find_route(http_exchange_t *x)
         return m.allowed != 0 ? CORE_E_METHOD_NOT_ALLOWED : CORE_E_NOT_FOUND;
     }
     x->api.route = m.route;
+    x->log.route = m.route->name;
     x->api.method = mbit;
     memcpy(x->api.params, m.params, sizeof(m.params));
     if (req->query_at != SIZE_MAX)
@@ -200,6 +205,18 @@ static core_str_t find_token(h2o_req_t *req)
     return token;
 }
 
+/* "Authorization: Bearer METRICS_TOKEN", compared in constant time. */
+static bool metrics_token_ok(http_exchange_t *x)
+{
+    const char *want = x->api.cfg->metrics_token;
+    core_str_t auth = slice(find_header(x->req, H2O_TOKEN_AUTHORIZATION));
+
+    if (want == NULL || auth.len <= 7 || !core_str_eq_nocase(core_str(auth.base, 7), CORE_STR_LIT("Bearer ")))
+        return false;
+    core_str_t got = core_str_trim(core_str(auth.base + 7, auth.len - 7));
+    return got.len == strlen(want) && sodium_memcmp(got.base, want, got.len) == 0;
+}
+
 static int phase_authenticate(http_exchange_t *x)
 {
     const core_config_t *cfg = x->api.cfg;
@@ -208,29 +225,28 @@ static int phase_authenticate(http_exchange_t *x)
 
     if (mode == API_AUTH_NONE)
         return CORE_OK;
+    if (mode == API_AUTH_METRICS)
+        return metrics_token_ok(x) ? CORE_OK : CORE_E_NOT_FOUND;
     core_str_t token = find_token(x->req);
     if (token.len > 0 &&
         auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) == CORE_OK &&
         kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id, x->api.claims.issued_at_ms,
                             &revoked) == CORE_OK &&
-        !revoked)
+        !revoked) {
         x->api.authenticated = true;
+        x->log.user_id = x->api.claims.user_id;
+    }
     return x->api.authenticated || mode != API_AUTH_REQUIRED ? CORE_OK : CORE_E_NOT_AUTHORIZED;
 }
 
 void http_exchange_run_handler(http_exchange_t *x, store_t *store)
 {
-    core_log_context_t lc = {x->request_id, x->api.route->name,
-                             x->api.authenticated ? x->api.claims.user_id : NULL};
-
-    core_log_context_set(&lc);
     x->api.store = store;
     x->code = x->api.route->handler(&x->api);
     if (x->api.reply != NULL)
         core_pool_defer(&x->pool, json_decref_cb, x->api.reply);
     if (x->api.mail_queued)
         mail_outbox_wake();
-    core_log_context_set(NULL);
 }
 
 /* The access phases in order; the first failure ends them. The rate limit
@@ -257,13 +273,17 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
 
     (void)self;
     t->inflight++;
+    http_metrics_request_begin();
+    core_log_context_set(&x->log);
     if (is_preflight(x)) {
         x->code = phase_preflight(x);
     } else if ((rc = run_access_phases(x)) != CORE_OK) {
         x->code = rc;
     } else if (x->api.route->slow) {
-        if (http_workers_submit(x) == CORE_OK)
+        if (http_workers_submit(x) == CORE_OK) {
+            core_log_context_set(NULL);
             return 0; /* the worker posts x back to this loop: see http_thread_on_done */
+        }
         x->code = CORE_E_UNAVAILABLE;
     } else {
         http_exchange_run_handler(x, t->store);

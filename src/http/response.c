@@ -2,17 +2,19 @@
  * This file implements the last phases of an exchange: turning the result
  * code into status and JSON body (through the error table), adding the
  * headers every answer carries (request id, security, CORS, rate limit,
- * session cookie), sending it, then the log phase: access log, rate-limit
- * settlement, freeing the exchange.
+ * session cookie), sending it, then the log phase: access log, metrics,
+ * rate-limit settlement, freeing the exchange.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/access_log.h"
 #include "http/cookie.h"
 #include "http/exchange.h"
+#include "http/metrics.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -121,6 +123,7 @@ void http_exchange_respond(http_exchange_t *x)
     char *text = NULL;
     size_t len = 0;
 
+    core_log_context_set(&x->log); /* back from a worker, or still the loop's */
     if (x->code == CORE_OK) {
         status = x->api.status != 0 ? x->api.status : 200;
         if (x->api.reply_text != NULL)
@@ -133,15 +136,14 @@ void http_exchange_respond(http_exchange_t *x)
         if (x->api.cfg->error_status == CORE_ERROR_STATUS_LEGACY)
             status = core_error_status_legacy(x->code);
         if (status >= 500 || x->code == CORE_E_INTERNAL)
-            log_error("request failed", LOG_STR("request_id", x->request_id), LOG_STR("error", core_error_name(x->code)),
-                      LOG_STR("detail", x->api.message));
+            log_error("request failed", LOG_STR("error", core_error_name(x->code)), LOG_STR("detail", x->api.message));
     }
     if (body != NULL) {
         text = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         add(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
     } else if (text != NULL) {
-        add(req, H2O_TOKEN_CONTENT_TYPE, "text/html; charset=utf-8");
+        add(req, H2O_TOKEN_CONTENT_TYPE, x->api.reply_type != NULL ? x->api.reply_type : "text/html; charset=utf-8");
     }
     len = text != NULL ? strlen(text) : 0;
 
@@ -151,8 +153,11 @@ void http_exchange_respond(http_exchange_t *x)
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(text);
 
-    http_access_log_write(&x->thread->access_log, req, x->api.client_ip, status, len);
+    http_access_log_write(&x->thread->access_log, req, x->api.client_ip, status, len, x->request_id);
+    http_metrics_request_end(core_str(req->method.base, req->method.len), x->log.route, status,
+                             core_clock_mono_ns() - x->started_ns);
     http_ratelimit_settle(x, x->thread->kv);
+    core_log_context_set(NULL);
     x->thread->inflight--;
     core_pool_cleanup(&x->pool);
     free(x);

@@ -4,7 +4,9 @@
  * session each), the worker pool, and signal handling on the main thread:
  * SIGHUP reopens the access log; SIGTERM/SIGINT drain: every loop stops
  * accepting, closes idle keep-alive connections, finishes in-flight requests
- * (slow ones on workers included), then the threads are joined.
+ * (slow ones on workers included), then the threads are joined. The metrics
+ * listener (metrics_server.c) runs beside them and stops last, so readiness
+ * can be asked (and answers false) during the drain.
  */
 #include "http/http.h"
 #include "http/h2o_errors.h"
@@ -26,6 +28,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/exchange.h"
+#include "http/metrics_server.h"
 #include "http/request.h"
 #include "http/static.h"
 #include "http/workers.h"
@@ -40,23 +43,23 @@ static struct {
     atomic_int running;
 } server;
 
-static int listen_on(const core_config_t *cfg)
+int http__listen(const char *host, int portnum)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *res;
     char port[8];
     int fd = -1, on = 1;
 
-    snprintf(port, sizeof(port), "%d", cfg->port);
-    int gai = getaddrinfo(cfg->host, port, &hints, &res);
+    snprintf(port, sizeof(port), "%d", portnum);
+    int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0) {
-        log_error("cannot resolve HOST", LOG_STR("host", cfg->host), LOG_STR("error", gai_strerror(gai)));
+        log_error("cannot resolve host", LOG_STR("host", host), LOG_STR("error", gai_strerror(gai)));
         return -1;
     }
     fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0 ||
         bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 1024) != 0) {
-        log_error("cannot listen", LOG_STR("host", cfg->host), LOG_INT("port", cfg->port),
+        log_error("cannot listen", LOG_STR("host", host), LOG_INT("port", portnum),
                   LOG_STR("error", strerror(errno)));
         if (fd >= 0)
             close(fd);
@@ -130,7 +133,7 @@ static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv
     t->index = index;
     t->cfg = cfg;
     t->kv = kv;
-    t->services = services;
+    t->services = services | (cfg->metrics_token != NULL ? API_SERVICE_METRICS : 0);
     if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
         return rc;
     h2o_context_init(&t->ctx, (h2o_loop_t *)h2o_evloop_create(), &server.globalconf);
@@ -254,7 +257,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     signal(SIGPIPE, SIG_IGN);
 
     configure_h2o(cfg);
-    if ((server.listen_fd = listen_on(cfg)) < 0)
+    if ((server.listen_fd = http__listen(cfg->host, cfg->port)) < 0)
         goto out;
     if (http_workers_start(cfg) != CORE_OK)
         goto out;
@@ -263,6 +266,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     for (int i = 0; i < server.nthreads; i++)
         if (thread_init(&server.threads[i], i, cfg, kv, services) != CORE_OK)
             goto out;
+    http_metrics_server_start(cfg, kv);
     for (; started < server.nthreads; started++) {
         atomic_fetch_add(&server.running, 1);
         if (pthread_create(&server.threads[started].tid, NULL, thread_main, &server.threads[started]) != 0) {
@@ -285,6 +289,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     if (!clean)
         return rc; /* threads still run: leave their state alone, the process exits */
 out:
+    http_metrics_server_stop();
     http_workers_stop();
     for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
         thread_dispose(&server.threads[i]);

@@ -41,7 +41,9 @@ static void *worker_main(void *arg)
         pool.len--;
         pthread_mutex_unlock(&pool.lock);
 
+        core_log_context_set(&x->log);
         http_exchange_run_handler(x, store);
+        core_log_context_set(NULL); /* before the loop owns x again */
         h2o_multithread_send_message(&x->thread->done, &x->msg);
     }
     return NULL;

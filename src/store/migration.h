@@ -1,6 +1,7 @@
 /*
  * A schema migration as compiled into the binary (see scripts/embed-sql.sh):
  * versions are applied in ascending order and recorded in schema_migrations.
+ * One array per backend: src/store/migrations/sqlite/ and .../postgres/.
  */
 #ifndef STORE_MIGRATION_H
 #define STORE_MIGRATION_H
@@ -15,5 +16,8 @@ typedef struct store_migration {
 
 extern const store_migration_t store_sqlite_migrations[];
 extern const size_t store_sqlite_migrations_len;
+
+extern const store_migration_t store_postgres_migrations[];
+extern const size_t store_postgres_migrations_len;
 
 #endif

@@ -2,6 +2,7 @@
 // fresh temp dir for the database, access log and JWT secret, an SMTP sink for
 // its mail, and the error mode from LSF_ERROR_STATUS. stop() sends SIGTERM and
 // returns the exit code; restart() starts it again on the same dir and secret.
+import { redisCommand } from './redis.mjs';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -113,6 +114,9 @@ class Server {
       RATE_LIMIT: 'off',
       SMTP_URL: `smtp://127.0.0.1:${this.sink.port}`,
       SHUTDOWN_TIMEOUT_MS: '10000',
+      METRICS_PORT: '0', // many servers at once: no metrics listener each on 9464
+      // LSF_REDIS_URL runs the whole suite with its state in that Redis
+      REDIS_URL: process.env.LSF_REDIS_URL,
       // sanitizer settings of the caller (e.g. suppressions) reach ASan builds
       ASAN_OPTIONS: process.env.ASAN_OPTIONS,
       LSAN_OPTIONS: process.env.LSAN_OPTIONS,
@@ -181,6 +185,11 @@ class Server {
 
 // Start a server. env overrides the defaults above (undefined removes one).
 export async function startServer(env = {}) {
+  // servers of one run share LSF_REDIS_URL's rate-limit counters (all clients are 127.0.0.1)
+  if (process.env.LSF_REDIS_URL) {
+    const port = Number(new URL(process.env.LSF_REDIS_URL).port);
+    await redisCommand(port, "EVAL \"for _,k in ipairs(redis.call('KEYS','lsf:rl:*')) do redis.call('DEL',k) end\" 0");
+  }
   const dir = await mkdtemp(path.join(tmpdir(), 'lsf-api-'));
   const sink = await startSink(path.join(dir, 'mail-sink'));
   const server = new Server(dir, sink, { JWT_SECRET: randomBytes(48).toString('hex'), ...env });

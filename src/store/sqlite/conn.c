@@ -21,7 +21,7 @@
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
-static const char SQL_PING[] = "SELECT 1";
+static const char SQL_PING[] = "SELECT count(*) FROM sqlite_master"; /* reads the file */
 static const char SQL_READ_BEGIN[] = "BEGIN";
 
 int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op)

@@ -37,7 +37,7 @@ static void test_open_rejects_unknown_scheme(void **state)
 
     (void)state;
     core_log_level = CORE_LOG_ERROR + 1; /* the refusals are logged as errors */
-    assert_int_equal(store_open("postgres://u:secret@localhost/db", &s), CORE_E_INTERNAL);
+    assert_int_equal(store_open("mysql://u:secret@localhost/db", &s), CORE_E_INTERNAL);
     assert_null(s);
     assert_int_equal(store_open("lsf.db", &s), CORE_E_INTERNAL);
     assert_null(s);

@@ -1,0 +1,99 @@
+/*
+ * This file implements the per-user answer caches of cache.h on top of the
+ * kv cache (kv_cache_get / kv_cache_set), for the user and stats handlers.
+ * A user's generation is a kv entry "gen:<kind>:<user>" holding a fresh
+ * UUIDv7; writers replace it (no atomic increment is needed, since every
+ * generation is new), and a reader that finds none creates one before it
+ * reads the database, so what it caches under that generation is at least
+ * as new as every write that replaced a generation before. Generations live
+ * longer than any entry (GEN_TTL_MS); if one is lost anyway, the entries
+ * made under it are simply never read again.
+ */
+#include "api/cache.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/uuid.h"
+
+#define GEN_TTL_MS (8LL * 24 * 3600 * 1000) /* longer than the longest entry TTL (7 days) */
+
+static const char *const kind_names[] = {[API_CACHE_USER] = "user", [API_CACHE_STATS] = "stats"};
+
+static int64_t kind_ttl(const api_req_t *req, enum api_cache_kind kind)
+{
+    return kind == API_CACHE_USER ? req->cfg->cache_user_ttl_ms : req->cfg->cache_stats_ttl_ms;
+}
+
+static void gen_key(char *out, size_t size, enum api_cache_kind kind, const char *user_id)
+{
+    snprintf(out, size, "gen:%s:%s", kind_names[kind], user_id);
+}
+
+/* Give user_id a new generation; CORE_OK, or the kv's error. */
+static int new_generation(api_req_t *req, enum api_cache_kind kind, const char *user_id,
+                          char gen[CORE_UUID_LEN + 1])
+{
+    char key[KV_KEY_MAX + 1];
+
+    gen_key(key, sizeof(key), kind, user_id);
+    core_uuid_v7(req->now_ms, gen);
+    return kv_cache_set(req->kv, key, gen, CORE_UUID_LEN, GEN_TTL_MS);
+}
+
+bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *slot)
+{
+    const char *user_id = req->claims.user_id;
+    char key[KV_KEY_MAX + 1], gen[CORE_UUID_LEN + 1], *value;
+    size_t len;
+    bool hit = false;
+    int rc;
+
+    slot->key[0] = '\0';
+    slot->ttl_ms = kind_ttl(req, kind);
+    if (slot->ttl_ms <= 0)
+        goto out;
+    gen_key(key, sizeof(key), kind, user_id);
+    rc = kv_cache_get(req->kv, req->pool, key, &value, &len);
+    if (rc == CORE_E_NOT_FOUND) {
+        if (new_generation(req, kind, user_id, gen) != CORE_OK)
+            goto out; /* the backend is down: do not cache */
+    } else if (rc != CORE_OK || len != CORE_UUID_LEN) {
+        goto out;
+    } else {
+        memcpy(gen, value, CORE_UUID_LEN);
+        gen[CORE_UUID_LEN] = '\0';
+    }
+    snprintf(slot->key, sizeof(slot->key), "%s:%s:%s", kind_names[kind], user_id, gen);
+    if (rc != CORE_OK || kv_cache_get(req->kv, req->pool, slot->key, &value, &len) != CORE_OK)
+        goto out;
+    json_t *reply = json_loadb(value, len, 0, NULL);
+    if (json_is_object(reply)) {
+        api_reply(req, reply);
+        hit = true;
+    } else {
+        json_decref(reply);
+    }
+out:
+    return hit;
+}
+
+void api_cache_put(api_req_t *req, const api_cache_slot_t *slot)
+{
+    if (slot->key[0] == '\0' || req->reply == NULL)
+        return;
+    char *text = json_dumps(req->reply, JSON_COMPACT);
+    if (text != NULL)
+        kv_cache_set(req->kv, slot->key, text, strlen(text), slot->ttl_ms);
+    free(text);
+}
+
+void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *user_id)
+{
+    char gen[CORE_UUID_LEN + 1];
+
+    /* a backend that is down records the missed write itself (see kv/redis.c) */
+    if (kind_ttl(req, kind) > 0)
+        new_generation(req, kind, user_id, gen);
+}

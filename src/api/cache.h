@@ -1,0 +1,40 @@
+/*
+ * Per-user caches of whole JSON answers (GET /api/user/data and GET
+ * /api/tasks/stats), kept in the kv backend so every instance shares them.
+ * Entries are keyed by user and by the user's current generation
+ * ("stats:<user>:<gen>"); a write that changes the answer gives the user a
+ * new generation (api_cache_invalidate) after it has committed, so a reader
+ * racing the write can only fill an old generation, and no instance serves
+ * the old answer once the write has completed. A backend that cannot answer
+ * means no caching for that request. Called from handlers, on any thread.
+ */
+#ifndef API_CACHE_H
+#define API_CACHE_H
+
+#include <stdbool.h>
+
+#include "api/api.h"
+#include "kv/kv.h"
+
+enum api_cache_kind {
+    API_CACHE_USER,  /* GET /api/user/data, for CACHE_USER_TTL_MS */
+    API_CACHE_STATS, /* GET /api/tasks/stats, for CACHE_STATS_TTL_MS */
+};
+
+/* Where a computed answer goes after a miss. */
+typedef struct api_cache_slot {
+    char key[KV_KEY_MAX + 1]; /* "" when the answer is not to be cached */
+    int64_t ttl_ms;
+} api_cache_slot_t;
+
+/* The signed-in user's cached answer of this kind: true with req->reply set
+ * on a hit. On a miss, false with slot ready for api_cache_put. */
+bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *slot);
+
+/* Cache req->reply (the answer just computed) in slot; failures are ignored. */
+void api_cache_put(api_req_t *req, const api_cache_slot_t *slot);
+
+/* After a committed write: user_id's cached answers of this kind are stale. */
+void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *user_id);
+
+#endif

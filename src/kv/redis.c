@@ -1,0 +1,629 @@
+/*
+ * This file implements the Redis kv backend (kv_redis_create in redis.h),
+ * which lets several instances share token revocations, rate-limit counters
+ * and caches. Connections come from redis_pool.c. Keys live under "lsf:":
+ * rev:t:<jti> (a revoked token, expiring with it), rev:u:<user> (the time a
+ * user's sessions were revoked), rl:<key> (counters) and c:<key> (caches).
+ *
+ * Revocations are written to the durable store first, under its lock since a
+ * store_t serves one thread at a time, then to Redis. While Redis cannot
+ * answer, token checks ask the database (store_revocation_check), so an
+ * outage never lets a revoked token in. Redis is brought back in step from
+ * the database ("resync": every unexpired revocation is written again) when
+ * this process starts, when a revocation could not be written to Redis, and
+ * when Redis has lost the marker key rev:synced (restarted without
+ * persistence, or flushed), which new connections check, and old ones at
+ * most once a second. A cache write that failed may have
+ * been an invalidation, so the caches are flushed when Redis is back.
+ * Counters are atomic Lua scripts; while Redis is down they are counted in
+ * this process (REDIS_DOWN_RATE_LIMIT=local) or not at all (open), and
+ * caches are bypassed (CORE_E_UNAVAILABLE).
+ */
+#include "kv/redis.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/jwt.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "kv/counters.h"
+#include "kv/redis_pool.h"
+#include "store/store.h"
+
+#define KEY_PREFIX_MAX 16
+#define LOCAL_COUNTER_MAX_KEYS 100000
+#define CACHE_MAX_VALUE ((size_t)1 << 20)
+#define PURGE_INTERVAL_MS (3600 * 1000LL)
+#define SYNC_BATCH 256
+#define MARKER_CHECK_MS 1000 /* how soon a flushed Redis is noticed on old connections */
+#define FLUSH_SCAN_COUNT "500"
+/* A user's sessions-revoked mark outlives every token it can match. */
+#define USER_MARK_TTL_MS (AUTH_JWT_TTL_MS + 60 * 1000)
+
+#define P_TOKEN "lsf:rev:t:"
+#define P_USER "lsf:rev:u:"
+#define P_COUNTER "lsf:rl:"
+#define P_CACHE "lsf:c:"
+#define SYNC_MARKER "lsf:rev:synced"
+
+/* KEYS[1] user mark; ARGV before_ms, expiry (unix ms). Only ever raises it. */
+static const char user_mark_lua[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
+                                    "if tonumber(ARGV[1]) > v then\n"
+                                    "  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
+                                    "end\n"
+                                    "return 0\n";
+
+/* KEYS token, user mark; ARGV issued_at_ms. 1 when revoked. */
+static const char is_revoked_lua[] = "if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end\n"
+                                     "local b = redis.call('GET', KEYS[2])\n"
+                                     "if b and tonumber(ARGV[1]) <= tonumber(b) then return 1 end\n"
+                                     "return 0\n";
+
+/* KEYS counter; ARGV window_ms. {count, ms left}: the window opens at the first hit. */
+static const char counter_hit_lua[] = "local n = redis.call('INCR', KEYS[1])\n"
+                                      "local t = redis.call('PTTL', KEYS[1])\n"
+                                      "if t < 0 then\n"
+                                      "  redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+                                      "  t = tonumber(ARGV[1])\n"
+                                      "end\n"
+                                      "return {n, t}\n";
+
+/* KEYS counter. Takes one hit back, never below 0, keeping the window. */
+static const char counter_undo_lua[] = "local n = tonumber(redis.call('GET', KEYS[1]) or '0')\n"
+                                       "if n > 0 then return redis.call('DECR', KEYS[1]) end\n"
+                                       "return 0\n";
+
+typedef struct kv_redis {
+    kv_t base;
+    kv__redis_pool_t pool;
+    int down_policy;              /* cfg->redis_down_rate_limit: 0 local, 1 open */
+    pthread_mutex_t durable_lock; /* guards durable and last_purge */
+    store_t *durable;             /* NULL: no fallback (tests) */
+    int64_t last_purge;
+    pthread_mutex_t sync_lock;       /* one resync or cache flush at a time */
+    atomic_ulong sync_wanted, synced; /* resync due while they differ */
+    atomic_ulong flush_wanted, flushed;
+    _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
+    kv__counters_t local; /* counters while Redis is down (policy local) */
+} kv_redis_t;
+
+typedef struct rkey {
+    char buf[KEY_PREFIX_MAX + KV_KEY_MAX + 1];
+    size_t len;
+} rkey_t;
+
+/* The clock; the unit test, which includes this file, may replace it. */
+static int64_t (*wall_now_ms)(void) = core_clock_now_ms;
+
+static bool key_ok(const char *key, size_t *len)
+{
+    if (key == NULL)
+        return false;
+    *len = strnlen(key, KV_KEY_MAX + 1);
+    return *len > 0 && *len <= KV_KEY_MAX;
+}
+
+/* prefix + key into k; false for a bad key (a caller bug). */
+static bool make_key(rkey_t *k, const char *prefix, const char *key)
+{
+    size_t plen = strlen(prefix), len;
+
+    if (!key_ok(key, &len))
+        return false;
+    memcpy(k->buf, prefix, plen);
+    memcpy(k->buf + plen, key, len);
+    k->len = plen + len;
+    k->buf[k->len] = '\0';
+    return true;
+}
+
+/* An error reply means Redis answered: the connection stays, the call fails. */
+static bool reply_usable(redisReply *reply)
+{
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+        log_warn("kv: redis refused a command", LOG_STR("error", reply->str));
+        return false;
+    }
+    return reply != NULL;
+}
+
+/* ---- bringing Redis in step with the database ---- */
+
+typedef struct sync_ctx {
+    redisContext *c;
+    size_t pending;
+    bool failed;
+    long tokens, users;
+} sync_ctx_t;
+
+static void sync_drain(sync_ctx_t *s)
+{
+    while (s->pending > 0 && !s->failed) {
+        void *reply = NULL;
+        if (redisGetReply(s->c, &reply) != REDIS_OK || !reply_usable(reply))
+            s->failed = true;
+        freeReplyObject(reply);
+        s->pending--;
+    }
+}
+
+static void sync_append(sync_ctx_t *s, int argc, const char **argv, const size_t *lens)
+{
+    if (s->failed)
+        return;
+    if (redisAppendCommandArgv(s->c, argc, argv, lens) != REDIS_OK) {
+        s->failed = true;
+        return;
+    }
+    if (++s->pending >= SYNC_BATCH)
+        sync_drain(s);
+}
+
+static void sync_token(void *ctx, const char *jti, int64_t expires_at)
+{
+    rkey_t k;
+    char at[24];
+
+    if (!make_key(&k, P_TOKEN, jti))
+        return;
+    snprintf(at, sizeof(at), "%lld", (long long)expires_at);
+    const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
+    sync_append(ctx, 5, argv, NULL);
+    ((sync_ctx_t *)ctx)->tokens++;
+}
+
+static void sync_user(void *ctx, const char *user_id, int64_t before_ms)
+{
+    rkey_t k;
+    char before[24], at[24];
+
+    if (!make_key(&k, P_USER, user_id))
+        return;
+    snprintf(before, sizeof(before), "%lld", (long long)before_ms);
+    snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
+    const char *argv[] = {"EVAL", user_mark_lua, "1", k.buf, before, at};
+    sync_append(ctx, 6, argv, NULL);
+    ((sync_ctx_t *)ctx)->users++;
+}
+
+/* Write every unexpired revocation of the database to Redis, then the marker. */
+static int resync(kv_redis_t *r, redisContext *c)
+{
+    sync_ctx_t s = {.c = c};
+    int rc = CORE_OK;
+
+    if (r->durable != NULL) {
+        pthread_mutex_lock(&r->durable_lock);
+        rc = store_revocations_load(r->durable, wall_now_ms(), sync_token, sync_user, &s);
+        pthread_mutex_unlock(&r->durable_lock);
+    }
+    sync_drain(&s);
+    if (rc == CORE_OK && !s.failed) {
+        const char *argv[] = {"SET", SYNC_MARKER, "1"};
+        redisReply *reply = kv__redis_command(c, 3, argv, NULL);
+        s.failed = !reply_usable(reply);
+        freeReplyObject(reply);
+    }
+    if (rc == CORE_OK && s.failed)
+        rc = CORE_E_UNAVAILABLE;
+    if (rc == CORE_OK)
+        log_info("kv: revocations copied to redis", LOG_INT("tokens", s.tokens), LOG_INT("users", s.users));
+    else
+        log_warn("kv: copying revocations to redis failed", LOG_STR("error", core_error_name(rc)));
+    return rc;
+}
+
+/* Delete every cache entry (SCAN + UNLINK over lsf:c:*). */
+static int flush_caches(redisContext *c)
+{
+    char cursor[32] = "0";
+    int rc = CORE_OK;
+
+    do {
+        const char *scan[] = {"SCAN", cursor, "MATCH", P_CACHE "*", "COUNT", FLUSH_SCAN_COUNT};
+        redisReply *reply = kv__redis_command(c, 6, scan, NULL);
+        if (!reply_usable(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
+            reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY) {
+            freeReplyObject(reply);
+            rc = CORE_E_UNAVAILABLE;
+            goto out;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
+        redisReply *keys = reply->element[1];
+        if (keys->elements > 0) {
+            const char **argv = core_calloc(keys->elements + 1, sizeof(*argv));
+            size_t *lens = core_calloc(keys->elements + 1, sizeof(*lens));
+            argv[0] = "UNLINK";
+            lens[0] = 6;
+            for (size_t i = 0; i < keys->elements; i++) {
+                argv[i + 1] = keys->element[i]->str;
+                lens[i + 1] = keys->element[i]->len;
+            }
+            redisReply *del = kv__redis_command(c, (int)keys->elements + 1, argv, lens);
+            if (!reply_usable(del))
+                rc = CORE_E_UNAVAILABLE;
+            freeReplyObject(del);
+            free(argv);
+            free(lens);
+        }
+        freeReplyObject(reply);
+    } while (rc == CORE_OK && strcmp(cursor, "0") != 0);
+    if (rc == CORE_OK)
+        log_info("kv: redis caches flushed after missed cache writes");
+out:
+    return rc;
+}
+
+/* Run the resync and flush that are due, on c; look for the marker first on
+ * a new connection, and at most once a second on the others. Threads that
+ * find a resync due wait for it, so none reads Redis before it is in step. */
+static int catch_up(kv_redis_t *r, redisContext *c, bool fresh)
+{
+    int rc = CORE_OK;
+
+    int64_t now = core_clock_mono_ms(), last = atomic_load(&r->marker_checked_at);
+    if (fresh || (now - last >= MARKER_CHECK_MS && atomic_compare_exchange_strong(&r->marker_checked_at, &last, now))) {
+        const char *argv[] = {"EXISTS", SYNC_MARKER};
+        redisReply *reply = kv__redis_command(c, 2, argv, NULL);
+        if (!reply_usable(reply) || reply->type != REDIS_REPLY_INTEGER) {
+            freeReplyObject(reply);
+            rc = CORE_E_UNAVAILABLE;
+            goto out;
+        }
+        if (reply->integer == 0)
+            atomic_fetch_add(&r->sync_wanted, 1);
+        freeReplyObject(reply);
+    }
+    if (atomic_load(&r->sync_wanted) == atomic_load(&r->synced) &&
+        atomic_load(&r->flush_wanted) == atomic_load(&r->flushed))
+        goto out;
+    pthread_mutex_lock(&r->sync_lock);
+    unsigned long want = atomic_load(&r->sync_wanted);
+    if (want != atomic_load(&r->synced) && (rc = resync(r, c)) == CORE_OK)
+        atomic_store(&r->synced, want);
+    want = atomic_load(&r->flush_wanted);
+    if (rc == CORE_OK && want != atomic_load(&r->flushed) && (rc = flush_caches(c)) == CORE_OK)
+        atomic_store(&r->flushed, want);
+    pthread_mutex_unlock(&r->sync_lock);
+out:
+    return rc;
+}
+
+/* One command on a pooled connection in step with the database. The reply
+ * (caller frees), or NULL when Redis could not answer or refused the
+ * command. A pooled connection that finds Redis restarted is replaced at
+ * once, so a restart costs no request its Redis answer. */
+static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
+{
+    redisReply *reply = NULL;
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool fresh;
+        redisContext *c = kv__redis_pool_get(&r->pool, &fresh);
+        if (c == NULL)
+            break;
+        if (catch_up(r, c, fresh) == CORE_OK)
+            reply = kv__redis_command(c, argc, argv, lens);
+        if (reply == NULL && !fresh && kv__redis_gone(c)) {
+            kv__redis_pool_discard(&r->pool, c);
+            continue;
+        }
+        kv__redis_pool_put(&r->pool, c, reply != NULL);
+        break;
+    }
+    if (!reply_usable(reply)) {
+        freeReplyObject(reply);
+        reply = NULL;
+    }
+    return reply;
+}
+
+/* ---- revocations ---- */
+
+/* Caller holds durable_lock. A failed purge is retried an hour later. */
+static void purge_if_due(kv_redis_t *r, int64_t now)
+{
+    if (r->durable == NULL || now - r->last_purge < PURGE_INTERVAL_MS)
+        return;
+    r->last_purge = now;
+    int rc = store_revocations_purge(r->durable, now);
+    if (rc != CORE_OK)
+        log_warn("kv: purging expired revocations failed", LOG_STR("error", core_error_name(rc)));
+}
+
+/* The database has the revocation; Redis must get it too, now or at the next resync. */
+static void revocation_to_redis(kv_redis_t *r, int argc, const char **argv)
+{
+    redisReply *reply = call(r, argc, argv, NULL);
+
+    if (reply == NULL)
+        atomic_fetch_add(&r->sync_wanted, 1);
+    freeReplyObject(reply);
+}
+
+static int redis_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    char at[24];
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_TOKEN, jti))
+        goto out;
+    int64_t now = wall_now_ms();
+    pthread_mutex_lock(&r->durable_lock);
+    rc = r->durable != NULL ? store_token_revoke(r->durable, jti, expires_at) : CORE_OK;
+    if (rc == CORE_OK)
+        purge_if_due(r, now);
+    pthread_mutex_unlock(&r->durable_lock);
+    if (rc != CORE_OK || expires_at <= now)
+        goto out;
+    snprintf(at, sizeof(at), "%lld", (long long)expires_at);
+    const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
+    revocation_to_redis(r, 5, argv);
+out:
+    return rc;
+}
+
+static int redis_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t before_ms)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    char before[24], at[24];
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_USER, user_id))
+        goto out;
+    int64_t now = wall_now_ms();
+    pthread_mutex_lock(&r->durable_lock);
+    rc = r->durable != NULL ? store_user_sessions_revoke(r->durable, user_id, before_ms) : CORE_OK;
+    if (rc == CORE_OK)
+        purge_if_due(r, now);
+    pthread_mutex_unlock(&r->durable_lock);
+    if (rc != CORE_OK || before_ms + USER_MARK_TTL_MS <= now)
+        goto out;
+    snprintf(before, sizeof(before), "%lld", (long long)before_ms);
+    snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
+    const char *argv[] = {"EVAL", user_mark_lua, "1", k.buf, before, at};
+    revocation_to_redis(r, 6, argv);
+out:
+    return rc;
+}
+
+/* Redis cannot answer: the database does. */
+static int check_durable(kv_redis_t *r, const char *jti, const char *user_id, int64_t issued_at_ms, bool *revoked)
+{
+    int rc = CORE_E_UNAVAILABLE;
+
+    pthread_mutex_lock(&r->durable_lock);
+    if (r->durable != NULL) {
+        rc = store_revocation_check(r->durable, jti, user_id, issued_at_ms, revoked);
+        if (rc == CORE_OK)
+            purge_if_due(r, wall_now_ms());
+    }
+    pthread_mutex_unlock(&r->durable_lock);
+    if (rc != CORE_OK)
+        *revoked = true;
+    return rc;
+}
+
+static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                  bool *revoked)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t tk, uk;
+    char issued[24];
+    int rc = CORE_E_INTERNAL;
+
+    *revoked = true;
+    if (!make_key(&tk, P_TOKEN, jti) || !make_key(&uk, P_USER, user_id))
+        goto out;
+    snprintf(issued, sizeof(issued), "%lld", (long long)issued_at_ms);
+    const char *argv[] = {"EVAL", is_revoked_lua, "2", tk.buf, uk.buf, issued};
+    redisReply *reply = call(r, 6, argv, NULL);
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
+        *revoked = reply->integer != 0;
+        rc = CORE_OK;
+    } else {
+        rc = check_durable(r, jti, user_id, issued_at_ms, revoked);
+    }
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+/* ---- rate-limit counters ---- */
+
+static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+                             int64_t *reset_at)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    char window[24];
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_COUNTER, key) || window_ms <= 0)
+        goto out;
+    snprintf(window, sizeof(window), "%lld", (long long)window_ms);
+    const char *argv[] = {"EVAL", counter_hit_lua, "1", k.buf, window};
+    redisReply *reply = call(r, 5, argv, NULL);
+    if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
+        reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER) {
+        *count = (long)reply->element[0]->integer;
+        *reset_at = now + reply->element[1]->integer;
+        rc = CORE_OK;
+    } else if (r->down_policy == 0) {
+        rc = kv__counters_hit(&r->local, key, strlen(key), window_ms, now, count, reset_at);
+    } else {
+        rc = CORE_E_UNAVAILABLE;
+    }
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+static int redis_counter_undo(kv_t *kv, const char *key, int64_t now)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_COUNTER, key))
+        goto out;
+    const char *argv[] = {"EVAL", counter_undo_lua, "1", k.buf};
+    redisReply *reply = call(r, 4, argv, NULL);
+    if (reply != NULL)
+        rc = CORE_OK;
+    else if (r->down_policy == 0)
+        rc = kv__counters_undo(&r->local, key, strlen(key), now);
+    else
+        rc = CORE_E_UNAVAILABLE;
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+/* ---- caches ---- */
+
+static int redis_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_CACHE, key))
+        goto out;
+    const char *argv[] = {"GET", k.buf};
+    redisReply *reply = call(r, 2, argv, NULL);
+    if (reply == NULL) {
+        rc = CORE_E_UNAVAILABLE;
+    } else if (reply->type == REDIS_REPLY_STRING) {
+        *value = core_pool_strndup(pool, reply->str, reply->len);
+        *len = reply->len;
+        rc = CORE_OK;
+    } else {
+        rc = CORE_E_NOT_FOUND;
+    }
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+/* A cache write Redis did not take may have been an invalidation. */
+static int cache_write(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
+{
+    redisReply *reply = call(r, argc, argv, lens);
+    int rc = CORE_OK;
+
+    if (reply == NULL) {
+        atomic_fetch_add(&r->flush_wanted, 1);
+        rc = CORE_E_UNAVAILABLE;
+    }
+    freeReplyObject(reply);
+    return rc;
+}
+
+/* ttl_ms <= 0 deletes; values over CACHE_MAX_VALUE are not cached. */
+static int redis_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    char ttl[24];
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_CACHE, key) || (value == NULL && len > 0))
+        goto out;
+    if (ttl_ms <= 0) {
+        const char *argv[] = {"DEL", k.buf};
+        rc = cache_write(r, 2, argv, NULL);
+        goto out;
+    }
+    rc = CORE_E_UNAVAILABLE;
+    if (len > CACHE_MAX_VALUE)
+        goto out;
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+    const char *argv[] = {"SET", k.buf, value != NULL ? value : "", "PX", ttl};
+    const size_t lens[] = {3, k.len, len, 2, strlen(ttl)};
+    rc = cache_write(r, 5, argv, lens);
+out:
+    return rc;
+}
+
+static int redis_cache_del(kv_t *kv, const char *key)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    rkey_t k;
+    int rc = CORE_E_INTERNAL;
+
+    if (make_key(&k, P_CACHE, key)) {
+        const char *argv[] = {"DEL", k.buf};
+        rc = cache_write(r, 2, argv, NULL);
+    }
+    return rc;
+}
+
+/* ---- life cycle ---- */
+
+static void redis_destroy(kv_t *kv)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+
+    kv__redis_pool_cleanup(&r->pool);
+    kv__counters_cleanup(&r->local);
+    pthread_mutex_destroy(&r->durable_lock);
+    pthread_mutex_destroy(&r->sync_lock);
+    store_close(r->durable);
+    free(r);
+}
+
+static const kv_ops_t redis_ops = {
+    .name = "redis",
+    .destroy = redis_destroy,
+    .token_revoke = redis_token_revoke,
+    .user_sessions_revoke = redis_user_sessions_revoke,
+    .token_is_revoked = redis_token_is_revoked,
+    .counter_hit = redis_counter_hit,
+    .counter_undo = redis_counter_undo,
+    .cache_get = redis_cache_get,
+    .cache_set = redis_cache_set,
+    .cache_del = redis_cache_del,
+};
+
+int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
+{
+    kv_redis_t *r = core_calloc(1, sizeof(*r));
+    int rc;
+
+    *out = NULL;
+    r->base.ops = &redis_ops;
+    r->durable = durable;
+    r->down_policy = cfg->redis_down_rate_limit;
+    pthread_mutex_init(&r->durable_lock, NULL);
+    pthread_mutex_init(&r->sync_lock, NULL);
+    atomic_init(&r->sync_wanted, 1); /* copy the database's revocations at the first connection */
+    atomic_init(&r->synced, 0);
+    atomic_init(&r->flush_wanted, 0);
+    atomic_init(&r->flushed, 0);
+    atomic_init(&r->marker_checked_at, 0);
+    kv__counters_init(&r->local, LOCAL_COUNTER_MAX_KEYS);
+    if ((rc = kv__redis_pool_init(&r->pool, cfg->redis_url)) != CORE_OK) {
+        redis_destroy(&r->base);
+        goto out;
+    }
+    int64_t now = wall_now_ms();
+    r->last_purge = now - PURGE_INTERVAL_MS;
+    purge_if_due(r, now);
+    /* connect now, so the start-up log says whether Redis is there */
+    const char *ping[] = {"PING"};
+    redisReply *reply = call(r, 1, ping, NULL);
+    log_info("kv backend ready", LOG_STR("backend", "redis"), LOG_STR("host", r->pool.host),
+             LOG_INT("port", r->pool.port), LOG_BOOL("connected", reply != NULL));
+    freeReplyObject(reply);
+    *out = &r->base;
+out:
+    return rc;
+}

@@ -1,0 +1,272 @@
+/*
+ * This file implements the Redis connection pool of redis_pool.h for the
+ * Redis kv backend: URL parsing, connecting with timeouts (AUTH and SELECT
+ * included), and the down/up bookkeeping that keeps an outage to one log
+ * line and one connect attempt per second.
+ */
+#include "kv/redis_pool.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define CONNECT_TIMEOUT_US (1000 * 1000)
+#define COMMAND_TIMEOUT_US (500 * 1000)
+#define RETRY_MS 1000
+#define DEFAULT_PORT 6379
+
+/* Digits only, within [0, max]. */
+static bool parse_uint(const char *s, size_t len, long max, int *out)
+{
+    long v = 0;
+
+    if (len == 0 || len > 9)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+/* "host", "host:port", "[v6]" or "[v6]:port" into p->host and p->port. */
+static bool parse_host(kv__redis_pool_t *p, const char *s, size_t len)
+{
+    const char *host = s, *port = NULL;
+    size_t host_len = len;
+
+    if (len > 0 && s[0] == '[') {
+        const char *end = memchr(s, ']', len);
+        if (end == NULL)
+            return false;
+        host = s + 1;
+        host_len = (size_t)(end - host);
+        if (end + 1 < s + len) {
+            if (end[1] != ':')
+                return false;
+            port = end + 2;
+        }
+    } else {
+        const char *colon = memchr(s, ':', len);
+        if (colon != NULL) {
+            host_len = (size_t)(colon - s);
+            port = colon + 1;
+        }
+    }
+    p->port = DEFAULT_PORT;
+    if (host_len == 0 || (port != NULL && !parse_uint(port, (size_t)(s + len - port), 65535, &p->port)))
+        return false;
+    p->host = core_strndup(host, host_len);
+    return true;
+}
+
+/* "[user]:password" (or a bare "password", as redis-cli accepts). */
+static void parse_credentials(kv__redis_pool_t *p, const char *s, size_t len)
+{
+    const char *colon = memchr(s, ':', len);
+
+    if (colon == NULL) {
+        p->password = core_strndup(s, len);
+        return;
+    }
+    if (colon > s)
+        p->user = core_strndup(s, (size_t)(colon - s));
+    p->password = core_strndup(colon + 1, (size_t)(s + len - colon - 1));
+}
+
+int kv__redis_pool_init(kv__redis_pool_t *p, const char *url)
+{
+    static const char scheme[] = "redis://";
+    int rc = CORE_E_INTERNAL;
+
+    memset(p, 0, sizeof(*p));
+    pthread_mutex_init(&p->lock, NULL);
+    if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
+        log_error("kv: REDIS_URL must start with redis:// (TLS is not supported by this build)");
+        goto out;
+    }
+    const char *auth = url + sizeof(scheme) - 1;
+    const char *slash = strchr(auth, '/');
+    const char *end = slash != NULL ? slash : auth + strlen(auth);
+    const char *at = memchr(auth, '@', (size_t)(end - auth));
+    const char *host = auth;
+
+    if (at != NULL) {
+        parse_credentials(p, auth, (size_t)(at - auth));
+        host = at + 1;
+    }
+    if (!parse_host(p, host, (size_t)(end - host)) ||
+        (slash != NULL && slash[1] != '\0' && !parse_uint(slash + 1, strlen(slash + 1), 1000000, &p->db))) {
+        log_error("kv: REDIS_URL is not redis://[[user]:password@]host[:port][/db]");
+        goto out;
+    }
+    rc = CORE_OK;
+out:
+    return rc;
+}
+
+void kv__redis_pool_cleanup(kv__redis_pool_t *p)
+{
+    for (size_t i = 0; i < p->idle_len; i++)
+        redisFree(p->idle[i]);
+    p->idle_len = 0;
+    pthread_mutex_destroy(&p->lock);
+    free(p->host);
+    free(p->user);
+    free(p->password);
+    p->host = p->user = p->password = NULL;
+}
+
+redisReply *kv__redis_command(redisContext *c, int argc, const char **argv, const size_t *lens)
+{
+    return redisCommandArgv(c, argc, argv, lens);
+}
+
+/* One command that must answer +OK; false with err filled otherwise. */
+static bool command_ok(redisContext *c, int argc, const char **argv, char *err, size_t err_size)
+{
+    redisReply *r = kv__redis_command(c, argc, argv, NULL);
+    bool ok = r != NULL && r->type == REDIS_REPLY_STATUS;
+
+    if (!ok)
+        snprintf(err, err_size, "%s", r != NULL && r->type == REDIS_REPLY_ERROR ? r->str : c->errstr);
+    freeReplyObject(r);
+    return ok;
+}
+
+/* Authenticate and select the database on a new connection. */
+static bool handshake(const kv__redis_pool_t *p, redisContext *c, char *err, size_t err_size)
+{
+    char db[16];
+    /* AUTH password, or AUTH user password (Redis 6 ACLs) */
+    const char *auth[] = {"AUTH", p->user != NULL ? p->user : p->password, p->password};
+    const char *select[] = {"SELECT", db};
+
+    snprintf(db, sizeof(db), "%d", p->db);
+    if (p->password != NULL && !command_ok(c, p->user != NULL ? 3 : 2, auth, err, err_size))
+        return false;
+    return p->db == 0 || command_ok(c, 2, select, err, err_size);
+}
+
+static redisContext *connect_one(const kv__redis_pool_t *p, char *err, size_t err_size)
+{
+    struct timeval connect_tv = {.tv_sec = CONNECT_TIMEOUT_US / 1000000, .tv_usec = CONNECT_TIMEOUT_US % 1000000};
+    struct timeval command_tv = {.tv_sec = COMMAND_TIMEOUT_US / 1000000, .tv_usec = COMMAND_TIMEOUT_US % 1000000};
+    redisContext *c = redisConnectWithTimeout(p->host, p->port, connect_tv);
+
+    if (c == NULL) {
+        snprintf(err, err_size, "out of memory");
+        goto out;
+    }
+    if (c->err != 0) {
+        snprintf(err, err_size, "%s", c->errstr);
+        goto fail;
+    }
+    if (redisSetTimeout(c, command_tv) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK) {
+        snprintf(err, err_size, "%s", c->errstr[0] != '\0' ? c->errstr : "cannot set socket options");
+        goto fail;
+    }
+    if (!handshake(p, c, err, err_size))
+        goto fail;
+    goto out;
+fail:
+    redisFree(c);
+    c = NULL;
+out:
+    return c;
+}
+
+/* Redis failed: drop the idle connections, log once per outage, retry later. */
+static void mark_down(kv__redis_pool_t *p, const char *reason)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->idle_len; i++)
+        redisFree(p->idle[i]);
+    p->idle_len = 0;
+    p->next_connect_at = core_clock_mono_ms() + RETRY_MS;
+    if (!p->down) {
+        p->down = true;
+        log_warn("redis unavailable: revocations checked in the database, caches bypassed, rate limits by "
+                 "REDIS_DOWN_RATE_LIMIT",
+                 LOG_STR("error", reason));
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+redisContext *kv__redis_pool_get(kv__redis_pool_t *p, bool *fresh)
+{
+    redisContext *c = NULL;
+    char err[128];
+
+    *fresh = false;
+    pthread_mutex_lock(&p->lock);
+    if (p->idle_len > 0) {
+        c = p->idle[--p->idle_len];
+        pthread_mutex_unlock(&p->lock);
+        goto out;
+    }
+    int64_t now = core_clock_mono_ms();
+    if (p->down && now < p->next_connect_at) {
+        pthread_mutex_unlock(&p->lock);
+        goto out;
+    }
+    if (p->down)
+        p->next_connect_at = now + RETRY_MS; /* this thread makes the attempt */
+    pthread_mutex_unlock(&p->lock);
+    if ((c = connect_one(p, err, sizeof(err))) == NULL)
+        mark_down(p, err);
+    *fresh = c != NULL;
+out:
+    return c;
+}
+
+void kv__redis_pool_discard(kv__redis_pool_t *p, redisContext *c)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->idle_len; i++)
+        redisFree(p->idle[i]);
+    p->idle_len = 0;
+    pthread_mutex_unlock(&p->lock);
+    redisFree(c);
+}
+
+bool kv__redis_gone(const redisContext *c)
+{
+    int e = errno;
+    return c->err == REDIS_ERR_EOF || (c->err == REDIS_ERR_IO && (e == ECONNRESET || e == EPIPE));
+}
+
+void kv__redis_pool_put(kv__redis_pool_t *p, redisContext *c, bool works)
+{
+    if (c == NULL)
+        return;
+    if (!works || c->err != 0) {
+        char reason[128];
+        snprintf(reason, sizeof(reason), "%s", c->err != 0 ? c->errstr : "unexpected reply");
+        redisFree(c);
+        mark_down(p, reason);
+        return;
+    }
+    pthread_mutex_lock(&p->lock);
+    if (p->down) {
+        p->down = false;
+        log_info("redis available again", LOG_STR("host", p->host), LOG_INT("port", p->port));
+    }
+    if (p->idle_len < KV__REDIS_POOL_IDLE_MAX) {
+        p->idle[p->idle_len++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (c != NULL)
+        redisFree(c);
+}

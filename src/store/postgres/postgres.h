@@ -1,0 +1,194 @@
+/*
+ * Internals of the PostgreSQL backend of store.h, shared by the files of
+ * src/store/postgres/ and by its unit tests; nothing outside src/store/
+ * includes this, except main.c for store_postgres_configure().
+ *
+ * Unlike SQLite, a store_t here holds no connection: every store_t opened
+ * for one DATABASE_URL shares one process-wide cluster (pool.c) made of a
+ * pool of connections to the primary and one pool per read replica. An
+ * operation borrows a connection for its one transaction and gives it back,
+ * so a hundred threads can share ten connections; when none frees up within
+ * db_pool_acquire_timeout_ms the operation answers CORE_E_UNAVAILABLE (503)
+ * instead of hanging.
+ *
+ * Queries use text parameters (store_pg_query()); int64 values are
+ * formatted with store_pg_i64(). Results are PGresult, cleared by the caller.
+ */
+#ifndef STORE_POSTGRES_POSTGRES_H
+#define STORE_POSTGRES_POSTGRES_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "core/pool.h"
+#include "mail/mail.h"
+#include "store/store.h"
+
+/* Type OIDs of the parameters we send (pg_type.h is not a client header). */
+#define STORE_PG_TEXT 25
+#define STORE_PG_INT8 20
+#define STORE_PG_INT4 23
+
+typedef struct store_pg_cluster store_pg_cluster_t;
+typedef struct store_pg_pool store_pg_pool_t;
+
+/* A borrowed connection. */
+typedef struct store_pg_conn {
+    PGconn *pg;
+    store_pg_pool_t *pool;
+    int64_t idle_since; /* monotonic ms when last given back */
+    bool broken;        /* the server went away or the session is unusable */
+} store_pg_conn_t;
+
+typedef struct store_pg {
+    store_t base; /* first, so a store_t * is a store_pg_t * */
+    store_pg_cluster_t *cluster;
+} store_pg_t;
+
+static inline store_pg_t *store_pg_of(store_t *s)
+{
+    return (store_pg_t *)s;
+}
+
+/* Where an operation may run: PRIMARY for writes and anything that must see
+ * the latest commit; READ for a user's task reads, which go to a healthy
+ * replica unless that user wrote within db_read_your_writes_ms. */
+enum store_pg_target { STORE_PG_PRIMARY = 0, STORE_PG_READ };
+
+/* pool.c */
+
+/* Take the pool settings and replica list from cfg for clusters created
+ * afterwards (copied; cfg may go away). Call once before the first
+ * store_open() of a postgres:// URL; without it the config defaults apply
+ * and there are no replicas. Not thread-safe against concurrent store_open. */
+void store_postgres_configure(const core_config_t *cfg);
+
+/* The cluster of url (created on first use, reference counted), and its
+ * release; the last release closes every connection. */
+int store_pg_cluster_get(const char *url, store_pg_cluster_t **out);
+void store_pg_cluster_put(store_pg_cluster_t *c);
+
+/* Borrow a connection for target (user_id: whose read it is, for
+ * read-your-writes; may be NULL). Waits up to the acquire timeout for a free
+ * slot, connects within the connect timeout when the pool may grow.
+ * CORE_OK, or CORE_E_UNAVAILABLE (logged as a warning). Any thread. */
+int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const char *user_id,
+                     store_pg_conn_t **out);
+
+/* Give a connection back: a broken one, or one left inside a transaction
+ * that cannot be rolled back, is closed and its slot freed. NULL is allowed. */
+void store_pg_release(store_pg_conn_t *conn);
+
+/* Remember that user_id just wrote, so their reads go to the primary for
+ * db_read_your_writes_ms (only when the cluster has replicas). */
+void store_pg_note_write(store_pg_cluster_t *c, const char *user_id);
+
+/* Connections open now (idle and borrowed) in the primary pool, for tests. */
+int store_pg_primary_open(store_pg_cluster_t *c);
+
+/* conn.c */
+
+/* Open a session (no connection is made until the first operation). */
+int store_postgres_open(const char *url, store_t **out);
+
+/* Run sql with n text parameters (NULL for SQL NULL) typed by types (OIDs;
+ * may be NULL to let the server infer them). CORE_OK with *res holding the
+ * result (the caller PQclear()s it; res may be NULL to discard it).
+ * Otherwise *res is NULL and: CORE_E_UNAVAILABLE when the connection failed
+ * (marked broken) or the statement timed out; CORE_E_CONFLICT, unlogged,
+ * when expect_conflict and a constraint failed (*sqlstate gets the SQLSTATE
+ * when not NULL); else CORE_E_INTERNAL, logged with op. */
+int store_pg_query(store_pg_conn_t *c, const char *sql, int n, const char *const *params, const unsigned *types,
+                   const char *op, bool expect_conflict, char sqlstate[6], PGresult **res);
+
+/* The same without parameters or result. */
+int store_pg_run(store_pg_conn_t *c, const char *sql, const char *op);
+
+/* BEGIN, COMMIT, and ROLLBACK (a no-op outside a transaction). */
+int store_pg_begin(store_pg_conn_t *c);
+int store_pg_commit(store_pg_conn_t *c);
+void store_pg_rollback(store_pg_conn_t *c);
+
+/* Rows changed by a command result. */
+int64_t store_pg_changes(PGresult *res);
+
+/* v in decimal into buf (at least 24 bytes); returns buf. */
+const char *store_pg_i64(char buf[24], int64_t v);
+
+/* The same, NULL for STORE_TIME_NONE. */
+const char *store_pg_time(char buf[24], int64_t ms);
+
+/* Field (row, col) as int64, STORE_TIME_NONE for SQL NULL. */
+int64_t store_pg_get_i64(const PGresult *res, int row, int col);
+
+/* Field (row, col) copied into pool, NULL for SQL NULL. */
+char *store_pg_get_str(core_pool_t *pool, const PGresult *res, int row, int col);
+
+/* migrate.c */
+int store_pg_migrate(store_t *s, int *applied);
+
+/* user.c */
+int store_pg_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
+int store_pg_user_find_by_email(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
+int store_pg_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+int store_pg_user_set_password_hash(store_t *s, const char *id, const char *password_hash);
+
+/* otp.c */
+int store_pg_otp_put(store_t *s, const char *user_id, enum store_otp_purpose purpose,
+                     const uint8_t hash[STORE_OTP_HASH_LEN], int64_t expires_at, const mail_msg_t *mail);
+int store_pg_otp_attempt(store_t *s, const char *user_id, enum store_otp_purpose purpose, int max_attempts,
+                         store_otp_t *out);
+int store_pg_user_verify(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN]);
+int store_pg_user_reset_password(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN],
+                                 const char *password_hash);
+
+/* revocation.c */
+int store_pg_token_revoke(store_t *s, const char *jti, int64_t expires_at);
+int store_pg_user_sessions_revoke(store_t *s, const char *user_id, int64_t before_ms);
+int store_pg_revocations_load(store_t *s, int64_t now, store_token_revocation_cb token_cb,
+                              store_user_revocation_cb user_cb, void *ctx);
+int store_pg_revocations_purge(store_t *s, int64_t now);
+int store_pg_revocation_check(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms,
+                              bool *revoked);
+
+/* Record the user-wide revocation inside the caller's transaction (never
+ * moving before_ms backwards). */
+int store_pg_user_revocation_put(store_pg_conn_t *c, const char *user_id, int64_t before_ms);
+
+/* outbox.c */
+int store_pg_outbox_claim(store_t *s, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
+                          mail_msg_t *out, size_t *count);
+int store_pg_outbox_sent(store_t *s, int64_t id, int64_t now);
+int store_pg_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
+int store_pg_outbox_pending(store_t *s, int64_t *count);
+
+/* Queue msg inside the caller's transaction, due at once. */
+int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg);
+
+/* task.c */
+int store_pg_task_create(store_t *s, const store_task_t *task);
+int store_pg_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
+int store_pg_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                         const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
+int store_pg_task_delete(store_t *s, const char *user_id, const char *id);
+int store_pg_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
+
+/* task_list.c */
+int store_pg_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
+
+/* The SQL a list or its total runs for q (parameters $1 user, $2 status,
+ * $3 priority, $4 tag, $5 search text, $6 due before, $7 due after, $8 key,
+ * $9 id, $10 limit, $11 offset), for EXPLAIN in tests. */
+void store_pg_task_list_sql(const store_task_query_t *q, char *sql, size_t cap);
+void store_pg_task_count_sql(const store_task_query_t *q, char *sql, size_t cap);
+
+/* A task row (the columns of STORE_PG_TASK_COLUMNS from col 0) into *t. */
+#define STORE_PG_TASK_COLUMNS                                                                                       \
+    "id, user_id, title, description, status, priority, due_date, to_json(tags), completed_at, created_at, "      \
+    "updated_at"
+void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * This file implements task rows for the PostgreSQL backend: create, get,
+ * update (read FOR UPDATE, store_task_patch_apply(), write back, in one
+ * transaction) and delete, and the stats. The generated column `search`
+ * keeps the full-text document in step and the trigger of migration 0002
+ * keeps task_counts exact inside the writing transaction, so nothing here
+ * maintains either. Tags travel as JSON arrays (jansson) both ways. Reads
+ * (get, stats) may go to a replica (STORE_PG_READ); every write notes the
+ * user for read-your-writes.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "store/postgres/postgres.h"
+
+static const char SQL_INSERT[] =
+    "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
+    "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, ARRAY(SELECT json_array_elements_text($8::json)), $9, $10, $11)";
+static const char SQL_GET[] = "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1";
+static const char SQL_GET_LOCKED[] =
+    "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1 FOR UPDATE";
+static const char SQL_UPDATE[] =
+    "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, due_date = $7, "
+    "tags = ARRAY(SELECT json_array_elements_text($8::json)), completed_at = $9, updated_at = $11 "
+    "WHERE user_id = $2 AND id = $1";
+static const char SQL_DELETE[] = "DELETE FROM tasks WHERE user_id = $2 AND id = $1";
+/* one statement, so one snapshot: counters as "status:priority:n,...", then
+ * overdue, due today, completed in the last 7 days */
+static const char SQL_STATS[] =
+    "SELECT (SELECT coalesce(string_agg(status || ':' || priority || ':' || n, ','), '') FROM task_counts "
+    "WHERE user_id = $1), "
+    "(SELECT count(*) FROM tasks WHERE user_id = $1 AND status <> 2 AND due_date IS NOT NULL AND due_date < $2), "
+    "(SELECT count(*) FROM tasks WHERE user_id = $1 AND status <> 2 AND due_date IS NOT NULL "
+    "AND due_date >= $3 AND due_date < $4), "
+    "(SELECT count(*) FROM tasks WHERE user_id = $1 AND completed_at IS NOT NULL AND completed_at >= $5)";
+
+static char *tags_json(const store_task_t *t)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < t->tags_len; i++)
+        json_array_append_new(a, json_string(t->tags[i]));
+    char *s = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    return s;
+}
+
+void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t)
+{
+    json_t *tags = json_loads(PQgetvalue(res, row, 7), 0, NULL);
+    size_t n = json_array_size(tags);
+
+    memset(t, 0, sizeof(*t));
+    snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, row, 0));
+    snprintf(t->user_id, sizeof(t->user_id), "%s", PQgetvalue(res, row, 1));
+    t->title = store_pg_get_str(pool, res, row, 2);
+    t->description = store_pg_get_str(pool, res, row, 3);
+    t->status = (int)store_pg_get_i64(res, row, 4);
+    t->priority = (int)store_pg_get_i64(res, row, 5);
+    t->due_date = store_pg_get_i64(res, row, 6);
+    t->tags = core_pool_alloc(pool, (n + 1) * sizeof(*t->tags));
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(tags, i);
+        t->tags[t->tags_len++] = core_pool_strndup(pool, json_string_value(v), json_string_length(v));
+    }
+    t->completed_at = store_pg_get_i64(res, row, 8);
+    t->created_at = store_pg_get_i64(res, row, 9);
+    t->updated_at = store_pg_get_i64(res, row, 10);
+    json_decref(tags);
+}
+
+/* Run the INSERT or UPDATE (same parameters) for t. */
+static int write_task(store_pg_conn_t *c, const char *sql, const store_task_t *t, const char *op,
+                      PGresult **res)
+{
+    char st[24], pr[24], due[24], done[24], created[24], updated[24];
+    char *tags = tags_json(t);
+    const char *params[] = {t->id,
+                            t->user_id,
+                            t->title,
+                            t->description,
+                            store_pg_i64(st, t->status),
+                            store_pg_i64(pr, t->priority),
+                            store_pg_time(due, t->due_date),
+                            tags,
+                            store_pg_time(done, t->completed_at),
+                            store_pg_i64(created, t->created_at),
+                            store_pg_i64(updated, t->updated_at)};
+    static const unsigned types[] = {STORE_PG_TEXT, STORE_PG_TEXT, STORE_PG_TEXT, STORE_PG_TEXT,
+                                     STORE_PG_INT4, STORE_PG_INT4, STORE_PG_INT8, STORE_PG_TEXT,
+                                     STORE_PG_INT8, STORE_PG_INT8, STORE_PG_INT8};
+    int rc = store_pg_query(c, sql, 11, params, types, op, false, NULL, res);
+
+    free(tags);
+    return rc;
+}
+
+int store_pg_task_create(store_t *base, const store_task_t *t)
+{
+    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
+    store_pg_conn_t *c;
+    int rc;
+
+    if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
+        return rc;
+    if ((rc = write_task(c, SQL_INSERT, t, "task create", NULL)) == CORE_OK)
+        store_pg_note_write(cl, t->user_id);
+    store_pg_release(c);
+    return rc;
+}
+
+/* Find id of user_id with sql into out. */
+static int find(store_pg_conn_t *c, core_pool_t *pool, const char *sql, const char *user_id, const char *id,
+                store_task_t *out)
+{
+    const char *params[] = {id, user_id};
+    PGresult *res = NULL;
+    int rc = store_pg_query(c, sql, 2, params, NULL, "task get", false, NULL, &res);
+
+    if (rc == CORE_OK && PQntuples(res) == 0)
+        rc = CORE_E_NOT_FOUND;
+    else if (rc == CORE_OK)
+        store_pg_task_read(pool, res, 0, out);
+    PQclear(res);
+    return rc;
+}
+
+int store_pg_task_get(store_t *base, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out)
+{
+    store_pg_conn_t *c;
+    int rc;
+
+    if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_READ, user_id, &c)) != CORE_OK)
+        return rc;
+    rc = find(c, pool, SQL_GET, user_id, id, out);
+    store_pg_release(c);
+    return rc;
+}
+
+int store_pg_task_update(store_t *base, core_pool_t *pool, const char *user_id, const char *id,
+                         const store_task_patch_t *patch, int64_t now_ms, store_task_t *out)
+{
+    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
+    store_pg_conn_t *c;
+    int rc;
+
+    if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
+        return rc;
+    if ((rc = store_pg_begin(c)) != CORE_OK || (rc = find(c, pool, SQL_GET_LOCKED, user_id, id, out)) != CORE_OK)
+        goto out;
+    store_task_patch_apply(out, patch, now_ms);
+    if ((rc = write_task(c, SQL_UPDATE, out, "task update", NULL)) == CORE_OK &&
+        (rc = store_pg_commit(c)) == CORE_OK)
+        store_pg_note_write(cl, user_id);
+out:
+    if (rc != CORE_OK)
+        store_pg_rollback(c);
+    store_pg_release(c);
+    return rc;
+}
+
+int store_pg_task_delete(store_t *base, const char *user_id, const char *id)
+{
+    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
+    const char *params[] = {id, user_id};
+    store_pg_conn_t *c;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
+        return rc;
+    rc = store_pg_query(c, SQL_DELETE, 2, params, NULL, "task delete", false, NULL, &res);
+    if (rc == CORE_OK && store_pg_changes(res) == 0)
+        rc = CORE_E_NOT_FOUND;
+    else if (rc == CORE_OK)
+        store_pg_note_write(cl, user_id);
+    PQclear(res);
+    store_pg_release(c);
+    return rc;
+}
+
+/* Add the "status:priority:n,..." counters to out. */
+static void add_counts(const char *s, store_task_stats_t *out)
+{
+    while (*s != '\0') {
+        int status, priority, used = 0;
+        long long n;
+        if (sscanf(s, "%d:%d:%lld%n", &status, &priority, &n, &used) != 3 || used == 0)
+            break;
+        if (status >= 0 && status < STORE_TASK_STATUSES && priority >= 0 && priority < STORE_TASK_PRIORITIES) {
+            out->by_status[status] += n;
+            out->by_priority[priority] += n;
+            out->total += n;
+        }
+        s += used;
+        if (*s == ',')
+            s++;
+    }
+}
+
+int store_pg_task_stats(store_t *base, const char *user_id, int64_t now_ms, store_task_stats_t *out)
+{
+    const int64_t day = 86400000, day_start = now_ms - now_ms % day;
+    char now[24], from[24], to[24], since[24];
+    const char *params[] = {user_id, store_pg_i64(now, now_ms), store_pg_i64(from, day_start),
+                            store_pg_i64(to, day_start + day), store_pg_i64(since, now_ms - 7 * day)};
+    store_pg_conn_t *c;
+    PGresult *res = NULL;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_READ, user_id, &c)) != CORE_OK)
+        return rc;
+    if ((rc = store_pg_query(c, SQL_STATS, 5, params, NULL, "task stats", false, NULL, &res)) == CORE_OK) {
+        add_counts(PQgetvalue(res, 0, 0), out);
+        out->overdue = store_pg_get_i64(res, 0, 1);
+        out->due_today = store_pg_get_i64(res, 0, 2);
+        out->completed_last_7_days = store_pg_get_i64(res, 0, 3);
+    }
+    PQclear(res);
+    store_pg_release(c);
+    return rc;
+}

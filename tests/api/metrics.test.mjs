@@ -1,0 +1,250 @@
+// Observability: GET /metrics (Prometheus text) on the metrics listener and,
+// with METRICS_TOKEN, on the public port; request counts by route template;
+// promtool's lint of a live scrape; /health/live and /health/ready through a
+// SIGTERM drain; a broken database; X-Request-Id echoed, in the access log
+// and on every stderr line of the request.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
+import { freePort, startServer } from '../support/server.mjs';
+
+const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
+const TOKEN = randomBytes(16).toString('hex');
+const TEMPLATES = new Set(['/', '/health', '/health/live', '/health/ready', '/metrics', '/api/auth/register',
+  '/api/auth/login', '/api/auth/logout', '/api/auth/send-verify-otp', '/api/auth/verify-account',
+  '/api/auth/is-auth', '/api/auth/send-reset-otp', '/api/auth/reset-password', '/api/user/data', '/api/tasks',
+  '/api/tasks/stats', '/api/tasks/:id', 'unmatched']);
+
+// {series -> value} of every sample in a text exposition.
+function parse(text) {
+  const out = new Map();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
+}
+
+const countOf = (m, method, route, status) =>
+  m.get(`http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`) ?? 0;
+
+async function scrape(mport) {
+  const res = await fetch(`http://127.0.0.1:${mport}/metrics`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  return res.text();
+}
+
+describe('metrics', () => {
+  let server, mport;
+  before(async () => {
+    mport = await freePort();
+    server = await startServer({ METRICS_PORT: String(mport), METRICS_TOKEN: TOKEN });
+  });
+  after(async () => {
+    assert.equal(await server.close(), 0, `lsf-server did not exit 0 on SIGTERM:\n${server.stderr()}`);
+  });
+
+  test('request counts by method, route template and status equal the requests made', async () => {
+    const before = parse(await scrape(mport));
+    const { client } = await registeredClient(server.url, 'metrics');
+    const made = new Map();
+    const note = (method, route, status) => made.set(`${method} ${route} ${status}`, (made.get(`${method} ${route} ${status}`) ?? 0) + 1);
+    note('POST', '/api/auth/register', 201);
+    const created = await client.post('/api/tasks', { title: 'observe me' });
+    note('POST', '/api/tasks', created.status);
+    const id = (await jsonBody(created)).task._id;
+    for (let i = 0; i < 3; i++) {
+      const res = await client.get(`/api/tasks/${id}`);
+      await res.arrayBuffer();
+      note('GET', '/api/tasks/:id', res.status);
+    }
+    for (const p of ['/health', '/health', '/nope', `/api/tasks/${id}/x`]) {
+      const res = await fetch(server.url + p);
+      await res.arrayBuffer();
+      note('GET', p.startsWith('/health') ? '/health' : 'unmatched', res.status);
+    }
+    const text = await scrape(mport);
+    const after = parse(text);
+    for (const [key, n] of made) {
+      const [method, route, status] = key.split(' ');
+      assert.equal(countOf(after, method, route, status) - countOf(before, method, route, status), n, key);
+    }
+    // labels are route templates, never raw paths
+    for (const series of after.keys()) {
+      const route = series.match(/route="([^"]*)"/)?.[1];
+      if (route !== undefined) assert.ok(TEMPLATES.has(route), `route label ${route}`);
+    }
+    assert.ok(!text.includes(id), 'a task id reached a label');
+    assert.equal(after.get('http_requests_in_flight'), 0);
+    assert.equal(after.get(`kv_up{backend="${process.env.LSF_REDIS_URL ? 'redis' : 'memory'}"}`), 1);
+    assert.equal(after.get('store_outbox_pending') >= 0, true);
+    assert.ok(after.get('process_resident_memory_bytes') > 1e6);
+    assert.ok(after.get('process_open_fds') > 3);
+    assert.ok(Math.abs(after.get('process_start_time_seconds') - Date.now() / 1000) < 600);
+    assert.ok([...after.keys()].some((k) => /^lsf_build_info\{version="[^"]+",revision="[^"]+"\}$/.test(k)));
+  });
+
+  test('the public port serves /metrics only with the bearer token; otherwise 404 like an unknown path', async () => {
+    const unknown = await fetch(`${server.url}/no-such-path`);
+    const unknownBody = await unknown.text();
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${TOKEN}x` }, { authorization: TOKEN }]) {
+      const res = await fetch(`${server.url}/metrics`, { headers });
+      assert.equal(res.status, unknown.status, JSON.stringify(headers));
+      assert.equal(await res.text(), unknownBody);
+    }
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/);
+    assert.match(await res.text(), /^# HELP http_request_duration_seconds /);
+  });
+
+  test('the metrics listener answers /metrics, /health/live and /health/ready only', async () => {
+    assert.equal((await fetch(`http://127.0.0.1:${mport}/health/live`)).status, 200);
+    const ready = await fetch(`http://127.0.0.1:${mport}/health/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true });
+    for (const p of ['/', '/health', '/api/tasks', '/metricsx']) {
+      const res = await fetch(`http://127.0.0.1:${mport}${p}`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 404, p);
+    }
+    assert.equal((await fetch(`http://127.0.0.1:${mport}/metrics`, { method: 'POST' })).status, 404);
+  });
+
+  test('promtool check metrics accepts a live scrape', { skip: !HAVE_PROMTOOL && 'promtool not installed (Debian package prometheus)' }, async () => {
+    const file = path.join(server.dir, 'scrape.txt');
+    await writeFile(file, await scrape(mport));
+    const r = spawnSync('sh', ['-c', `promtool check metrics < '${file}'`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+  });
+
+  test('X-Request-Id: a plain one is echoed and logged, anything else is replaced', async () => {
+    const id = `req.${randomBytes(6).toString('hex')}:A_1-2`;
+    let res = await fetch(`${server.url}/health/live`, { headers: { 'x-request-id': id } });
+    assert.equal(res.headers.get('x-request-id'), id);
+    await res.arrayBuffer();
+    const long = 'a'.repeat(128);
+    res = await fetch(`${server.url}/health/live`, { headers: { 'x-request-id': long } });
+    assert.equal(res.headers.get('x-request-id'), long);
+    for (const bad of ['a'.repeat(129), 'has space', 'semi;colon', 'quote"d']) {
+      res = await fetch(`${server.url}/health/live`, { headers: { 'x-request-id': bad } });
+      const got = res.headers.get('x-request-id');
+      assert.notEqual(got, bad);
+      assert.match(got, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    }
+    res = await fetch(`${server.url}/health/live`);
+    assert.match(res.headers.get('x-request-id'), /^[0-9a-f-]{36}$/);
+    // the access log is flushed every second
+    let line;
+    for (let i = 0; i < 30 && !line; i++, await sleep(100)) line = (await server.accessLog()).split('\n').find((l) => l.includes(id));
+    assert.ok(line, 'request id in the access log');
+    assert.match(line, new RegExp(`^\\S+ - - \\[[^\\]]+\\] "GET /health/live HTTP/1\\.1" 200 \\d+ "[^"]*" "[^"]*" "${id.replace(/\./g, '\\.')}"$`));
+  });
+});
+
+describe('health: readiness through a SIGTERM drain', () => {
+  test('ready turns false at SIGTERM while a slow request finishes; live stays true', async () => {
+    const mport = await freePort();
+    const server = await startServer({
+      METRICS_PORT: String(mport),
+      ARGON2_MEMLIMIT: '256mb',
+      ARGON2_OPSLIMIT: '4',
+      SHUTDOWN_GRACE_MS: '1500',
+    });
+    try {
+      assert.deepEqual(await (await fetch(`${server.url}/health/ready`)).json(), { ready: true });
+      const slow = fetch(`${server.url}/api/auth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(newIdentity('drain')),
+      });
+      await sleep(100);
+      server.proc.kill('SIGTERM');
+      // the public port still answers during the grace; both say not ready
+      // (poll: the signal reaches the server's main thread a moment later)
+      let pub;
+      for (let i = 0; i < 40; i++) {
+        pub = await fetch(`${server.url}/health/ready`);
+        if (pub.status === 503) break;
+        await pub.arrayBuffer();
+        await sleep(25);
+      }
+      assert.equal(pub.status, 503);
+      assert.deepEqual(await pub.json(), { ready: false, reason: 'draining' });
+      const ready = await fetch(`http://127.0.0.1:${mport}/health/ready`);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { ready: false, reason: 'draining' });
+      assert.equal((await fetch(`http://127.0.0.1:${mport}/health/live`)).status, 200);
+      const res = await slow;
+      assert.equal(res.status, 201, await res.text());
+      assert.equal(await server.exited, 0);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('health: a broken database', () => {
+  let server;
+  before(async () => {
+    server = await startServer({ HTTP_THREADS: '1', METRICS_PORT: '0' });
+  });
+  after(async () => {
+    await server.close();
+  });
+
+  test('without METRICS_TOKEN, /metrics does not exist on the public port', async () => {
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: 'Bearer x' } });
+    assert.equal(res.status, 404);
+    assert.equal((await fetch(`${server.url}/metrics`, { method: 'OPTIONS' })).status, 404);
+  });
+
+  test('a failing query is logged with the request id, route and user on every line', async () => {
+    const { client } = await registeredClient(server.url, 'broken');
+    // as root, permissions stop nothing: overwrite the database and its WAL in place
+    const { open } = await import('node:fs/promises');
+    for (const f of ['lsf.db', 'lsf.db-wal', 'lsf.db-shm']) {
+      const fh = await open(path.join(server.dir, f), 'r+').catch(() => null);
+      if (fh) {
+        await fh.write(Buffer.alloc(4096, 'X'), 0, 4096, 0);
+        await fh.close();
+      }
+    }
+    const id = `broken-${randomBytes(4).toString('hex')}`;
+    // a write: it must read the (now broken) file, whatever the caches hold
+    const res = await client.post('/api/tasks', { title: 'after the break' }, { headers: { 'x-request-id': id } });
+    assert.equal(res.status >= 500 || res.status === 200, true);
+    const body = await res.json();
+    assert.equal(body.success, false);
+    assert.equal(body.requestId, id);
+    // stderr reaches this process a moment after the answer: wait for the lines
+    let lines = [];
+    for (let i = 0; i < 100 && lines.length < 2; i++) {
+      if (i) await sleep(20);
+      lines = server.stderr().split('\n').filter((l) => l.includes(id)).map((l) => JSON.parse(l));
+    }
+    assert.ok(lines.length >= 2, `expected the query error and the request failure, got ${lines.length}`);
+    for (const l of lines) {
+      assert.equal(l.request_id, id);
+      assert.equal(l.route, '/api/tasks');
+      assert.ok(l.user_id);
+    }
+  });
+
+  test('/health and /health/ready answer 503 once the database fails', async () => {
+      const health = await fetch(`${server.url}/health`);
+      assert.equal(health.status, 503);
+      assert.equal((await health.json()).services.database, false);
+      const ready = await fetch(`${server.url}/health/ready`);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { ready: false, reason: 'database' });
+    });
+});

@@ -1,0 +1,75 @@
+// deploy/prometheus: the scrape configuration and alert rules pass promtool
+// (config check and the rule unit tests in alerts_test.yml), and a real
+// Prometheus on loopback, scraping a running lsf-server's metrics listener,
+// sees exactly the requests made. Skips when promtool / prometheus (Debian
+// package prometheus) are not installed.
+// Run: LSF_BIN=build/release/lsf-server node --test tests/observability/
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+import { freePort, startServer } from '../support/server.mjs';
+
+const DEPLOY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/prometheus');
+const has = (bin) => spawnSync(bin, ['--version']).status === 0;
+const NO_PROMTOOL = !has('promtool') && 'promtool not installed (Debian package prometheus)';
+const NO_PROMETHEUS = !has('prometheus') && 'prometheus not installed (Debian package prometheus)';
+
+function promtool(...args) {
+  const r = spawnSync('promtool', args, { cwd: DEPLOY, encoding: 'utf8' });
+  assert.equal(r.status, 0, `promtool ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+test('promtool check config deploy/prometheus/prometheus.yml', { skip: NO_PROMTOOL }, () => {
+  assert.match(promtool('check', 'config', 'prometheus.yml'), /SUCCESS: 1 rule files found/);
+});
+
+test('promtool test rules deploy/prometheus/alerts_test.yml', { skip: NO_PROMTOOL }, () => {
+  promtool('check', 'rules', 'alerts.yml');
+  assert.match(promtool('test', 'rules', 'alerts_test.yml'), /SUCCESS/);
+});
+
+test('a real Prometheus scraping lsf-server counts exactly the requests made', { skip: NO_PROMETHEUS, timeout: 60000 }, async () => {
+  const REQUESTS = 7;
+  const mport = await freePort();
+  const pport = await freePort();
+  const dir = await mkdtemp(path.join(tmpdir(), 'lsf-prom-'));
+  const server = await startServer({ METRICS_PORT: String(mport) });
+  let prom;
+  try {
+    await writeFile(path.join(dir, 'prometheus.yml'), [
+      'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+      'scrape_configs:',
+      `  - {job_name: lsf, static_configs: [{targets: ['127.0.0.1:${mport}']}]}`,
+      '',
+    ].join('\n'));
+    prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${pport}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let promLog = '';
+    prom.stderr.on('data', (c) => { promLog += c; });
+    for (let i = 0; i < REQUESTS; i++) await (await fetch(`${server.url}/health/live`)).arrayBuffer();
+    const query = encodeURIComponent('sum(http_request_duration_seconds_count{job="lsf",route="/health/live",status_code="200"})');
+    let value;
+    for (const deadline = Date.now() + 45000; Date.now() < deadline; await sleep(500)) {
+      try {
+        const body = await (await fetch(`http://127.0.0.1:${pport}/api/v1/query?query=${query}`)).json();
+        value = body.data?.result?.[0]?.value?.[1];
+        if (value === String(REQUESTS)) break;
+      } catch { /* not up yet */ }
+    }
+    assert.equal(value, String(REQUESTS), `Prometheus saw ${value}:\n${promLog.slice(-2000)}`);
+  } finally {
+    if (prom) {
+      prom.kill('SIGTERM');
+      await new Promise((resolve) => (prom.exitCode !== null ? resolve() : prom.on('exit', resolve)));
+    }
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,194 @@
+/*
+ * Tests of the connection pools of the PostgreSQL backend (postgres/pool.c):
+ * an exhausted pool answers CORE_E_UNAVAILABLE within the acquire timeout
+ * and serves again once a connection comes back; connections the server
+ * killed are noticed and replaced; an unreachable primary fails fast; and
+ * read routing: task reads go to a replica (here a second database holding
+ * different rows, so the answer shows where a read went), back to the
+ * primary for a user who just wrote, and to the primary when every replica
+ * is down.
+ */
+#include "store/test_postgres_fixture.h"
+
+#include "core/clock.h"
+#include "core/uuid.h"
+
+#define U1 "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c91"
+#define T0 INT64_C(1700000000000)
+
+/* A store on a fresh migrated database with these settings, and U1. */
+static int open_with(fixture_t *f, const core_config_t *cfg)
+{
+    store_user_t u = fixture_user('1', "a@example.com", T0);
+    int applied;
+
+    store_postgres_configure(cfg);
+    if (fixture_new_db(f) != 0 || store_postgres_open(f->url, &f->store) != CORE_OK ||
+        store_migrate(f->store, &applied) != CORE_OK || store_user_create(f->store, &u, NULL) != CORE_OK)
+        return -1;
+    core_pool_init(&f->pool);
+    return 0;
+}
+
+static void close_fixture(fixture_t *f)
+{
+    store_close(f->store);
+    core_pool_cleanup(&f->pool);
+    pg_drop_db(f->name);
+}
+
+static void test_exhausted_pool_answers_unavailable(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t f = {0};
+    store_pg_conn_t *a = NULL, *b = NULL;
+    int64_t start, took;
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    cfg.db_pool_max = 2;
+    cfg.db_pool_min = 0;
+    cfg.db_pool_acquire_timeout_ms = 300;
+    assert_int_equal(open_with(&f, &cfg), 0);
+    store_pg_cluster_t *cl = store_pg_of(f.store)->cluster;
+
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &a), CORE_OK);
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &b), CORE_OK);
+    start = core_clock_mono_ms();
+    assert_int_equal(store_ping(f.store), CORE_E_UNAVAILABLE);
+    took = core_clock_mono_ms() - start;
+    assert_true(took >= 290);
+    assert_true(took < 1500);
+    assert_int_equal(store_pg_primary_open(cl), 2);
+
+    store_pg_release(a);
+    assert_int_equal(store_ping(f.store), CORE_OK);
+    store_pg_release(b);
+    assert_int_equal(store_pg_primary_open(cl), 2);
+    close_fixture(&f);
+}
+
+static void test_killed_connections_are_replaced(void **state)
+{
+    FIXTURE(f, state);
+    char sql[256];
+    store_task_stats_t st;
+
+    /* warm the pool with a few connections, then kill every one of them */
+    assert_int_equal(store_ping(f->store), CORE_OK);
+    assert_true(store_pg_primary_open(store_pg_of(f->store)->cluster) >= 1);
+    snprintf(sql, sizeof(sql),
+             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             f->name);
+    assert_int_equal(pg_admin_exec_on("postgres", sql), 0);
+    usleep(100 * 1000);
+    /* the dead ones are dropped when taken; the operation gets a new one */
+    assert_int_equal(store_ping(f->store), CORE_OK);
+    assert_int_equal(store_task_stats(f->store, U1, T0, &st), CORE_OK);
+}
+
+static void test_unreachable_primary_fails_fast(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    store_t *s = NULL;
+    int64_t start;
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    cfg.db_connect_timeout_ms = 500;
+    store_postgres_configure(&cfg);
+    /* port 1 on loopback: refused at once */
+    assert_int_equal(store_postgres_open("postgres://lsf@127.0.0.1:1/none", &s), CORE_OK);
+    start = core_clock_mono_ms();
+    assert_int_equal(store_ping(s), CORE_E_UNAVAILABLE);
+    assert_int_equal(store_task_create(s, &(store_task_t){.id = "x", .user_id = U1, .title = "t", .description = ""}),
+                     CORE_E_UNAVAILABLE);
+    assert_true(core_clock_mono_ms() - start < 1500);
+    store_close(s);
+}
+
+static size_t list_len(fixture_t *f)
+{
+    store_task_query_t q = {.user_id = U1,
+                            .status = -1,
+                            .priority = -1,
+                            .due_before = STORE_TIME_NONE,
+                            .due_after = STORE_TIME_NONE,
+                            .sort = STORE_SORT_CREATED_AT,
+                            .desc = true,
+                            .limit = 10};
+    store_task_page_t page;
+
+    assert_int_equal(store_task_list(f->store, &f->pool, &q, &page), CORE_OK);
+    return page.len;
+}
+
+static store_task_t task_at(int64_t at)
+{
+    store_task_t t = {.user_id = U1,
+                      .title = "t",
+                      .description = "",
+                      .priority = STORE_TASK_MEDIUM,
+                      .due_date = STORE_TIME_NONE,
+                      .completed_at = STORE_TIME_NONE,
+                      .created_at = at,
+                      .updated_at = at};
+    core_uuid_v7(at, t.id);
+    return t;
+}
+
+static void test_reads_go_to_replicas(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t replica = {0}, f = {0};
+    char urls[800];
+    store_task_stats_t st;
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    /* the "replica": a database with the same schema, user and 3 tasks */
+    assert_int_equal(open_with(&replica, &cfg), 0);
+    for (int i = 0; i < 3; i++) {
+        store_task_t t = task_at(T0 + i);
+        assert_int_equal(store_task_create(replica.store, &t), CORE_OK);
+    }
+    /* a dead replica first: it is skipped */
+    snprintf(urls, sizeof(urls), "postgres://lsf@127.0.0.1:1/none,%s", replica.url);
+    cfg.database_replica_urls = urls;
+    cfg.db_connect_timeout_ms = 500;
+    cfg.db_read_your_writes_ms = 400;
+    assert_int_equal(open_with(&f, &cfg), 0);
+
+    assert_int_equal(list_len(&f), 3); /* read on the replica */
+    assert_int_equal(list_len(&f), 3);
+    assert_int_equal(store_task_stats(f.store, U1, T0, &st), CORE_OK);
+    assert_int_equal(st.total, 3);
+
+    store_task_t mine = task_at(T0 + 100);
+    assert_int_equal(store_task_create(f.store, &mine), CORE_OK);
+    assert_int_equal(list_len(&f), 1); /* read your writes: the primary */
+    store_task_t got;
+    assert_int_equal(store_task_get(f.store, &f.pool, U1, mine.id, &got), CORE_OK);
+    usleep(500 * 1000);
+    assert_int_equal(list_len(&f), 3); /* the window passed: the replica again */
+
+    /* every replica gone: the primary serves reads */
+    close_fixture(&replica);
+    assert_int_equal(list_len(&f), 1);
+    assert_int_equal(list_len(&f), 1);
+    close_fixture(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_exhausted_pool_answers_unavailable),
+        cmocka_unit_test_setup_teardown(test_killed_connections_are_replaced, fixture_setup, fixture_teardown),
+        cmocka_unit_test(test_unreachable_primary_fails_fast),
+        cmocka_unit_test(test_reads_go_to_replicas),
+    };
+    return cmocka_run_group_tests(tests, pg_server_start, pg_server_stop);
+}
