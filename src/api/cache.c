@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/metrics.h"
 #include "core/uuid.h"
 
 #define GEN_TTL_MS (8LL * 24 * 3600 * 1000) /* longer than the longest entry TTL (7 days) */
@@ -57,6 +58,7 @@ bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *s
     gen_key(key, sizeof(key), kind, user_id);
     rc = kv_cache_get(req->kv, req->pool, key, &value, &len);
     if (rc == CORE_E_NOT_FOUND) {
+        core_metrics_count(CORE_METRICS_CACHE_MISS); /* no generation yet: nothing cached */
         if (new_generation(req, kind, user_id, gen) != CORE_OK)
             goto out; /* the backend is down: do not cache */
     } else if (rc != CORE_OK || len != CORE_UUID_LEN) {
@@ -66,7 +68,8 @@ bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *s
         gen[CORE_UUID_LEN] = '\0';
     }
     snprintf(slot->key, sizeof(slot->key), "%s:%s:%s", kind_names[kind], user_id, gen);
-    if (rc != CORE_OK || kv_cache_get(req->kv, req->pool, slot->key, &value, &len) != CORE_OK)
+    /* the data lookup is what counts as a hit or a miss, not the generation key */
+    if (rc != CORE_OK || core_metrics_cache_result(kv_cache_get(req->kv, req->pool, slot->key, &value, &len)) != CORE_OK)
         goto out;
     json_t *reply = json_loadb(value, len, 0, NULL);
     if (json_is_object(reply)) {

@@ -10,7 +10,7 @@
 
 #include "api/api.h"
 #include "core/error.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
 
 static void free_cb(void *p)
 {
@@ -25,8 +25,8 @@ static void sample_kv(api_req_t *req)
     size_t len;
     int rc = req->kv->ops->cache_get(req->kv, req->pool, "metrics:probe", &value, &len);
 
-    http_metrics_kv_backend_set(req->kv->ops->name);
-    http_metrics_gauge_set(HTTP_METRICS_KV_UP, rc == CORE_E_UNAVAILABLE ? 0 : 1);
+    core_metrics_kv_backend_set(req->kv->ops->name);
+    core_metrics_gauge_set(CORE_METRICS_KV_UP, rc == CORE_E_UNAVAILABLE ? 0 : 1);
 }
 
 int api_metrics(api_req_t *req)
@@ -36,14 +36,14 @@ int api_metrics(api_req_t *req)
     char *text;
 
     /* -1 leaves the gauge out rather than reporting a stale depth */
-    http_metrics_gauge_set(HTTP_METRICS_OUTBOX_PENDING,
+    core_metrics_gauge_set(CORE_METRICS_OUTBOX_PENDING,
                            store_outbox_pending(req->store, &pending) == CORE_OK ? pending : -1);
     if (req->kv != NULL)
         sample_kv(req);
-    if ((text = http_metrics_render(&len)) == NULL)
+    if ((text = core_metrics_render(&len)) == NULL)
         return CORE_E_INTERNAL;
     core_pool_defer(req->pool, free_cb, text);
     req->reply_text = text;
-    req->reply_type = HTTP_METRICS_CONTENT_TYPE;
+    req->reply_type = CORE_METRICS_CONTENT_TYPE;
     return CORE_OK;
 }

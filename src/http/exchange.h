@@ -53,6 +53,8 @@ struct http_thread {
     long inflight;
     int index;
     h2o_socket_t *listener;
+    int64_t drain_started_ms; /* monotonic; when this loop closed its listener */
+    bool shutdown_requested;  /* h2o told to close idle connections */
     h2o_accept_ctx_t accept_ctx;
     h2o_timeout_entry_t tick; /* once a second: flush the access log, check draining */
     http_access_log_buf_t access_log;

@@ -132,7 +132,7 @@ static void dispose(void)
     ms.store = NULL;
 }
 
-void http_metrics_server_start(const core_config_t *cfg, kv_t *kv)
+void core_metrics_server_start(const core_config_t *cfg, kv_t *kv)
 {
     int fd = -1;
 
@@ -167,7 +167,7 @@ void http_metrics_server_start(const core_config_t *cfg, kv_t *kv)
     log_info("metrics listening", LOG_STR("host", cfg->metrics_host), LOG_INT("port", cfg->metrics_port));
 }
 
-void http_metrics_server_stop(void)
+void core_metrics_server_stop(void)
 {
     if (!ms.started)
         return;

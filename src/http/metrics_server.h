@@ -6,8 +6,8 @@
  * own event loop and store session, outside the drain of the API loops: it
  * keeps answering (ready: false) while they finish in-flight requests.
  */
-#ifndef HTTP_METRICS_SERVER_H
-#define HTTP_METRICS_SERVER_H
+#ifndef CORE_METRICS_SERVER_H
+#define CORE_METRICS_SERVER_H
 
 #include "core/config.h"
 #include "kv/kv.h"
@@ -15,9 +15,9 @@
 /* Start the listener thread unless METRICS_PORT is 0. When the port cannot
  * be bound or the thread cannot start, the error is logged and the server
  * runs without it (metrics must not take the API down). Main thread. */
-void http_metrics_server_start(const core_config_t *cfg, kv_t *kv);
+void core_metrics_server_start(const core_config_t *cfg, kv_t *kv);
 
 /* Stop the thread (if started) and free what it holds. Main thread. */
-void http_metrics_server_stop(void);
+void core_metrics_server_stop(void);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
 
 /* One limit: hit its counter and record header values in x->rate. */
 static int hit(http_exchange_t *x, kv_t *kv, const char *prefix, int64_t window_ms, long max, bool *over)
@@ -43,14 +43,14 @@ int http_ratelimit_check(http_exchange_t *x, kv_t *kv, enum api_rate rate)
     if (rate == API_RATE_NONE || !cfg->rate_limit_enabled)
         return CORE_OK;
     if (hit(x, kv, "api", cfg->rate_limit_window_ms, cfg->rate_limit_max, &over) == CORE_OK && over) {
-        http_metrics_count(HTTP_METRICS_RATE_LIMITED_API);
+        core_metrics_count(CORE_METRICS_RATE_LIMITED_API);
         return CORE_E_RATE_LIMITED;
     }
     if (rate == API_RATE_AUTH &&
         hit(x, kv, "auth", cfg->auth_rate_limit_window_ms, cfg->auth_rate_limit_max, &over) == CORE_OK) {
         snprintf(x->rate.undo_key, sizeof(x->rate.undo_key), "rl:auth:%s", x->api.client_ip);
         if (over) {
-            http_metrics_count(HTTP_METRICS_RATE_LIMITED_AUTH);
+            core_metrics_count(CORE_METRICS_RATE_LIMITED_AUTH);
             return CORE_E_RATE_LIMITED;
         }
     }

@@ -24,7 +24,7 @@
 #include "http/cookie.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/workers.h"
@@ -273,7 +273,7 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
 
     (void)self;
     t->inflight++;
-    http_metrics_request_begin();
+    core_metrics_request_begin();
     core_log_context_set(&x->log);
     if (is_preflight(x)) {
         x->code = phase_preflight(x);

@@ -14,7 +14,7 @@
 #include "http/access_log.h"
 #include "http/cookie.h"
 #include "http/exchange.h"
-#include "http/metrics.h"
+#include "core/metrics.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -154,7 +154,7 @@ void http_exchange_respond(http_exchange_t *x)
     free(text);
 
     http_access_log_write(&x->thread->access_log, req, x->api.client_ip, status, len, x->request_id);
-    http_metrics_request_end(core_str(req->method.base, req->method.len), x->log.route, status,
+    core_metrics_request_end(core_str(req->method.base, req->method.len), x->log.route, status,
                              core_clock_mono_ns() - x->started_ns);
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);

@@ -33,6 +33,8 @@
 #include "http/static.h"
 #include "http/workers.h"
 
+#define DRAIN_SETTLE_MS 200 /* from closing the listener to closing idle connections */
+
 static struct {
     h2o_globalconf_t globalconf;
     http_thread_t *threads;
@@ -84,15 +86,26 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     }
 }
 
-/* Loop thread: stop accepting and make idle keep-alive connections time out now. */
+/* Loop thread: stop accepting, then make idle keep-alive connections end.
+ * Connections already in the listen backlog are accepted and served first:
+ * closing the socket would reset them after a proxy has sent its request.
+ * h2o closes idle connections a moment later, so those just accepted have
+ * their request read before they could be taken for idle ones. */
 static void begin_drain(http_thread_t *t)
 {
     if (t->listener != NULL) {
+        h2o_socket_t *sock;
+        while ((sock = h2o_evloop_socket_accept(t->listener)) != NULL)
+            h2o_accept(&t->accept_ctx, sock);
         h2o_socket_read_stop(t->listener);
         h2o_socket_close(t->listener);
         t->listener = NULL;
+        t->drain_started_ms = core_clock_mono_ms();
+    }
+    if (!t->shutdown_requested && core_clock_mono_ms() - t->drain_started_ms >= DRAIN_SETTLE_MS) {
         h2o_context_request_shutdown(&t->ctx);
         t->ctx.http1.req_timeout.timeout = 0;
+        t->shutdown_requested = true;
     }
 }
 
@@ -108,7 +121,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
 
 static bool drained(http_thread_t *t)
 {
-    return t->listener == NULL && t->inflight == 0 && h2o_linklist_is_empty(&t->ctx.http1._conns);
+    return t->shutdown_requested && t->inflight == 0 && h2o_linklist_is_empty(&t->ctx.http1._conns);
 }
 
 static void *thread_main(void *arg)
@@ -266,7 +279,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     for (int i = 0; i < server.nthreads; i++)
         if (thread_init(&server.threads[i], i, cfg, kv, services) != CORE_OK)
             goto out;
-    http_metrics_server_start(cfg, kv);
+    core_metrics_server_start(cfg, kv);
     for (; started < server.nthreads; started++) {
         atomic_fetch_add(&server.running, 1);
         if (pthread_create(&server.threads[started].tid, NULL, thread_main, &server.threads[started]) != 0) {
@@ -289,7 +302,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     if (!clean)
         return rc; /* threads still run: leave their state alone, the process exits */
 out:
-    http_metrics_server_stop();
+    core_metrics_server_stop();
     http_workers_stop();
     for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
         thread_dispose(&server.threads[i]);

@@ -17,6 +17,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "mail/eml.h"
 #include "mail/smtp.h"
 
@@ -57,6 +58,7 @@ static bool deliver_one(core_pool_t *pool, const mail_msg_t *msg)
     int rc = sender.deliver(sender.cfg, pool, msg, &error);
     int64_t now = core_clock_now_ms();
 
+    core_metrics_count(rc == CORE_OK ? CORE_METRICS_MAIL_SENT : CORE_METRICS_MAIL_FAILED);
     if (rc == CORE_OK) {
         if (sender.smtp)
             log_info("mail sent", LOG_INT("outbox_id", msg->id));

@@ -16,6 +16,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/mem.h"
 #include "store/postgres/postgres.h"
 
@@ -63,6 +64,7 @@ int store_pg_query(store_pg_conn_t *c, const char *sql, int n, const char *const
     }
     {
         const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        core_metrics_count(CORE_METRICS_DB_ERRORS);
         log_error("postgres: query failed", LOG_STR("op", op), LOG_STR("sqlstate", code),
                   LOG_STR("error", primary != NULL ? primary : "?"));
     }

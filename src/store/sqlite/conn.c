@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/mem.h"
 #include "store/sqlite/sqlite.h"
 
@@ -28,6 +29,7 @@ int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op)
 {
     int err = CORE_E_INTERNAL;
 
+    core_metrics_count(CORE_METRICS_DB_ERRORS);
     if ((rc & 0xff) == SQLITE_BUSY) {
         log_warn("sqlite: database busy", LOG_STR("op", op),
                  LOG_INT("timeout_ms", STORE_SQLITE_BUSY_TIMEOUT_MS));

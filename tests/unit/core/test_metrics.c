@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "http/metrics.c"
+#include "core/metrics.c"
 
 #define MS(x) ((int64_t)(x) * 1000000)
 
@@ -33,7 +33,7 @@ static double sample(const char *text, const char *series)
 static char *render(void)
 {
     size_t len = 0;
-    char *text = http_metrics_render(&len);
+    char *text = core_metrics_render(&len);
 
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
@@ -91,10 +91,10 @@ static void histogram_buckets_are_cumulative(void **state)
     core_str_t get = CORE_STR_LIT("GET");
 
     for (int i = 0; i < 3; i++)
-        http_metrics_request_begin();
-    http_metrics_request_end(get, route, 200, 300000);     /* 0.3 ms */
-    http_metrics_request_end(get, route, 200, MS(4));      /* 4 ms */
-    http_metrics_request_end(get, route, 200, MS(20000));  /* 20 s: past the last bound */
+        core_metrics_request_begin();
+    core_metrics_request_end(get, route, 200, 300000);     /* 0.3 ms */
+    core_metrics_request_end(get, route, 200, MS(4));      /* 4 ms */
+    core_metrics_request_end(get, route, 200, MS(20000));  /* 20 s: past the last bound */
     char *text = render();
 #define S(le) "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/test/:id\",status_code=\"200\",le=\"" le "\"}"
     assert_int_equal(sample(text, S("0.0005")), 1);
@@ -116,10 +116,10 @@ static void unknown_routes_methods_and_odd_labels(void **state)
     (void)state;
     static const char odd[] = "/we\"ird\\route";
 
-    http_metrics_request_begin();
-    http_metrics_request_end(CORE_STR_LIT("BREW"), NULL, 404, 1000);
-    http_metrics_request_begin();
-    http_metrics_request_end(CORE_STR_LIT("DELETE"), odd, 418, 1000);
+    core_metrics_request_begin();
+    core_metrics_request_end(CORE_STR_LIT("BREW"), NULL, 404, 1000);
+    core_metrics_request_begin();
+    core_metrics_request_end(CORE_STR_LIT("DELETE"), odd, 418, 1000);
     char *text = render();
     assert_int_equal(
         sample(text, "http_request_duration_seconds_count{method=\"other\",route=\"unmatched\",status_code=\"404\"}"), 1);
@@ -139,13 +139,13 @@ static void gauges_and_cache_outcomes(void **state)
     double errors = sample(before, "kv_cache_requests_total{result=\"error\"}");
     free(before);
 
-    assert_int_equal(http_metrics_cache_result(CORE_OK), CORE_OK);
-    assert_int_equal(http_metrics_cache_result(CORE_E_NOT_FOUND), CORE_E_NOT_FOUND);
-    assert_int_equal(http_metrics_cache_result(CORE_E_NOT_FOUND), CORE_E_NOT_FOUND);
-    assert_int_equal(http_metrics_cache_result(CORE_E_UNAVAILABLE), CORE_E_UNAVAILABLE);
-    http_metrics_gauge_set(HTTP_METRICS_OUTBOX_PENDING, 7);
-    http_metrics_kv_backend_set("redis");
-    http_metrics_gauge_set(HTTP_METRICS_KV_UP, 0);
+    assert_int_equal(core_metrics_cache_result(CORE_OK), CORE_OK);
+    assert_int_equal(core_metrics_cache_result(CORE_E_NOT_FOUND), CORE_E_NOT_FOUND);
+    assert_int_equal(core_metrics_cache_result(CORE_E_NOT_FOUND), CORE_E_NOT_FOUND);
+    assert_int_equal(core_metrics_cache_result(CORE_E_UNAVAILABLE), CORE_E_UNAVAILABLE);
+    core_metrics_gauge_set(CORE_METRICS_OUTBOX_PENDING, 7);
+    core_metrics_kv_backend_set("redis");
+    core_metrics_gauge_set(CORE_METRICS_KV_UP, 0);
     char *text = render();
     assert_int_equal(sample(text, "kv_cache_requests_total{result=\"hit\"}"), hits + 1);
     assert_int_equal(sample(text, "kv_cache_requests_total{result=\"miss\"}"), misses + 2);
@@ -163,9 +163,9 @@ static void *record(void *arg)
     static const char route[] = "/api/threads";
     (void)arg;
     for (int i = 0; i < PER_THREAD; i++) {
-        http_metrics_request_begin();
-        http_metrics_count(HTTP_METRICS_DB_ERRORS);
-        http_metrics_request_end(CORE_STR_LIT("POST"), route, 201, MS(1));
+        core_metrics_request_begin();
+        core_metrics_count(CORE_METRICS_DB_ERRORS);
+        core_metrics_request_end(CORE_STR_LIT("POST"), route, 201, MS(1));
     }
     return NULL;
 }
@@ -212,7 +212,7 @@ static void threads_past_the_slot_limit_share_one_slot(void **state)
                                   "status_code=\"201\"}"),
                      2 * THREADS * PER_THREAD);
     assert_int_equal(sample(text, "db_query_errors_total"), errors + THREADS * PER_THREAD);
-    assert_int_equal(get(&reg.shared.counters[HTTP_METRICS_DB_ERRORS]), THREADS * PER_THREAD);
+    assert_int_equal(get(&reg.shared.counters[CORE_METRICS_DB_ERRORS]), THREADS * PER_THREAD);
     free(text);
 }
 

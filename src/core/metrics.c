@@ -13,7 +13,7 @@
  * table is guarded by a mutex (its counters are atomics like the others).
  * Slots live until the process ends.
  */
-#include "http/metrics.h"
+#include "core/metrics.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -30,9 +30,9 @@
 
 #define MAX_SLOTS 128
 #define SERIES_CAP 256 /* per slot; a power of two */
-#define NBUCKETS (HTTP_METRICS_BUCKETS + 1) /* the last is +Inf */
+#define NBUCKETS (CORE_METRICS_BUCKETS + 1) /* the last is +Inf */
 
-static const int64_t bucket_ns[HTTP_METRICS_BUCKETS] = {
+static const int64_t bucket_ns[CORE_METRICS_BUCKETS] = {
     500000,    1000000,   2500000,   5000000,    10000000,   25000000,   50000000,
     100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000,
 };
@@ -55,7 +55,7 @@ typedef struct series {
 } series_t;
 
 typedef struct slot {
-    atomic_uint_fast64_t counters[HTTP_METRICS_COUNTERS];
+    atomic_uint_fast64_t counters[CORE_METRICS_COUNTERS];
     atomic_int_fast64_t inflight;
     series_t series[SERIES_CAP];
 } slot_t;
@@ -65,7 +65,7 @@ static struct {
     atomic_int nslots; /* indexes handed out; may exceed MAX_SLOTS */
     slot_t shared;     /* for threads past MAX_SLOTS */
     pthread_mutex_t shared_lock;
-    atomic_int_fast64_t gauges[HTTP_METRICS_GAUGES];
+    atomic_int_fast64_t gauges[CORE_METRICS_GAUGES];
     const char *_Atomic kv_backend;
 } reg = {
     .shared_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -98,30 +98,30 @@ static uint64_t get(atomic_uint_fast64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
-void http_metrics_count(enum http_metrics_counter c)
+void core_metrics_count(enum core_metrics_counter c)
 {
     add(&slot_get()->counters[c], 1);
 }
 
-int http_metrics_cache_result(int rc)
+int core_metrics_cache_result(int rc)
 {
-    http_metrics_count(rc == CORE_OK ? HTTP_METRICS_CACHE_HIT
-                       : rc == CORE_E_NOT_FOUND ? HTTP_METRICS_CACHE_MISS
-                                                : HTTP_METRICS_CACHE_ERROR);
+    core_metrics_count(rc == CORE_OK ? CORE_METRICS_CACHE_HIT
+                       : rc == CORE_E_NOT_FOUND ? CORE_METRICS_CACHE_MISS
+                                                : CORE_METRICS_CACHE_ERROR);
     return rc;
 }
 
-void http_metrics_gauge_set(enum http_metrics_gauge g, int64_t value)
+void core_metrics_gauge_set(enum core_metrics_gauge g, int64_t value)
 {
     atomic_store_explicit(&reg.gauges[g], value, memory_order_relaxed);
 }
 
-void http_metrics_kv_backend_set(const char *name)
+void core_metrics_kv_backend_set(const char *name)
 {
     atomic_store_explicit(&reg.kv_backend, name, memory_order_release);
 }
 
-void http_metrics_request_begin(void)
+void core_metrics_request_begin(void)
 {
     atomic_fetch_add_explicit(&slot_get()->inflight, 1, memory_order_relaxed);
 }
@@ -154,7 +154,7 @@ static series_t *series_find(slot_t *s, const char *route, int method, int statu
     return NULL;
 }
 
-void http_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns)
+void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns)
 {
     slot_t *s = slot_get();
     series_t *e;
@@ -163,7 +163,7 @@ void http_metrics_request_end(core_str_t method, const char *route, int status, 
     atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
     if (duration_ns < 0)
         duration_ns = 0;
-    while (b < HTTP_METRICS_BUCKETS && duration_ns > bucket_ns[b])
+    while (b < CORE_METRICS_BUCKETS && duration_ns > bucket_ns[b])
         b++;
     if (s == &reg.shared)
         pthread_mutex_lock(&reg.shared_lock);
@@ -186,7 +186,7 @@ typedef struct merged {
 } merged_t;
 
 typedef struct totals {
-    uint64_t counters[HTTP_METRICS_COUNTERS];
+    uint64_t counters[CORE_METRICS_COUNTERS];
     int64_t inflight;
     merged_t *series;
     size_t nseries, cap;
@@ -217,7 +217,7 @@ static void merge_series(totals_t *t, series_t *e)
 
 static void merge_slot(totals_t *t, slot_t *s)
 {
-    for (int c = 0; c < HTTP_METRICS_COUNTERS; c++)
+    for (int c = 0; c < CORE_METRICS_COUNTERS; c++)
         t->counters[c] += get(&s->counters[c]);
     t->inflight += atomic_load_explicit(&s->inflight, memory_order_relaxed);
     for (size_t i = 0; i < SERIES_CAP; i++)
@@ -299,22 +299,22 @@ static void put_counters(FILE *f, const totals_t *t)
     family(f, "http_requests_in_flight", "gauge", "Requests received and not yet answered.");
     fprintf(f, "http_requests_in_flight %lld\n", (long long)t->inflight);
     family(f, "http_rate_limited_total", "counter", "Requests refused with 429 by the rate limiter, by limit.");
-    fprintf(f, "http_rate_limited_total{limit=\"api\"} %llu\n", (unsigned long long)c[HTTP_METRICS_RATE_LIMITED_API]);
+    fprintf(f, "http_rate_limited_total{limit=\"api\"} %llu\n", (unsigned long long)c[CORE_METRICS_RATE_LIMITED_API]);
     fprintf(f, "http_rate_limited_total{limit=\"auth\"} %llu\n",
-            (unsigned long long)c[HTTP_METRICS_RATE_LIMITED_AUTH]);
+            (unsigned long long)c[CORE_METRICS_RATE_LIMITED_AUTH]);
     family(f, "mail_sent_total", "counter", "Emails delivered by this process's outbox sender.");
-    fprintf(f, "mail_sent_total %llu\n", (unsigned long long)c[HTTP_METRICS_MAIL_SENT]);
+    fprintf(f, "mail_sent_total %llu\n", (unsigned long long)c[CORE_METRICS_MAIL_SENT]);
     family(f, "mail_failed_total", "counter", "Failed email delivery attempts (each is retried or given up).");
-    fprintf(f, "mail_failed_total %llu\n", (unsigned long long)c[HTTP_METRICS_MAIL_FAILED]);
+    fprintf(f, "mail_failed_total %llu\n", (unsigned long long)c[CORE_METRICS_MAIL_FAILED]);
     family(f, "kv_cache_requests_total", "counter", "Cache lookups in the kv store, by result.");
-    fprintf(f, "kv_cache_requests_total{result=\"hit\"} %llu\n", (unsigned long long)c[HTTP_METRICS_CACHE_HIT]);
-    fprintf(f, "kv_cache_requests_total{result=\"miss\"} %llu\n", (unsigned long long)c[HTTP_METRICS_CACHE_MISS]);
-    fprintf(f, "kv_cache_requests_total{result=\"error\"} %llu\n", (unsigned long long)c[HTTP_METRICS_CACHE_ERROR]);
+    fprintf(f, "kv_cache_requests_total{result=\"hit\"} %llu\n", (unsigned long long)c[CORE_METRICS_CACHE_HIT]);
+    fprintf(f, "kv_cache_requests_total{result=\"miss\"} %llu\n", (unsigned long long)c[CORE_METRICS_CACHE_MISS]);
+    fprintf(f, "kv_cache_requests_total{result=\"error\"} %llu\n", (unsigned long long)c[CORE_METRICS_CACHE_ERROR]);
     family(f, "db_query_errors_total", "counter", "Database statements that failed.");
-    fprintf(f, "db_query_errors_total %llu\n", (unsigned long long)c[HTTP_METRICS_DB_ERRORS]);
+    fprintf(f, "db_query_errors_total %llu\n", (unsigned long long)c[CORE_METRICS_DB_ERRORS]);
 }
 
-static int64_t gauge(enum http_metrics_gauge g)
+static int64_t gauge(enum core_metrics_gauge g)
 {
     return atomic_load_explicit(&reg.gauges[g], memory_order_relaxed);
 }
@@ -323,22 +323,22 @@ static void put_gauges(FILE *f)
 {
     const char *backend = atomic_load_explicit(&reg.kv_backend, memory_order_acquire);
 
-    if (gauge(HTTP_METRICS_OUTBOX_PENDING) >= 0) {
+    if (gauge(CORE_METRICS_OUTBOX_PENDING) >= 0) {
         family(f, "store_outbox_pending", "gauge", "Emails waiting in the outbox (all instances).");
-        fprintf(f, "store_outbox_pending %lld\n", (long long)gauge(HTTP_METRICS_OUTBOX_PENDING));
+        fprintf(f, "store_outbox_pending %lld\n", (long long)gauge(CORE_METRICS_OUTBOX_PENDING));
     }
-    if (backend != NULL && gauge(HTTP_METRICS_KV_UP) >= 0) {
+    if (backend != NULL && gauge(CORE_METRICS_KV_UP) >= 0) {
         family(f, "kv_up", "gauge", "Whether the kv backend answers (1) or not (0); always 1 for memory.");
         fputs("kv_up{backend=\"", f);
         put_label(f, backend);
-        fprintf(f, "\"} %lld\n", (long long)gauge(HTTP_METRICS_KV_UP));
+        fprintf(f, "\"} %lld\n", (long long)gauge(CORE_METRICS_KV_UP));
     }
-    if (gauge(HTTP_METRICS_DB_POOL_MAX) >= 0) {
+    if (gauge(CORE_METRICS_DB_POOL_MAX) >= 0) {
         family(f, "db_pool_connections", "gauge", "Database connections of this process, by state.");
-        fprintf(f, "db_pool_connections{state=\"in_use\"} %lld\n", (long long)gauge(HTTP_METRICS_DB_POOL_IN_USE));
-        fprintf(f, "db_pool_connections{state=\"idle\"} %lld\n", (long long)gauge(HTTP_METRICS_DB_POOL_IDLE));
+        fprintf(f, "db_pool_connections{state=\"in_use\"} %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_IN_USE));
+        fprintf(f, "db_pool_connections{state=\"idle\"} %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_IDLE));
         family(f, "db_pool_max_connections", "gauge", "Upper bound of the database pool (DB_POOL_MAX).");
-        fprintf(f, "db_pool_max_connections %lld\n", (long long)gauge(HTTP_METRICS_DB_POOL_MAX));
+        fprintf(f, "db_pool_max_connections %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_MAX));
     }
     family(f, "lsf_build_info", "gauge", "Always 1; the labels say which build runs.");
     fprintf(f, "lsf_build_info{version=\"%s\",revision=\"%s\"} 1\n", LSF_VERSION, LSF_GIT_REV);
@@ -429,7 +429,7 @@ static void put_process(FILE *f)
     }
 }
 
-char *http_metrics_render(size_t *len)
+char *core_metrics_render(size_t *len)
 {
     char *text = NULL;
     size_t size = 0;

@@ -1,0 +1,79 @@
+/*
+ * The metrics registry and its Prometheus text exposition (format 0.0.4).
+ *
+ * Updates never take a lock: each thread that records something gets its own
+ * slot (a counter array and a small table of histogram series) on first use,
+ * and bumps it with relaxed atomics that no other thread writes; a scrape sums
+ * the slots. Gauges that are sampled (outbox depth, kv availability, database
+ * pool) are single relaxed atomics set by whoever samples them.
+ *
+ * Any thread may call every function here. Other layers (kv, store, mail)
+ * report through core_metrics_count() and core_metrics_gauge_set() only.
+ */
+#ifndef CORE_METRICS_H
+#define CORE_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+/* Monotonic counters, exported as <name>_total. */
+enum core_metrics_counter {
+    CORE_METRICS_RATE_LIMITED_API = 0, /* http_rate_limited_total{limit="api"} */
+    CORE_METRICS_RATE_LIMITED_AUTH,    /* http_rate_limited_total{limit="auth"} */
+    CORE_METRICS_MAIL_SENT,            /* mail_sent_total */
+    CORE_METRICS_MAIL_FAILED,          /* mail_failed_total (one per failed attempt) */
+    CORE_METRICS_CACHE_HIT,            /* kv_cache_requests_total{result="hit"} */
+    CORE_METRICS_CACHE_MISS,           /* kv_cache_requests_total{result="miss"} */
+    CORE_METRICS_CACHE_ERROR,          /* kv_cache_requests_total{result="error"} */
+    CORE_METRICS_DB_ERRORS,            /* db_query_errors_total */
+    CORE_METRICS_COUNTERS
+};
+
+/* Gauges set by sampling; -1 (the initial value) means "never sampled" and
+ * the gauge is left out of the exposition. */
+enum core_metrics_gauge {
+    CORE_METRICS_OUTBOX_PENDING = 0, /* store_outbox_pending */
+    CORE_METRICS_KV_UP,              /* kv_up{backend} (1 reachable, 0 not) */
+    CORE_METRICS_DB_POOL_IN_USE,     /* db_pool_connections{state="in_use"} */
+    CORE_METRICS_DB_POOL_IDLE,       /* db_pool_connections{state="idle"} */
+    CORE_METRICS_DB_POOL_MAX,        /* db_pool_max_connections */
+    CORE_METRICS_GAUGES
+};
+
+/* Histogram bucket upper bounds, in seconds, for request durations. */
+#define CORE_METRICS_BUCKETS 14
+
+/* Count one event. */
+void core_metrics_count(enum core_metrics_counter c);
+
+/* Count a kv cache_get outcome: CORE_OK is a hit, CORE_E_NOT_FOUND a miss,
+ * anything else an error. Returns rc, so it can wrap the call. */
+int core_metrics_cache_result(int rc);
+
+void core_metrics_gauge_set(enum core_metrics_gauge g, int64_t value);
+
+/* The kv backend's name for the kv_up label ("memory", "redis"); a string
+ * that lives as long as the process. */
+void core_metrics_kv_backend_set(const char *name);
+
+/* A request entered the pipeline (http_requests_in_flight goes up). */
+void core_metrics_request_begin(void);
+
+/* A request was answered: in-flight goes down and one observation of
+ * duration_ns goes into http_request_duration_seconds{method, route,
+ * status_code}. route is a route template that lives as long as the process
+ * (api_route_t.name), or NULL for "unmatched"; an unknown method is counted
+ * as "other", so clients cannot create series. */
+void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns);
+
+/* The whole exposition, NUL-terminated, malloc'ed (the caller frees), with
+ * *len its length; NULL only when out of memory. Reads /proc/self for the
+ * process_* metrics. */
+char *core_metrics_render(size_t *len);
+
+/* The Content-Type of what core_metrics_render() returns. */
+#define CORE_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+#endif
