@@ -81,7 +81,8 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     req->res.reason = req->res.status == 200 ? "OK" : req->res.status == 404 ? "Not Found" : "Service Unavailable";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
-    h2o_send_inline(req, body != NULL ? body : "", body != NULL ? strlen(body) : 0); /* copies */
+    req->res.content_length = body != NULL ? strlen(body) : 0;
+    h2o_send_inline(req, body != NULL ? body : "", req->res.content_length); /* copies */
     free(json);
     json_decref(a.reply);
     core_pool_cleanup(&pool);

@@ -150,6 +150,7 @@ void http_exchange_respond(http_exchange_t *x)
     req->res.status = status;
     req->res.reason = reason(status);
     add_common_headers(x, status);
+    req->res.content_length = len; /* else h2o sends chunked, and closes after errors */
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(text);
 

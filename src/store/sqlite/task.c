@@ -277,10 +277,21 @@ void store_sqlite_task_count_sql(const store_task_query_t *q, char *sql, size_t 
 {
     unsigned f = filters_of(q);
 
-    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0)
+    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0) {
         where_clause(sql, cap, append(sql, cap, 0, "SELECT coalesce(sum(n), 0) FROM task_counts"), f);
-    else
+    } else {
         where_clause(sql, cap, append(sql, cap, 0, "SELECT count(*) FROM tasks"), f);
+        /* counting search matches: drive from the full-text index (rowid
+         * lookups of the matches) rather than walk every task of the user
+         * checking membership; `+user_id` keeps the planner off that index */
+        if (f & F_SEARCH) {
+            char *w = strstr(sql, " WHERE user_id = ?1");
+            if (w != NULL && strlen(sql) + 1 < cap) {
+                memmove(w + 8, w + 7, strlen(w + 7) + 1);
+                w[7] = '+';
+            }
+        }
+    }
 }
 
 static int list_statement(store_sqlite_t *s, const store_task_query_t *q, sqlite3_stmt **st)
