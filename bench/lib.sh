@@ -6,13 +6,17 @@
 # the results as rows of a markdown table whose ratio column is relative to
 # one reference row (nginx).
 #
-# Knobs (environment): WRK_THREADS (2), WRK_CONNS (32), WRK_DURATION (10s).
+# Knobs (environment): WRK_THREADS (2), WRK_CONNS (32), WRK_DURATION (10s),
+# WRK_TIMEOUT (10s: a slower answer counts as an error), WRK_SCRIPT
+# (latency.lua; another script must define the same `done`).
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BENCH_BODY='{"success":true,"message":"ok"}'
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_CONNS=${WRK_CONNS:-32}
 WRK_DURATION=${WRK_DURATION:-10s}
+WRK_SCRIPT=${WRK_SCRIPT:-}
+WRK_TIMEOUT=${WRK_TIMEOUT:-10s}
 BENCH_TMP=""
 BENCH_PIDS=()
 BENCH_ROWS=()
@@ -56,12 +60,25 @@ bench_free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# bench_start <name> <command...>: run in the background, output to $BENCH_TMP/<name>.log.
+# bench_start <name> <command...>: run in the background, output to $BENCH_TMP/<name>.log;
+# sets BENCH_LAST_PID.
 bench_start() {
   local name=$1
   shift
   "$@" >"$BENCH_TMP/$name.log" 2>&1 &
-  BENCH_PIDS+=($!)
+  BENCH_LAST_PID=$!
+  BENCH_PIDS+=("$BENCH_LAST_PID")
+}
+
+# bench_stop <pid>: SIGTERM one process that bench_start started and wait for it.
+bench_stop() {
+  local pid rest=()
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  for pid in "${BENCH_PIDS[@]}"; do
+    [ "$pid" = "$1" ] || rest+=("$pid")
+  done
+  BENCH_PIDS=("${rest[@]}")
 }
 
 # bench_wait_http <name> <url>: wait up to 10 s for any HTTP answer.
@@ -109,7 +126,8 @@ EOF
 # bench_wrk <url> [header]: one wrk run; sets WRK_RPS, WRK_P50, WRK_P99 (µs), WRK_ERRORS.
 bench_wrk() {
   local out=$BENCH_TMP/wrk.out line
-  local args=(-t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" -s "$BENCH_DIR/latency.lua")
+  local args=(-t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --timeout "$WRK_TIMEOUT"
+    -s "${WRK_SCRIPT:-$BENCH_DIR/latency.lua}")
   [ $# -ge 2 ] && [ -n "$2" ] && args+=(-H "$2")
   wrk "${args[@]}" "$1" >"$out" 2>&1
   line=$(grep '^BENCH ' "$out") || { cat "$out" >&2; bench_die "wrk gave no result for $1"; }
@@ -140,16 +158,57 @@ bench_row_get() {
   return 1
 }
 
-# bench_table_print <reference row name>: the markdown table of every row.
-bench_table_print() {
-  local ref row
-  ref=$(bench_row_get "$1" 2) || ref=0
-  echo "| server | requests/s | p50 (ms) | p99 (ms) | ratio to $1 | errors |"
-  echo "|---|---:|---:|---:|---:|---:|"
+# bench_rows_median: collapse rows of the same name (one per round) into one:
+# the median of each of requests/s, p50 and p99, and the sum of the errors.
+bench_rows_median() {
+  local row name names=() out=()
+  local -A seen=()
   for row in "${BENCH_ROWS[@]}"; do
-    awk -F'|' -v ref="$ref" '{
+    name=${row%%|*}
+    [ -n "${seen[$name]:-}" ] || names+=("$name")
+    seen[$name]=1
+  done
+  for name in "${names[@]}"; do
+    out+=("$(for row in "${BENCH_ROWS[@]}"; do if [ "${row%%|*}" = "$name" ]; then echo "$row"; fi; done |
+      awk -F'|' -v n="$name" '
+        function median(a, k,   i, j, t) {
+          for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+          return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+        }
+        { k++; r[k] = $2; p[k] = $3; q[k] = $4; e += $5 }
+        END { printf "%s|%.1f|%d|%d|%d\n", n, median(r, k), median(p, k), median(q, k), e }')")
+  done
+  BENCH_ROWS=("${out[@]}")
+}
+
+# bench_table_print <reference row name>: the markdown table of every row. When
+# some row is named "express <x>", a column gives each "lsf <x>" row's
+# requests/s divided by that row's.
+bench_table_print() {
+  local ref row name pair other
+  ref=$(bench_row_get "$1" 2) || ref=0
+  pair=0
+  for row in "${BENCH_ROWS[@]}"; do
+    case "$row" in express\ *) pair=1 ;; esac
+  done
+  if [ "$pair" = 1 ]; then
+    echo "| server | requests/s | p50 (ms) | p99 (ms) | ratio to $1 | lsf / express | errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|"
+  else
+    echo "| server | requests/s | p50 (ms) | p99 (ms) | ratio to $1 | errors |"
+    echo "|---|---:|---:|---:|---:|---:|"
+  fi
+  for row in "${BENCH_ROWS[@]}"; do
+    name=${row%%|*}
+    other=""
+    if [ "$pair" = 1 ]; then
+      other=-
+      case "$name" in lsf\ *) other=$(bench_row_get "express ${name#lsf }" 2) || other=- ;; esac
+    fi
+    awk -F'|' -v ref="$ref" -v other="$other" '{
       ratio = ref > 0 ? sprintf("%.2f", $2 / ref) : "n/a"
-      printf "| %s | %.0f | %.3f | %.3f | %s | %d |\n", $1, $2, $3 / 1000, $4 / 1000, ratio, $5
+      col = other == "" ? "" : (other == "-" || other == 0 ? " - |" : sprintf(" %.1fx |", $2 / other))
+      printf "| %s | %.0f | %.3f | %.3f | %s |%s %d |\n", $1, $2, $3 / 1000, $4 / 1000, ratio, col, $5
     }' <<<"$row"
   done
 }

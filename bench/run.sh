@@ -1,34 +1,42 @@
 #!/usr/bin/env bash
 # `make bench`: throughput and latency of lsf-server against an nginx that only
-# does `return 200` with the same kind of JSON, on this machine.
-# Starts lsf-server on a free loopback port with a throw-away DATA_DIR and SQLite
-# database (rate limit, access log off), registers one user, then runs
-# wrk -t2 -c32 -d10s (after a short warm-up) with that user's cookie against each
-# section's endpoints and against nginx, and prints a markdown table plus the
-# aims: every lsf row >= 40% of nginx's requests/s and p99 < 2 ms.
+# does `return 200` with the same kind of JSON and against the Express
+# reference implementation in bench/express/ (the users' current stack), on
+# this machine. With task sections (the default) lsf-server and Express each
+# get a copy of a seeded database (1,000,000 tasks, 10,000 users, one with
+# 100,000: see tasks.sh and seed.sh; built once, cached under build/bench-seed)
+# and the big user's cookie; without them, a fresh database and one new user.
+# Each row is wrk -t2 -c32 -d10s after a 2 s warm-up. Prints a markdown table
+# and the aims (see README.md).
 #
 # Usage: bench/run.sh <path to lsf-server>     all sections
 #        bench/run.sh --nginx-only             only the nginx reference (no server needed)
-# Environment: BENCH_SECTIONS (default "user_data"), WRK_DURATION, WRK_CONNS,
-#   WRK_THREADS, WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed).
+# Environment: BENCH_SECTIONS (default: user_data and every tasks_* section),
+#   BENCH_EXPRESS (1; 0 = no Express rows), BENCH_ROUNDS (1: with more, every row is
+#   measured once a round and the table gives medians), WRK_DURATION, WRK_CONNS, WRK_THREADS,
+#   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed);
+#   more in tasks.sh.
 #
 # A new section is a function section_<name> that calls
-#   measure "<row name>" <url> [header]
-# (rows named "lsf ..." are checked against the aims), plus its name in BENCH_SECTIONS.
+#   measure "<row name>" <url> [header]   (or measure_both, tasks.sh)
+# plus its name in BENCH_SECTIONS.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=tasks.sh
+. "$HERE/tasks.sh"
 
 AIM_RATIO=0.40   # of nginx's requests/s
 AIM_P99_US=2000  # microseconds
 WRK_WARMUP=${WRK_WARMUP:-2s}
-BENCH_SECTIONS=${BENCH_SECTIONS:-user_data}
+BENCH_SECTIONS=${BENCH_SECTIONS:-user_data tasks_list tasks_page tasks_cursor tasks_search tasks_stats tasks_create}
+BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 case "${1:-}" in
   --nginx-only) LSF_BIN="" ;;
   "" | -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ] && exit 0
     exit 2
     ;;
@@ -47,17 +55,18 @@ warm_and_measure() {
   measure "$@"
 }
 
+# lsf_start [database file] [log name]: sets LSF_URL (and BENCH_LAST_PID).
 lsf_start() {
-  local port
+  local port db=${1:-$BENCH_TMP/lsf.db} name=${2:-lsf}
   port=$(bench_free_port)
-  mkdir -p "$BENCH_TMP/lsf-data"
-  bench_start lsf env HOST=127.0.0.1 PORT="$port" DATA_DIR="$BENCH_TMP/lsf-data" \
-    DATABASE_URL="sqlite:$BENCH_TMP/lsf.db" WEB_DIR="$BENCH_TMP/no-web" \
+  mkdir -p "$BENCH_TMP/$name-data"
+  bench_start "$name" env HOST=127.0.0.1 PORT="$port" DATA_DIR="$BENCH_TMP/$name-data" \
+    DATABASE_URL="sqlite:$db" WEB_DIR="$BENCH_TMP/no-web" \
     RATE_LIMIT=off ACCESS_LOG=off LOG_LEVEL=warn LSF_ENV=test \
-    JWT_SECRET="$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    JWT_SECRET="$BENCH_JWT_SECRET" \
     "$LSF_BIN" serve
   LSF_URL=http://127.0.0.1:$port
-  bench_wait_http lsf "$LSF_URL/api/health"
+  bench_wait_http "$name" "$LSF_URL/api/health"
 }
 
 # Register the bench user; sets LSF_COOKIE ("Cookie: token=...").
@@ -88,17 +97,21 @@ section_nginx() {
 section_user_data() {
   lsf_check /api/user/data
   warm_and_measure "lsf GET /api/user/data" "$LSF_URL/api/user/data" "$LSF_COOKIE"
+  if [ -n "${EXPRESS_URL:-}" ]; then
+    warm_and_measure "express GET /api/user/data" "$EXPRESS_URL/api/user/data" "$LSF_COOKIE"
+  fi
 }
 
-# Aims for every "lsf ..." row; sets AIMS_MISSED=1 when one is missed.
+# Aims for every "lsf GET ..." row (the task rows have their own, tasks.sh);
+# sets AIMS_MISSED=1 when one is missed.
 print_aims() {
   local row name rps p99 errors nginx_rps
   AIMS_MISSED=0
   nginx_rps=$(bench_row_get nginx 2)
-  echo "Aims: requests/s >= $(awk -v r=$AIM_RATIO 'BEGIN { print r * 100 }')% of nginx, p99 < $((AIM_P99_US / 1000)) ms."
+  echo "Aims: lsf GET rows: requests/s >= $(awk -v r=$AIM_RATIO 'BEGIN { print r * 100 }')% of nginx, p99 < $((AIM_P99_US / 1000)) ms."
   for row in "${BENCH_ROWS[@]}"; do
     IFS='|' read -r name rps _ p99 errors <<<"$row"
-    case "$name" in lsf*) ;; *) continue ;; esac
+    case "$name" in "lsf GET "*) ;; *) continue ;; esac
     awk -v n="$name" -v rps="$rps" -v ref="$nginx_rps" -v r=$AIM_RATIO -v p99="$p99" -v a=$AIM_P99_US -v e="$errors" 'BEGIN {
       ok1 = rps >= r * ref; ok2 = p99 < a
       printf "- %s: %.0f%% of nginx %s, p99 %.3f ms %s%s\n", n, 100 * rps / ref, ok1 ? "(met)" : "(MISSED)",
@@ -109,27 +122,58 @@ print_aims() {
 }
 
 bench_setup
-bench_nginx_start
 if [ -n "$LSF_BIN" ]; then
-  lsf_start
-  lsf_register
+  case " $BENCH_SECTIONS" in
+    *" tasks_"*)
+      tasks_template
+      tasks_copy "$BENCH_TMP/lsf.db"
+      lsf_start
+      lsf_login_big
+      if [ "$BENCH_EXPRESS" = 1 ]; then
+        tasks_copy "$BENCH_TMP/express.db"
+        express_start "$BENCH_TMP/express.db"
+      fi
+      tasks_prepare
+      ;;
+    *)
+      lsf_start
+      lsf_register
+      ;;
+  esac
   sections="nginx $BENCH_SECTIONS"
 else
   sections=nginx
 fi
-for section in $sections; do
-  "section_$section"
+bench_nginx_start
+BENCH_ROUNDS=${BENCH_ROUNDS:-1}
+for round in $(seq "$BENCH_ROUNDS"); do
+  [ "$BENCH_ROUNDS" = 1 ] || echo "bench: round $round of $BENCH_ROUNDS" >&2
+  for section in $sections; do
+    "section_$section"
+  done
 done
+bench_rows_median
 
 echo
 echo "## lsf-server benchmark"
 echo
+[ "$BENCH_ROUNDS" = 1 ] || echo "Medians of $BENCH_ROUNDS rounds (errors: the sum)."
+[ "$BENCH_ROUNDS" = 1 ] || echo
 bench_table_print nginx
 echo
 bench_note_machine
 if [ -n "$LSF_BIN" ]; then
-  echo "lsf-server: $("$LSF_BIN" version 2>/dev/null || echo "$LSF_BIN"), SQLite, RATE_LIMIT=off, ACCESS_LOG=off."
+  echo "lsf-server: $("$LSF_BIN" version 2>/dev/null || echo "$LSF_BIN"), SQLite" \
+    "$(sqlite3 --version 2>/dev/null | cut -d' ' -f1) (system), RATE_LIMIT=off, ACCESS_LOG=off."
+  if [ -n "${EXPRESS_URL:-}" ]; then
+    echo "Express: node $(node --version), $(node -p 'const m = (n) => require(process.argv[1] + "/" + n + "/package.json");
+      ["express", "jsonwebtoken", "better-sqlite3"].map((n) => n + " " + m(n).version).join(", ")' \
+      "$BENCH_DIR/express/node_modules") (SQLite $(node -p 'require(process.argv[1])(":memory:").prepare(
+      "SELECT sqlite_version() AS v").get().v' "$BENCH_DIR/express/node_modules/better-sqlite3")," \
+      "bundled), EXPRESS_WORKERS=${EXPRESS_WORKERS:-1}, EXPRESS_SQL=${EXPRESS_SQL:-naive}."
+  fi
   print_aims
+  print_task_aims
   if [ "$AIMS_MISSED" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
     exit 1
   fi
