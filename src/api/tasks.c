@@ -35,9 +35,8 @@ int api_tasks_create(api_req_t *req)
 
     if ((rc = api_task_input(req, true, &patch)) != CORE_OK)
         return rc;
-    core_uuid_v7(req->now_ms, t->id);
+    t->id[0] = '\0'; /* the store gives it id and times (store_task_stamp) */
     memcpy(t->user_id, req->claims.user_id, sizeof(t->user_id));
-    t->created_at = t->updated_at = req->now_ms;
     if ((rc = store_task_create(req->store, t)) != CORE_OK)
         return rc;
     api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);

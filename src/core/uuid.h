@@ -17,6 +17,13 @@
 /* Write a new UUIDv7 for time ms into out (37 bytes with the NUL). */
 void core_uuid_v7(int64_t ms, char out[CORE_UUID_LEN + 1]);
 
+/* Write into out a new UUIDv7 that sorts after floor (a UUIDv7 string, or
+ * NULL for none) and return its milliseconds: now_ms when that is later than
+ * floor's time, else floor's time with the 12 bits after the version one
+ * higher (RFC 9562 method 1), so ids stay in order within one millisecond and
+ * when the clock steps back. */
+int64_t core_uuid_v7_after(int64_t now_ms, const char *floor, char out[CORE_UUID_LEN + 1]);
+
 /* True when s is a canonical lowercase UUID string of any version. */
 bool core_uuid_valid(core_str_t s);
 

@@ -85,7 +85,7 @@ typedef struct store_ops {
     int (*outbox_retry)(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
     int (*outbox_pending)(store_t *s, int64_t *count);
 
-    int (*task_create)(store_t *s, const store_task_t *task);
+    int (*task_create)(store_t *s, store_task_t *task);
     int (*task_get)(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
     int (*task_update)(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                        const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
@@ -240,8 +240,13 @@ static inline int store_outbox_pending(store_t *s, int64_t *count)
     return s->ops->outbox_pending(s, count);
 }
 
-/* Insert a task (every field set by the caller, tags validated). */
-static inline int store_task_create(store_t *s, const store_task_t *task)
+/* Insert a task (fields set by the caller, tags validated). With an empty id
+ * the store assigns id, created_at and updated_at (store_task_stamp). SQLite
+ * does so inside its write transaction after the user's latest task, so a
+ * reader never sees a task appear before one it has already seen in
+ * createdAt order; PostgreSQL stamps before the insert, so two creates of
+ * one user racing on two connections may commit out of that order. */
+static inline int store_task_create(store_t *s, store_task_t *task)
 {
     return s->ops->task_create(s, task);
 }

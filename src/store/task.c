@@ -1,11 +1,23 @@
 /*
  * This file implements the backend-independent parts of tasks (task.h): how
- * a partial update changes a task, and where a task sits in a sort order.
+ * a new task gets its id and times, how a partial update changes a task, and
+ * where a task sits in a sort order.
  * Both SQLite and PostgreSQL call these, so the rules live in one place.
  */
 #include "store/task.h"
 
 #include <string.h>
+
+#include "core/clock.h"
+
+void store_task_stamp(store_task_t *task, const char *last_id)
+{
+    if (task->id[0] != '\0')
+        return;
+    task->created_at = task->updated_at = core_uuid_v7_after(core_clock_now_ms(), last_id, task->id);
+    if (task->completed_at != STORE_TIME_NONE)
+        task->completed_at = task->created_at;
+}
 
 void store_task_patch_apply(store_task_t *task, const store_task_patch_t *patch, int64_t now_ms)
 {

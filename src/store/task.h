@@ -56,6 +56,13 @@ typedef struct store_task_patch {
     store_task_t values;
 } store_task_patch_t;
 
+/* Give a new task (id empty) its id and created_at = updated_at = now, after
+ * last_id (the user's latest task id, or NULL): ids, and so createdAt, follow
+ * the order in which the store calls this. A completed new task gets
+ * completed_at = created_at. A task with an id set (tests, imports) is left
+ * as it is. */
+void store_task_stamp(store_task_t *task, const char *last_id);
+
 /* Apply patch to task at now_ms: copy the set fields, keep completed_at in
  * step with status (set when it becomes completed, cleared when it leaves),
  * bump updated_at. Pure; every backend uses it so they agree. */

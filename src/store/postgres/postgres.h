@@ -169,7 +169,7 @@ int store_pg_outbox_pending(store_t *s, int64_t *count);
 int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg);
 
 /* task.c */
-int store_pg_task_create(store_t *s, const store_task_t *task);
+int store_pg_task_create(store_t *s, store_task_t *task);
 int store_pg_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
 int store_pg_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                          const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);

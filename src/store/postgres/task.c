@@ -97,7 +97,7 @@ static int write_task(store_pg_conn_t *c, const char *sql, const store_task_t *t
     return rc;
 }
 
-int store_pg_task_create(store_t *base, const store_task_t *t)
+int store_pg_task_create(store_t *base, store_task_t *t)
 {
     store_pg_cluster_t *cl = store_pg_of(base)->cluster;
     store_pg_conn_t *c;
@@ -105,6 +105,7 @@ int store_pg_task_create(store_t *base, const store_task_t *t)
 
     if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
         return rc;
+    store_task_stamp(t, NULL); /* see store_task_create() on ordering */
     if ((rc = write_task(c, SQL_INSERT, t, "task create", NULL)) == CORE_OK)
         store_pg_note_write(cl, t->user_id);
     store_pg_release(c);

@@ -140,7 +140,7 @@ int store_sqlite_outbox_pending(store_t *s, int64_t *count);
 int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg);
 
 /* task.c */
-int store_sqlite_task_create(store_t *s, const store_task_t *task);
+int store_sqlite_task_create(store_t *s, store_task_t *task);
 int store_sqlite_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
 int store_sqlite_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                              const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);

@@ -19,6 +19,7 @@
 static const char SQL_INSERT[] =
     "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
     "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+static const char SQL_LAST_ID[] = "SELECT id FROM tasks WHERE user_id = ?1 ORDER BY id DESC LIMIT 1";
 static const char SQL_GET[] = "SELECT " COLUMNS ", seq FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_UPDATE[] = "UPDATE tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, "
                                  "due_date = ?5, tags = ?6, completed_at = ?7, updated_at = ?8 WHERE seq = ?9";
@@ -100,7 +101,29 @@ static void bind_fields(sqlite3_stmt *st, int first, const store_task_t *t, cons
     bind_time(st, first + 6, t->completed_at);
 }
 
-int store_sqlite_task_create(store_t *base, const store_task_t *t)
+/* Stamp t (store_task_stamp) after user's latest task; inside the write
+ * transaction, so ids follow commit order even across processes. */
+static int stamp(store_sqlite_t *s, store_task_t *t)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (t->id[0] != '\0')
+        return CORE_OK;
+    if ((rc = store_sqlite_prepare(s, SQL_LAST_ID, &st)) != CORE_OK)
+        return rc;
+    sqlite3_bind_text(st, 1, t->user_id, -1, SQLITE_STATIC);
+    if ((rc = store_sqlite_step_row(s, st, "task last id")) == CORE_OK) {
+        store_task_stamp(t, (const char *)sqlite3_column_text(st, 0));
+        store_sqlite_reset(st);
+    } else if (rc == CORE_E_NOT_FOUND) {
+        store_task_stamp(t, NULL);
+        rc = CORE_OK;
+    }
+    return rc;
+}
+
+int store_sqlite_task_create(store_t *base, store_task_t *t)
 {
     store_sqlite_t *s = store_sqlite_of(base);
     sqlite3_stmt *st;
@@ -109,7 +132,7 @@ int store_sqlite_task_create(store_t *base, const store_task_t *t)
 
     if ((rc = store_sqlite_begin(s)) != CORE_OK)
         goto out;
-    if ((rc = store_sqlite_prepare(s, SQL_INSERT, &st)) != CORE_OK)
+    if ((rc = stamp(s, t)) != CORE_OK || (rc = store_sqlite_prepare(s, SQL_INSERT, &st)) != CORE_OK)
         goto fail;
     sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, t->user_id, -1, SQLITE_STATIC);

@@ -1,7 +1,8 @@
 /*
  * Unit tests for src/core/uuid.c: UUIDv7 layout (version and variant bits),
  * time extraction, ordering across milliseconds, randomness within one
- * millisecond, and validation of what clients send as ids.
+ * millisecond, ids made after a floor (in order within one millisecond and
+ * when the clock steps back), and validation of what clients send as ids.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,12 +110,43 @@ static void test_time_of_non_v7(void **state)
     assert_true(core_uuid_v7_time_ms(CORE_STR_LIT("0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c9d")) == 0x0190f3c68d5eLL);
 }
 
+/* A chain of ids made after each other sorts in order, whatever the clock. */
+static void test_after(void **state)
+{
+    char prev[CORE_UUID_LEN + 1], cur[CORE_UUID_LEN + 1];
+    (void)state;
+
+    /* no floor, or a floor in the past: the time given, random bits */
+    assert_true(core_uuid_v7_after(1000, NULL, prev) == 1000);
+    assert_true(core_uuid_v7_time_ms(core_str(prev, CORE_UUID_LEN)) == 1000);
+    assert_true(core_uuid_v7_after(2000, prev, cur) == 2000);
+    assert_true(strcmp(prev, cur) < 0);
+    /* the same millisecond 5000 times, then the clock stepping back */
+    for (int i = 0; i < 5000; i++) {
+        memcpy(prev, cur, sizeof(cur));
+        int64_t ms = core_uuid_v7_after(i < 4000 ? 2000 : 1500, prev, cur);
+        assert_true(strcmp(prev, cur) < 0);
+        assert_true(core_uuid_valid(core_str(cur, CORE_UUID_LEN)));
+        assert_int_equal(cur[14], '7');
+        assert_non_null(strchr("89ab", cur[19]));
+        assert_true(ms == core_uuid_v7_time_ms(core_str(cur, CORE_UUID_LEN)));
+        assert_true(ms >= 2000 && ms <= 2002); /* 12 bits of counter per ms */
+    }
+    /* the counter's last value moves on to the next millisecond */
+    strcpy(prev, "00000000-07d0-7fff-8000-000000000000"); /* ms 2000, rand_a 0xfff */
+    assert_true(core_uuid_v7_after(2000, prev, cur) == 2001);
+    assert_true(strcmp(prev, cur) < 0);
+    /* a floor that is not a UUIDv7 is ignored */
+    assert_true(core_uuid_v7_after(7, "6ba7b810-9dad-41d1-80b4-00c04fd430c8", cur) == 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout),  cmocka_unit_test(test_time_round_trip),
         cmocka_unit_test(test_ordering), cmocka_unit_test(test_random_within_ms),
         cmocka_unit_test(test_valid),   cmocka_unit_test(test_time_of_non_v7),
+        cmocka_unit_test(test_after),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 
+#include "core/clock.h"
 #include "core/uuid.h"
 
 #define U1 "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c91"
@@ -136,6 +137,38 @@ static void test_create_get_round_trip(void **state)
     assert_int_equal(store_task_get(f->store, &f->pool, U1, "0190f3c6-0000-7000-8000-000000000000", &got),
                      CORE_E_NOT_FOUND);
     assert_int_equal(store_task_get(f->store, &f->pool, U1, "' OR 1=1 --", &got), CORE_E_NOT_FOUND);
+}
+
+/* A task created without an id gets one after the user's latest task (even
+ * a task dated in the future), with created_at its time. */
+static void test_create_stamps_after_latest(void **state)
+{
+    fixture_t *f = *state;
+    int64_t future = core_clock_now_ms() + DAY;
+    store_task_t late = task_new(U1, future, "from a clock ahead"), got;
+    char prev[CORE_UUID_LEN + 1];
+
+    assert_int_equal(store_task_create(f->store, &late), CORE_OK);
+    snprintf(prev, sizeof(prev), "%s", late.id);
+    for (int i = 0; i < 50; i++) {
+        store_task_t t = task_new(U1, 0, "stamped");
+        t.id[0] = '\0';
+        t.status = i % 2 ? STORE_TASK_COMPLETED : STORE_TASK_PENDING;
+        t.completed_at = i % 2 ? 1 : STORE_TIME_NONE;
+        assert_int_equal(store_task_create(f->store, &t), CORE_OK);
+        assert_true(strcmp(prev, t.id) < 0);
+        assert_true(t.created_at == core_uuid_v7_time_ms(core_str_c(t.id)));
+        assert_true(t.created_at >= future && t.updated_at == t.created_at);
+        assert_true(t.completed_at == (i % 2 ? t.created_at : STORE_TIME_NONE));
+        assert_int_equal(store_task_get(f->store, &f->pool, U1, t.id, &got), CORE_OK);
+        assert_same_task(&got, &t);
+        snprintf(prev, sizeof(prev), "%s", t.id);
+    }
+    /* another user's tasks do not move this user's clock */
+    store_task_t other = task_new(U2, 0, "other");
+    other.id[0] = '\0';
+    assert_int_equal(store_task_create(f->store, &other), CORE_OK);
+    assert_true(other.created_at < future);
 }
 
 static void test_update_follows_patch_rules(void **state)
@@ -929,6 +962,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_get_round_trip, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_create_stamps_after_latest, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_update_follows_patch_rules, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_delete_only_own, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counters_stay_exact, setup, fixture_teardown),
