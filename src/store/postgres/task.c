@@ -4,7 +4,10 @@
  * transaction) and delete, and the stats. The generated column `search`
  * keeps the full-text document in step and the trigger of migration 0002
  * keeps task_counts exact inside the writing transaction, so nothing here
- * maintains either. Tags travel as JSON arrays (jansson) both ways. Reads
+ * maintains either. A new task gets its id after the user's latest one
+ * (lsf_task_insert() of migration 0003 checks under a per-user lock; we
+ * retry once with a later id, holding that lock), so ids follow commit
+ * order as on SQLite. Tags travel as JSON arrays (jansson) both ways. Reads
  * (get, stats) may go to a replica (STORE_PG_READ); every write notes the
  * user for read-your-writes.
  */
@@ -14,12 +17,14 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "store/postgres/postgres.h"
 
 static const char SQL_INSERT[] =
     "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, ARRAY(SELECT json_array_elements_text($8::json)), $9, $10, $11)";
-static const char SQL_GET[] = "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1";
+/* migration 0003: inserts in id order, or returns the user's latest id */
+static const char SQL_INSERT_ORDERED[] = "SELECT lsf_task_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";static const char SQL_GET[] = "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1";
 static const char SQL_GET_LOCKED[] =
     "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1 FOR UPDATE";
 static const char SQL_UPDATE[] =
@@ -97,16 +102,57 @@ static int write_task(store_pg_conn_t *c, const char *sql, const store_task_t *t
     return rc;
 }
 
+/* Stamp t after latest (or now) and try the ordered insert: *done, or
+ * latest gets the user's latest id, which came first. */
+static int insert_ordered(store_pg_conn_t *c, store_task_t *t, char latest[CORE_UUID_LEN + 1], bool *done)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    t->id[0] = '\0';
+    store_task_stamp(t, latest[0] != '\0' ? latest : NULL);
+    if ((rc = write_task(c, SQL_INSERT_ORDERED, t, "task create", &res)) != CORE_OK)
+        return rc;
+    *done = PQgetisnull(res, 0, 0);
+    if (!*done)
+        snprintf(latest, CORE_UUID_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return CORE_OK;
+}
+
 int store_pg_task_create(store_t *base, store_task_t *t)
 {
     store_pg_cluster_t *cl = store_pg_of(base)->cluster;
     store_pg_conn_t *c;
+    char latest[CORE_UUID_LEN + 1] = "";
+    bool done = false;
     int rc;
 
     if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
         return rc;
-    store_task_stamp(t, NULL); /* see store_task_create() on ordering */
-    if ((rc = write_task(c, SQL_INSERT, t, "task create", NULL)) == CORE_OK)
+    if (t->id[0] != '\0') { /* an id given (tests, imports): as it is */
+        rc = write_task(c, SQL_INSERT, t, "task create", NULL);
+        goto out;
+    }
+    /* Usually done in one statement. When another create of the user came
+     * first, try again in a transaction: its first call takes the per-user
+     * lock and reports the latest id, and with the lock still held the
+     * second, after that id, cannot lose. */
+    if ((rc = insert_ordered(c, t, latest, &done)) != CORE_OK || done || (rc = store_pg_begin(c)) != CORE_OK)
+        goto out;
+    for (int i = 0; i < 2 && rc == CORE_OK && !done; i++)
+        rc = insert_ordered(c, t, latest, &done);
+    if (rc == CORE_OK && done) {
+        rc = store_pg_commit(c);
+    } else {
+        store_pg_rollback(c);
+        if (rc == CORE_OK) {
+            log_error("task create: an id after the user's latest task was refused under the lock");
+            rc = CORE_E_INTERNAL;
+        }
+    }
+out:
+    if (rc == CORE_OK)
         store_pg_note_write(cl, t->user_id);
     store_pg_release(c);
     return rc;

@@ -3,7 +3,7 @@
  * task_list.c) through the store_t ops, the same behaviour
  * test_sqlite_task.c checks for SQLite: CRUD and ownership, the per-user
  * counters behind totals and stats (also exact under 8 threads writing at
- * once), the full-text search kept in step by the generated column, search
+ * once), ids in commit order when the store assigns them, the full-text search kept in step by the generated column, search
  * text that must never act as tsquery syntax, offset and keyset pages
  * against an order and filter model computed here, and EXPLAIN of every
  * list and count shape (no sequential scan, every index condition keyed by
@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <strings.h>
 
+#include "core/clock.h"
 #include "core/uuid.h"
 
 #define U1 "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c91"
@@ -340,6 +341,76 @@ static void test_counters_exact_under_concurrency(void **state)
         snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE user_id = '%s' AND status = %d", U1, s);
         assert_int_equal(st.by_status[s], fixture_sql_i64(f, sql));
     }
+}
+
+/* Tasks created without an id get one after the user's latest task: after a
+ * task dated a day ahead (so lsf_task_insert() sends the create back once),
+ * and in commit order while 4 sessions create at once: every snapshot a
+ * reader takes only ever gains ids above the ones it saw before. */
+static void *stamp_thread(void *arg)
+{
+    writer_t *w = arg;
+    store_t *s;
+
+    if (store_postgres_open(w->url, &s) != CORE_OK) {
+        w->failures = 25;
+        return NULL;
+    }
+    for (int i = 0; i < 25; i++) {
+        store_task_t t = task_new(U2, 0, "stamped");
+        t.id[0] = '\0';
+        w->failures += store_task_create(s, &t) != CORE_OK;
+    }
+    store_close(s);
+    return NULL;
+}
+
+static void test_create_in_commit_order(void **state)
+{
+    FIXTURE(f, state);
+    int64_t ahead = core_clock_now_ms() + DAY;
+    store_task_t late = task_new(U1, ahead, "a clock ahead"), t = task_new(U1, 0, "after it");
+    store_task_query_t q = query(U2);
+    writer_t w[4];
+    pthread_t th[4];
+    char max[CORE_UUID_LEN + 1] = "";
+    int failures = 0, gains = 0;
+
+    assert_int_equal(store_task_create(f->store, &late), CORE_OK);
+    t.id[0] = '\0';
+    assert_int_equal(store_task_create(f->store, &t), CORE_OK);
+    assert_true(strcmp(late.id, t.id) < 0 && t.created_at >= ahead);
+
+    q.desc = false;
+    for (int i = 0; i < 4; i++) {
+        w[i] = (writer_t){.url = f->url, .index = i, .failures = 0};
+        assert_int_equal(pthread_create(&th[i], NULL, stamp_thread, &w[i]), 0);
+    }
+    size_t seen = 0;
+    for (int round = 0; seen < 100 && round < 20000; round++) { /* bounded: a failed writer must not hang it */
+        store_task_page_t page;
+        size_t i = 0;
+        assert_int_equal(store_task_list(f->store, &f->pool, &q, &page), CORE_OK);
+        assert_true(page.len >= seen);
+        while (i < page.len && strcmp(page.tasks[i].id, max) <= 0)
+            i++;
+        if (i != seen) /* a task below the highest id seen turned up late */
+            fail_msg("snapshot of %zu tasks: %zu at or below %s, %zu before", page.len, i, max, seen);
+        if (page.len > seen) {
+            snprintf(max, sizeof(max), "%s", page.tasks[page.len - 1].id);
+            gains++;
+        }
+        seen = page.len;
+        core_pool_cleanup(&f->pool);
+        core_pool_init(&f->pool);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        failures += w[i].failures;
+    }
+    assert_int_equal(failures, 0);
+    assert_int_equal(seen, 100);
+    assert_true(gains > 1);
 }
 
 static void test_stats_time_windows(void **state)
@@ -837,6 +908,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_delete_only_own, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counters_stay_exact, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counters_exact_under_concurrency, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_create_in_commit_order, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_stats_time_windows, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_fts_follows_update_and_delete, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_search_text_is_never_syntax, setup, fixture_teardown),
