@@ -32,7 +32,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled lint scale observability web web-test e2e asan asan-unit asan-test bench clean install
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -73,7 +73,7 @@ run: deps all web
 
 # Every suite, first on the optimized build, then under ASan+UBSan.
 test: deps
-	$(MAKE) --no-print-directory unit api api-scaled lint scale observability web-test e2e
+	$(MAKE) --no-print-directory unit api api-scaled api-gateway lint scale observability web-test e2e
 	$(MAKE) --no-print-directory asan-test
 
 unit: $(UNIT_BINS)
@@ -118,6 +118,13 @@ scale: all
 api-scaled: all
 	LSF_BIN=$(abspath $(BIN)) tests/support/with-pg-redis.sh \
 	  node --test --test-concurrency=1 tests/api/
+
+# The accounts and tasks suites through nginx's API gateway (deploy/nginx/gateway.conf)
+# with auth, user and tasks as three processes sharing one database and a Redis.
+GATEWAY_SUITES := auth user otp session ratelimit tasks_counters tasks_crud tasks_isolation tasks_list tasks_paging
+api-gateway: all
+	LSF_BIN=$(abspath $(BIN)) LSF_TOPOLOGY=gateway node --test --test-concurrency=1 \
+	  $(GATEWAY_SUITES:%=tests/api/%.test.mjs)
 
 # docs/openapi.yaml must be valid OpenAPI 3.1 (Redocly's recommended rules, docs/redocly.yaml).
 lint:

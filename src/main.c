@@ -22,6 +22,7 @@
 #include "kv/redis.h"
 #include "mail/outbox.h"
 #include "store/postgres/postgres.h"
+#include "store/ryw.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -150,6 +151,7 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
     durable = NULL; /* the kv backend took it, also on failure */
     if (rc != CORE_OK)
         goto out;
+    store_ryw_hook_set(kv_ryw_hook(kv)); /* read-your-writes marks seen by every instance */
     if (http_access_log_open(cfg->access_log) != 0)
         goto out;
     if (store_open(cfg->database_url, &mail_store) != CORE_OK || mail_outbox_start(cfg, mail_store) != CORE_OK)
@@ -159,6 +161,7 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
         status = EXIT_SUCCESS;
     mail_outbox_stop();
 out:
+    store_ryw_hook_set(NULL); /* before the kv backend behind it goes */
     store_close(mail_store);
     store_close(durable);
     kv_destroy(kv);

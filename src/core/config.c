@@ -21,6 +21,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/str.h"
 
 typedef struct row row_t;
@@ -422,6 +423,7 @@ static const row_t rows[] = {
     {"METRICS_HOST", "127.0.0.1", "address of the Prometheus listener (GET /metrics, not public by default)", parse_str, OFF(metrics_host), 0, 0, NULL},
     {"METRICS_PORT", "9464", "port of the Prometheus listener; 0 = none", parse_int, OFF(metrics_port), 0, 65535, NULL},
     {"METRICS_TOKEN", NULL, "if set, GET /metrics is also served on PORT to requests with Authorization: Bearer <token>", parse_str, OFF(metrics_token), 0, 0, NULL},
+    {"METRICS", "on", "on | off: record request durations and event counters (off leaves only process metrics; to measure their cost)", parse_bool, OFF(metrics_enabled), 0, 0, NULL},
     {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
     {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
     {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},
@@ -568,6 +570,7 @@ int core_config_load(core_config_t *cfg, const char *env_file)
         }
     }
     core_log_level = cfg->log_level;
+    core_metrics_set_enabled(cfg->metrics_enabled);
     if (finish(cfg) != 0) {
         fprintf(stderr, "lsf-server: %s\n", errbuf);
         goto fail;

@@ -88,6 +88,7 @@ typedef struct core_config {
     char *metrics_host;
     int metrics_port;    /* 0: no metrics listener */
     char *metrics_token; /* NULL: /metrics is not served on the public port */
+    bool metrics_enabled; /* METRICS=off: nothing is recorded (core_metrics_set_enabled) */
 
     /* logs */
     int log_level;

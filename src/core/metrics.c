@@ -73,6 +73,7 @@ static struct {
 };
 
 static _Thread_local slot_t *my_slot;
+static bool enabled = true; /* written before the threads that read it start */
 
 static slot_t *slot_get(void)
 {
@@ -98,9 +99,15 @@ static uint64_t get(atomic_uint_fast64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+void core_metrics_set_enabled(bool on)
+{
+    enabled = on;
+}
+
 void core_metrics_count(enum core_metrics_counter c)
 {
-    add(&slot_get()->counters[c], 1);
+    if (enabled)
+        add(&slot_get()->counters[c], 1);
 }
 
 int core_metrics_cache_result(int rc)
@@ -123,7 +130,8 @@ void core_metrics_kv_backend_set(const char *name)
 
 void core_metrics_request_begin(void)
 {
-    atomic_fetch_add_explicit(&slot_get()->inflight, 1, memory_order_relaxed);
+    if (enabled)
+        atomic_fetch_add_explicit(&slot_get()->inflight, 1, memory_order_relaxed);
 }
 
 static int method_index(core_str_t m)
@@ -156,10 +164,13 @@ static series_t *series_find(slot_t *s, const char *route, int method, int statu
 
 void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns)
 {
-    slot_t *s = slot_get();
+    slot_t *s;
     series_t *e;
     int b = 0;
 
+    if (!enabled)
+        return;
+    s = slot_get();
     atomic_fetch_sub_explicit(&s->inflight, 1, memory_order_relaxed);
     if (duration_ns < 0)
         duration_ns = 0;
@@ -337,8 +348,14 @@ static void put_gauges(FILE *f)
         family(f, "db_pool_connections", "gauge", "Database connections of this process, by state.");
         fprintf(f, "db_pool_connections{state=\"in_use\"} %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_IN_USE));
         fprintf(f, "db_pool_connections{state=\"idle\"} %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_IDLE));
-        family(f, "db_pool_max_connections", "gauge", "Upper bound of the database pool (DB_POOL_MAX).");
+        family(f, "db_pool_max_connections", "gauge",
+               "Upper bound of this process's database connections (DB_POOL_MAX per pool: the primary and each "
+               "replica).");
         fprintf(f, "db_pool_max_connections %lld\n", (long long)gauge(CORE_METRICS_DB_POOL_MAX));
+        family(f, "db_pool_waiting", "gauge", "Callers of this process waiting for a free database connection.");
+        fprintf(f, "db_pool_waiting %lld\n", (long long)(gauge(CORE_METRICS_DB_POOL_WAITING) > 0
+                                                             ? gauge(CORE_METRICS_DB_POOL_WAITING)
+                                                             : 0));
     }
     family(f, "lsf_build_info", "gauge", "Always 1; the labels say which build runs.");
     fprintf(f, "lsf_build_info{version=\"%s\",revision=\"%s\"} 1\n", LSF_VERSION, LSF_GIT_REV);

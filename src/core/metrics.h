@@ -13,6 +13,7 @@
 #ifndef CORE_METRICS_H
 #define CORE_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,11 +40,17 @@ enum core_metrics_gauge {
     CORE_METRICS_DB_POOL_IN_USE,     /* db_pool_connections{state="in_use"} */
     CORE_METRICS_DB_POOL_IDLE,       /* db_pool_connections{state="idle"} */
     CORE_METRICS_DB_POOL_MAX,        /* db_pool_max_connections */
+    CORE_METRICS_DB_POOL_WAITING,    /* db_pool_waiting */
     CORE_METRICS_GAUGES
 };
 
 /* Histogram bucket upper bounds, in seconds, for request durations. */
 #define CORE_METRICS_BUCKETS 14
+
+/* Turn recording on (the default) or off (METRICS=off): while off, the
+ * counting functions below return at once and /metrics shows no request or
+ * event series. Main thread, before other threads record (config load). */
+void core_metrics_set_enabled(bool enabled);
 
 /* Count one event. */
 void core_metrics_count(enum core_metrics_counter c);
@@ -64,8 +71,9 @@ void core_metrics_request_begin(void);
 /* A request was answered: in-flight goes down and one observation of
  * duration_ns goes into http_request_duration_seconds{method, route,
  * status_code}. route is a route template that lives as long as the process
- * (api_route_t.name), or NULL for "unmatched"; an unknown method is counted
- * as "other", so clients cannot create series. */
+ * (api_route_t.name, or "static" for every file of the web app, whatever its
+ * path), or NULL for "unmatched"; an unknown method is counted as "other", so
+ * clients cannot create series. */
 void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns);
 
 /* The whole exposition, NUL-terminated, malloc'ed (the caller frees), with

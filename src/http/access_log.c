@@ -1,8 +1,10 @@
 /*
  * This file implements the buffered combined-format access log of
- * access_log.h. Request fields are escaped like nginx does (\xHH for quotes,
- * backslashes and non-printable bytes) so a crafted URL or User-Agent cannot
- * forge log lines.
+ * access_log.h and the log phase every answered request goes through, API
+ * exchange (response.c) or web app file (static.c): one access log line and
+ * one observation in http_request_duration_seconds. Request fields are
+ * escaped like nginx does (\xHH for quotes, backslashes and non-printable
+ * bytes) so a crafted URL or User-Agent cannot forge log lines.
  */
 #include "http/access_log.h"
 
@@ -17,6 +19,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 
 static int log_fd = -1;
 static char *log_path;
@@ -113,15 +116,31 @@ static h2o_iovec_t header(h2o_req_t *req, const h2o_token_t *token)
     return i >= 0 ? req->headers.entries[i].value : h2o_iovec_init(NULL, 0);
 }
 
-void http_access_log_write(http_access_log_buf_t *buf, h2o_req_t *req, const char *client_ip, int status,
-                           size_t body_len, const char *request_id)
+/* The [time] field, formatted once a second per thread (gmtime and strftime
+ * cost more than the rest of the line). */
+static const char *now_clf(void)
 {
-    char line[4096], when[32], *p = line, *end = line + sizeof(line) - 2;
+    static _Thread_local struct {
+        int64_t sec;
+        char text[32];
+    } cache = {-1, ""};
+    int64_t ms = core_clock_now_ms();
+
+    if (ms / 1000 != cache.sec) {
+        core_clock_clf(ms, cache.text);
+        cache.sec = ms / 1000;
+    }
+    return cache.text;
+}
+
+static void write_line(http_access_log_buf_t *buf, h2o_req_t *req, const char *client_ip, int status,
+                       size_t body_len, const char *request_id)
+{
+    char line[4096], *p = line, *end = line + sizeof(line) - 2;
 
     if (log_fd < 0)
         return;
-    core_clock_clf(core_clock_now_ms(), when);
-    p += snprintf(p, (size_t)(end - p), "%s - - [%s] \"", client_ip, when);
+    p += snprintf(p, (size_t)(end - p), "%s - - [%s] \"", client_ip, now_clf());
     put_escaped(&p, end, req->input.method.base, req->input.method.len);
     *p++ = ' ';
     put_escaped(&p, end, req->input.path.base, req->input.path.len);
@@ -149,4 +168,11 @@ void http_access_log_write(http_access_log_buf_t *buf, h2o_req_t *req, const cha
         http_access_log_flush(buf);
     memcpy(buf->data + buf->len, line, len);
     buf->len += len;
+}
+
+void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const http_access_log_entry_t *e)
+{
+    write_line(buf, req, e->client_ip, e->status, e->body_len, e->request_id);
+    core_metrics_request_end(core_str(req->method.base, req->method.len), e->route, e->status,
+                             core_clock_mono_ns() - e->started_ns);
 }

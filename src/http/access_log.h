@@ -12,6 +12,7 @@
 
 #include <h2o.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct http_access_log_buf {
     char data[32768];
@@ -24,9 +25,23 @@ int http_access_log_open(const char *path);
 /* Reopen the same path (SIGHUP). 0 or -1 (logged; the old file stays in use). */
 int http_access_log_reopen(void);
 
-/* Append one line for a finished request to buf, flushing it when full. */
-void http_access_log_write(http_access_log_buf_t *buf, h2o_req_t *req, const char *client_ip, int status,
-                           size_t body_len, const char *request_id);
+/* What the log phase records of one answered request. */
+typedef struct http_access_log_entry {
+    const char *client_ip;
+    const char *request_id;
+    const char *route; /* a template living as long as the process (api_route_t.name, or
+                          "static" for every web app file), or NULL: "unmatched" */
+    int status;
+    size_t body_len;
+    int64_t started_ns; /* core_clock_mono_ns() when the request arrived */
+} http_access_log_entry_t;
+
+/* The log phase of every answered request, API exchange (response.c) or web
+ * app file (static.c), so both are counted alike: one line appended to buf
+ * (flushed when full) and one observation of the time since e->started_ns in
+ * http_request_duration_seconds{method, route, status_code}, which also ends
+ * the request's core_metrics_request_begin(). Loop thread owning buf. */
+void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const http_access_log_entry_t *e);
 
 /* Write out buf (timer, shutdown). */
 void http_access_log_flush(http_access_log_buf_t *buf);

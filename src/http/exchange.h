@@ -27,6 +27,8 @@ typedef struct http_rate {
     char undo_key[64]; /* auth counter to take back if the request succeeds */
 } http_rate_t;
 
+#define HTTP_REQUEST_ID_SIZE 129 /* 128 characters and the NUL */
+
 typedef struct http_exchange {
     h2o_multithread_message_t msg; /* first: workers post the exchange back by this */
     h2o_req_t *req;
@@ -39,7 +41,7 @@ typedef struct http_exchange {
     http_rate_t rate;
     const char *origin;   /* allowed CORS origin to echo, or NULL */
     core_log_context_t log; /* request id, route, user: on every log line of the request */
-    char request_id[129];   /* the client's X-Request-Id (1-128 of [A-Za-z0-9._:-]) or a UUIDv7 */
+    char request_id[HTTP_REQUEST_ID_SIZE]; /* see http_request_id_assign() */
 } http_exchange_t;
 
 /* Event-loop thread state; one per HTTP_THREADS. */
@@ -60,6 +62,11 @@ struct http_thread {
     http_access_log_buf_t access_log;
     pthread_t tid;
 };
+
+/* Put into out the client's X-Request-Id of req when it is 1-128 of
+ * [A-Za-z0-9._:-], else a new UUIDv7 for now_ms (request.c; also used by
+ * static.c, so every answer carries one). */
+void http_request_id_assign(h2o_req_t *req, int64_t now_ms, char out[HTTP_REQUEST_ID_SIZE]);
 
 /* Run the handler and everything after it; called on the loop thread, or on a
  * worker thread for slow routes (request.c). The caller has set x->log as the

@@ -52,24 +52,22 @@ static void json_decref_cb(void *json)
     json_decref(json);
 }
 
-/* Accept a client's X-Request-Id when it is short and plain, else make one. */
-static void assign_request_id(http_exchange_t *x)
+void http_request_id_assign(h2o_req_t *req, int64_t now_ms, char out[HTTP_REQUEST_ID_SIZE])
 {
-    h2o_iovec_t v = find_header_str(x->req, H2O_STRLIT("x-request-id"));
-    if (v.len > 0) {
-        bool ok = v.len > 0 && v.len < sizeof(x->request_id);
-        for (size_t k = 0; ok && k < v.len; k++) {
-            char c = v.base[k];
-            ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                 c == '_' || c == '.' || c == ':';
-        }
-        if (ok) {
-            memcpy(x->request_id, v.base, v.len);
-            x->request_id[v.len] = '\0';
-            return;
-        }
+    h2o_iovec_t v = find_header_str(req, H2O_STRLIT("x-request-id"));
+    bool ok = v.len > 0 && v.len < HTTP_REQUEST_ID_SIZE;
+
+    for (size_t k = 0; ok && k < v.len; k++) {
+        char c = v.base[k];
+        ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+             c == '.' || c == ':';
     }
-    core_uuid_v7(x->api.now_ms, x->request_id);
+    if (ok) {
+        memcpy(out, v.base, v.len);
+        out[v.len] = '\0';
+    } else {
+        core_uuid_v7(now_ms, out);
+    }
 }
 
 static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
@@ -89,7 +87,7 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     x->api.now_ms = core_clock_now_ms();
     x->api.client_ip = http_client_ip(&x->pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
                                       slice(find_header(req, H2O_TOKEN_X_FORWARDED_FOR)));
-    assign_request_id(x);
+    http_request_id_assign(x->req, x->api.now_ms, x->request_id);
     x->api.request_id = x->request_id;
     x->log.request_id = x->request_id;
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
@@ -228,15 +226,19 @@ static int phase_authenticate(http_exchange_t *x)
     if (mode == API_AUTH_METRICS)
         return metrics_token_ok(x) ? CORE_OK : CORE_E_NOT_FOUND;
     core_str_t token = find_token(x->req);
+    int rc = CORE_OK;
     if (token.len > 0 &&
         auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) == CORE_OK &&
-        kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id, x->api.claims.issued_at_ms,
-                            &revoked) == CORE_OK &&
+        (rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
+                                  x->api.claims.issued_at_ms, &revoked)) == CORE_OK &&
         !revoked) {
         x->api.authenticated = true;
         x->log.user_id = x->api.claims.user_id;
     }
-    return x->api.authenticated || mode != API_AUTH_REQUIRED ? CORE_OK : CORE_E_NOT_AUTHORIZED;
+    if (x->api.authenticated || mode != API_AUTH_REQUIRED)
+        return CORE_OK;
+    /* a valid token whose revocation could not be checked: 503 (or 500), not a logout */
+    return rc != CORE_OK ? rc : CORE_E_NOT_AUTHORIZED;
 }
 
 void http_exchange_run_handler(http_exchange_t *x, store_t *store)

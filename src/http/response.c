@@ -8,13 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "http/access_log.h"
 #include "http/cookie.h"
 #include "http/exchange.h"
-#include "core/metrics.h"
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -87,7 +85,8 @@ static void add_common_headers(http_exchange_t *x, int status)
     add(req, H2O_TOKEN_CACHE_CONTROL, "no-store");
     if (cfg->env == CORE_ENV_PRODUCTION)
         add(req, H2O_TOKEN_STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
-    add(req, H2O_TOKEN_VARY, "Origin");
+    /* merged into a Vary the web app handler set (static.c: "/" differs by Accept) */
+    h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("Origin"));
     if (x->origin != NULL) {
         add(req, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, x->origin);
         add_str(req, "access-control-allow-credentials", "true");
@@ -154,9 +153,13 @@ void http_exchange_respond(http_exchange_t *x)
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(text);
 
-    http_access_log_write(&x->thread->access_log, req, x->api.client_ip, status, len, x->request_id);
-    core_metrics_request_end(core_str(req->method.base, req->method.len), x->log.route, status,
-                             core_clock_mono_ns() - x->started_ns);
+    http_access_log_request(&x->thread->access_log, req,
+                            &(http_access_log_entry_t){.client_ip = x->api.client_ip,
+                                                       .request_id = x->request_id,
+                                                       .route = x->log.route,
+                                                       .status = status,
+                                                       .body_len = len,
+                                                       .started_ns = x->started_ns});
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);
     x->thread->inflight--;

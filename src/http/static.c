@@ -13,6 +13,13 @@
  * Paths come from h2o's path_normalized (percent-decoded, dot segments
  * removed); a path with any segment starting with '.', a NUL or a backslash
  * is still refused, so nothing outside WEB_DIR and no dotfile is served.
+ *
+ * Every answer given here goes through the API's log phase
+ * (http_access_log_request): an access log line with a request id (sent as
+ * X-Request-Id) and an observation in http_request_duration_seconds under
+ * the one route label "static", whatever the path, so the number of series
+ * stays bounded. Its duration ends, as an API answer's does, when the
+ * response is handed to h2o (the file itself may still be streaming).
  */
 #include "http/static.h"
 
@@ -22,11 +29,20 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/clock.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
+#include "http/access_log.h"
+#include "http/exchange.h"
+#include "http/forwarded.h"
 
 #define STATIC_CACHE_ASSETS "public, max-age=31536000, immutable"
 #define STATIC_CACHE_OTHER "no-cache"
+
+/* The route label of every answer here (metrics key series by this pointer). */
+static const char STATIC_ROUTE[] = "static";
 
 typedef struct static_handler {
     h2o_handler_t super;
@@ -92,15 +108,32 @@ static bool is_regular_file(const static_handler_t *self, h2o_iovec_t path)
     return stat(full, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* The request id (the client's, or a new one), in req's pool: h2o keeps
+ * header values until sent. */
+static char *request_id_create(h2o_req_t *req)
+{
+    char *id = h2o_mem_alloc_pool(&req->pool, HTTP_REQUEST_ID_SIZE);
+    http_request_id_assign(req, core_clock_now_ms(), id);
+    return id;
+}
+
+static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t len, const char *request_id)
+{
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
+                          strlen(request_id));
+}
+
 /* Hand the request to one of h2o's file handlers with our headers; when it
  * declines (the file vanished meanwhile), take the headers back. */
-static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_control, size_t len, bool vary_accept)
+static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_control, size_t len, bool vary_accept,
+                    const char *request_id)
 {
     size_t saved = req->res.headers.size;
     int rc;
 
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    add_common_headers(req, cache_control, len, request_id);
     if (vary_accept)
         h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("accept"));
     if ((rc = files->on_req(files, req)) != 0)
@@ -108,23 +141,80 @@ static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_cont
     return rc;
 }
 
+/* A missing file under /assets/ (a page of an older build asking for its
+ * chunk): the API's JSON 404, never index.html. */
+static void send_not_found(h2o_req_t *req, const char *request_id)
+{
+    const size_t cap = 128;
+    char *body = h2o_mem_alloc_pool(&req->pool, cap);
+    int n = snprintf(body, cap, "{\"success\":false,\"message\":\"%s\"}", core_error_message(CORE_E_NOT_FOUND));
+
+    add_common_headers(req, H2O_STRLIT("no-store"), request_id);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
+                   H2O_STRLIT("application/json; charset=utf-8"));
+    req->res.status = core_error_status(CORE_E_NOT_FOUND);
+    req->res.reason = "Not Found";
+    req->res.content_length = (size_t)n;
+    h2o_send_inline(req, body, (size_t)n);
+}
+
+/* The log phase of an answer given here: the API's (access_log.h). */
+static void log_answer(h2o_req_t *req, const char *request_id, int64_t started_ns)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
+    struct sockaddr_storage peer;
+    socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+    ssize_t xff = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
+    core_pool_t pool;
+
+    core_pool_init(&pool);
+    http_access_log_entry_t e = {
+        .client_ip = http_client_ip(&pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
+                                    xff >= 0 ? core_str(req->headers.entries[xff].value.base,
+                                                        req->headers.entries[xff].value.len)
+                                             : CORE_STR_NULL),
+        .request_id = request_id,
+        .route = STATIC_ROUTE,
+        .status = req->res.status,
+        .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,
+        .started_ns = started_ns,
+    };
+    core_metrics_request_begin(); /* and ended right away: the answer is h2o's from here */
+    http_access_log_request(&t->access_log, req, &e);
+    core_pool_cleanup(&pool);
+}
+
 static int on_req(h2o_handler_t *super, h2o_req_t *req)
 {
     static_handler_t *self = (static_handler_t *)super;
+    int64_t started_ns = core_clock_mono_ns();
     h2o_iovec_t path = req->path_normalized;
     bool assets = has_prefix(path, H2O_STRLIT("/assets/"));
+    const char *request_id;
     int rc = -1;
 
     if (!is_get_or_head(req) || is_api_path(path) || !is_safe_path(path))
         goto out;
     if (path.base[path.len - 1] != '/' && is_regular_file(self, path)) {
-        rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false)
-                    : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false);
+        request_id = request_id_create(req);
+        rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false, request_id)
+                    : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false, request_id);
+    } else if (assets) {
+        request_id = request_id_create(req);
+        send_not_found(req, request_id);
+        rc = 0;
+    } else if (accepts_html(req)) {
+        /* a client route is index.html */
+        request_id = request_id_create(req);
+        rc = delegate(self->index, req, H2O_STRLIT(STATIC_CACHE_OTHER), true, request_id);
+    } else {
+        /* the API answers ("API Working" at /, else a JSON 404), and a browser
+         * gets index.html at the same URL: caches must key on Accept */
+        h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("accept"));
         goto out;
     }
-    /* a missing asset is a 404, not a page; a client route is index.html */
-    if (!assets && accepts_html(req))
-        rc = delegate(self->index, req, H2O_STRLIT(STATIC_CACHE_OTHER), true);
+    if (rc == 0)
+        log_answer(req, request_id, started_ns);
 out:
     return rc;
 }

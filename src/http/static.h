@@ -18,8 +18,12 @@
  *     under /assets/, no-cache elsewhere);
  *   - any other path, "/" included, from a client that accepts text/html
  *     (a browser navigating): index.html, no-cache;
+ *   - a missing file under /assets/: a JSON 404 (never the page);
  * and leaves everything else to the API handler, so GET / from curl still
- * answers "API Working" and unknown paths the API's JSON 404. */
+ * answers "API Working" and unknown paths the API's JSON 404; those answers
+ * get Vary: Accept, as index.html does, since a browser gets the page there.
+ * Every answer given here has an X-Request-Id, an access log line and an
+ * observation in http_request_duration_seconds under route="static". */
 void http_static_register(h2o_pathconf_t *path, const core_config_t *cfg);
 
 #endif

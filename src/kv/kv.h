@@ -24,6 +24,7 @@
 #define KV_KEY_MAX 512
 
 typedef struct kv kv_t;
+struct store_ryw_hook;
 
 typedef struct kv_ops {
     const char *name; /* "memory", "redis" */
@@ -37,6 +38,8 @@ typedef struct kv_ops {
     int (*cache_get)(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len);
     int (*cache_set)(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms);
     int (*cache_del)(kv_t *kv, const char *key);
+    /* Optional: NULL when the backend is not shared between processes. */
+    const struct store_ryw_hook *(*ryw_hook)(kv_t *kv);
 } kv_ops_t;
 
 struct kv {
@@ -100,6 +103,14 @@ static inline int kv_cache_set(kv_t *kv, const char *key, const char *value, siz
 static inline int kv_cache_del(kv_t *kv, const char *key)
 {
     return kv->ops->cache_del(kv, key);
+}
+
+/* The read-your-writes hook (store/ryw.h) backed by kv, for the store to
+ * install, or NULL when kv lives in this process only (the store's own mark
+ * is then all there is). Valid until kv_destroy. */
+static inline const struct store_ryw_hook *kv_ryw_hook(kv_t *kv)
+{
+    return kv->ops->ryw_hook != NULL ? kv->ops->ryw_hook(kv) : NULL;
 }
 
 /* The in-process backend. It takes ownership of durable (a store session of

@@ -3,7 +3,9 @@
  * which lets several instances share token revocations, rate-limit counters
  * and caches. Connections come from redis_pool.c. Keys live under "lsf:":
  * rev:t:<jti> (a revoked token, expiring with it), rev:u:<user> (the time a
- * user's sessions were revoked), rl:<key> (counters) and c:<key> (caches).
+ * user's sessions were revoked), rl:<key> (counters), c:<key> (caches) and
+ * ryw:<user> (the user wrote within DB_READ_YOUR_WRITES_MS: the hook of
+ * store/ryw.h that sends their reads to the primary on every instance).
  *
  * Revocations are written to the durable store first, under its lock since a
  * store_t serves one thread at a time, then to Redis. While Redis cannot
@@ -32,6 +34,7 @@
 #include "core/mem.h"
 #include "kv/counters.h"
 #include "kv/redis_pool.h"
+#include "store/ryw.h"
 #include "store/store.h"
 
 #define KEY_PREFIX_MAX 16
@@ -48,6 +51,7 @@
 #define P_USER "lsf:rev:u:"
 #define P_COUNTER "lsf:rl:"
 #define P_CACHE "lsf:c:"
+#define P_RYW "lsf:ryw:"
 #define SYNC_MARKER "lsf:rev:synced"
 
 /* KEYS[1] user mark; ARGV before_ms, expiry (unix ms). Only ever raises it. */
@@ -89,6 +93,7 @@ typedef struct kv_redis {
     atomic_ulong flush_wanted, flushed;
     _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
     kv__counters_t local; /* counters while Redis is down (policy local) */
+    store_ryw_hook_t ryw;  /* read-your-writes marks, ctx = this */
 } kv_redis_t;
 
 typedef struct rkey {
@@ -566,6 +571,53 @@ static int redis_cache_del(kv_t *kv, const char *key)
     return rc;
 }
 
+/* ---- read-your-writes marks (store/ryw.h) ---- */
+
+static int redis_ryw_mark(void *ctx, const char *user_id, int64_t ttl_ms)
+{
+    kv_redis_t *r = ctx;
+    rkey_t k;
+    char ttl[24];
+    int rc = CORE_E_INTERNAL;
+
+    if (!make_key(&k, P_RYW, user_id) || ttl_ms <= 0)
+        goto out;
+    snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
+    const char *argv[] = {"SET", k.buf, "1", "PX", ttl};
+    redisReply *reply = call(r, 5, argv, NULL);
+    rc = reply != NULL ? CORE_OK : CORE_E_UNAVAILABLE;
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+static int redis_ryw_check(void *ctx, const char *user_id, bool *marked)
+{
+    kv_redis_t *r = ctx;
+    rkey_t k;
+    int rc = CORE_E_INTERNAL;
+
+    *marked = true;
+    if (!make_key(&k, P_RYW, user_id))
+        goto out;
+    const char *argv[] = {"EXISTS", k.buf};
+    redisReply *reply = call(r, 2, argv, NULL);
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
+        *marked = reply->integer != 0;
+        rc = CORE_OK;
+    } else {
+        rc = CORE_E_UNAVAILABLE;
+    }
+    freeReplyObject(reply);
+out:
+    return rc;
+}
+
+static const store_ryw_hook_t *redis_ryw_hook(kv_t *kv)
+{
+    return &((kv_redis_t *)kv)->ryw;
+}
+
 /* ---- life cycle ---- */
 
 static void redis_destroy(kv_t *kv)
@@ -591,6 +643,7 @@ static const kv_ops_t redis_ops = {
     .cache_get = redis_cache_get,
     .cache_set = redis_cache_set,
     .cache_del = redis_cache_del,
+    .ryw_hook = redis_ryw_hook,
 };
 
 int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
@@ -602,6 +655,7 @@ int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
     r->base.ops = &redis_ops;
     r->durable = durable;
     r->down_policy = cfg->redis_down_rate_limit;
+    r->ryw = (store_ryw_hook_t){.ctx = r, .mark = redis_ryw_mark, .check = redis_ryw_check};
     pthread_mutex_init(&r->durable_lock, NULL);
     pthread_mutex_init(&r->sync_lock, NULL);
     atomic_init(&r->sync_wanted, 1); /* copy the database's revocations at the first connection */

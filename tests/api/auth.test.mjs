@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, newIdentity, parseSetCookie } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
-import { startServer } from '../support/server.mjs';
+import { gateway, startServer } from '../support/server.mjs';
 
 describe('auth: register and login', () => {
   let server;
@@ -163,7 +163,8 @@ describe('auth: register and login', () => {
     await expectError(await client.post('/api/auth/login', {}), 400, 'Email and password are required');
   });
 
-  test('GET / answers while 4 logins hash passwords', async () => {
+  // through the gateway, / is nginx's static web client: no lsf-server event loop to probe
+  test('GET / answers while 4 logins hash passwords', { skip: gateway && 'gateway: / is the static web client' }, async () => {
     const id = newIdentity('slow');
     assert.equal((await new Client(server.url).register(id)).status, 201);
     const logins = Array.from({ length: 4 }, () => new Client(server.url).login(id));

@@ -1,9 +1,12 @@
 // Helpers for the scale-out tests: several lsf-server instances sharing one
-// SQLite file and one JWT secret (each restartable on its own port), nginx
-// run from a temp prefix with the configs of deploy/nginx used as they are
-// (only the small local/*.conf includes are written here), a self-signed
-// certificate, and a throwaway redis-server. Everything listens on loopback
-// free ports and lives in temp dirs that cleanup() removes.
+// SQLite file (or the DATABASE_URL given in the cluster's env) and one JWT
+// secret (each restartable on its own port), nginx run from a temp prefix
+// with the configs of deploy/nginx used as they are (only the small
+// local/*.conf includes are written here), a self-signed certificate, a
+// throwaway redis-server (restartable on its port), and a PostgreSQL primary
+// with a streaming replica (tests/support/pg_cluster.sh) with psql for
+// checks. Everything listens on loopback free ports and lives in temp dirs
+// that cleanup() removes.
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { binPath, freePort } from '../support/server.mjs';
 export { freePort };
 
 const NGINX_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/nginx');
+const PG_CLUSTER_SH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../support/pg_cluster.sh');
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 15000;
 
@@ -129,6 +133,7 @@ export class Instance {
       HTTP_THREADS: '1',
       WORKER_THREADS: '1',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      METRICS_PORT: '0', // no loopback listener: instances would share its port
       ASAN_OPTIONS: process.env.ASAN_OPTIONS,
       LSAN_OPTIONS: process.env.LSAN_OPTIONS,
       UBSAN_OPTIONS: process.env.UBSAN_OPTIONS,
@@ -162,6 +167,15 @@ export class Instance {
       this.proc = null;
       throw new Error(`${err.message}:\n${runErr}`);
     }
+  }
+
+  // SIGKILL, no drain (a crash); resolves once the process is gone.
+  async kill() {
+    if (this.proc === null) return null;
+    const proc = this.proc;
+    this.proc = null;
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    return this.exited;
   }
 
   // Send SIGTERM; resolves to the exit code once the process has drained.
@@ -322,19 +336,55 @@ export async function selfSignedCert(dir) {
   return { cert, key };
 }
 
-// redis-server on a free port, no persistence; {url, stop()}.
+// redis-server on a free port, no persistence; {url, stop(), start()}:
+// start() after stop() runs a new, empty server on the same port.
 export async function startRedis(dir) {
   const port = await freePort();
-  const proc = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
-    '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  await waitFor('redis-server', () => canConnect(port), proc);
-  return {
+  let proc, exited;
+  const redis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    async start() {
+      proc = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+        '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+      exited = new Promise((resolve) => proc.on('exit', resolve));
+      await waitFor('redis-server', () => canConnect(port), proc);
+    },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
       await exited;
+    },
+  };
+  await redis.start();
+  return redis;
+}
+
+// PostgreSQL primary + streaming replica (tests/support/pg_cluster.sh), or
+// null when the server binaries are missing (the script exits 77).
+// {primary, replica} are URLs; psql(url, sql) returns the unaligned output.
+export async function startPgCluster() {
+  const run = promisify(execFile);
+  let out;
+  try {
+    ({ stdout: out } = await run(PG_CLUSTER_SH, ['start']));
+  } catch (err) {
+    if (err.code === 77) return null;
+    throw new Error(`pg_cluster.sh start failed:\n${err.stderr}`);
+  }
+  const [dir, primary, replica] = out.trim().split(' ');
+  const pgbin = readFileSync(path.join(dir, 'pgbin'), 'utf8').trim();
+  return {
+    dir,
+    primary,
+    replica,
+    async psql(url, sql) {
+      const { stdout } = await run(path.join(pgbin, 'psql'), [url, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+      return stdout.trim();
+    },
+    stopPrimary: () => run(PG_CLUSTER_SH, ['stop-primary', dir]),
+    startPrimary: () => run(PG_CLUSTER_SH, ['start-primary', dir]),
+    async stop() {
+      await run(PG_CLUSTER_SH, ['stop', dir]).catch(() => {});
     },
   };
 }

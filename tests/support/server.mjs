@@ -2,8 +2,12 @@
 // fresh temp dir for the database, access log and JWT secret, an SMTP sink for
 // its mail, and the error mode from LSF_ERROR_STATUS. stop() sends SIGTERM and
 // returns the exit code; restart() starts it again on the same dir and secret.
+// LSF_DATABASE_URL_TEMPLATE (a PostgreSQL URL) gives each server a fresh
+// database on that PostgreSQL instead of a SQLite file; LSF_TOPOLOGY=gateway
+// starts the split services behind nginx instead (gateway.mjs), with the
+// same interface.
 import { redisCommand } from './redis.mjs';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -11,10 +15,19 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 import { startSink } from './mail.mjs';
 
 export const errorMode = process.env.LSF_ERROR_STATUS || 'http';
+
+// LSF_TOPOLOGY=gateway: every startServer() is auth, user and tasks as three
+// processes behind deploy/nginx/gateway.conf. Suites skip the few tests that
+// only make sense against one process with `skip: gateway && 'reason'`.
+export const gateway = process.env.LSF_TOPOLOGY === 'gateway';
+
+// LSF_DATABASE_URL_TEMPLATE set: the servers run on PostgreSQL (testDatabase).
+export const postgres = Boolean(process.env.LSF_DATABASE_URL_TEMPLATE);
 
 // libfaketime (Debian package libfaketime) lets a restarted server run with
 // its clock moved forward, e.g. to expire OTPs; tests skip when it is absent.
@@ -55,10 +68,60 @@ export function freePort() {
   });
 }
 
+// Settings every test server gets, whatever the topology: test mode, cheap
+// password hashing, no rate limits, mail to the sink, no metrics listener.
+export function testEnv(sink) {
+  return {
+    LSF_ENV: 'test',
+    ERROR_STATUS: errorMode,
+    ARGON2_MEMLIMIT: '8mb',
+    ARGON2_OPSLIMIT: '1',
+    RATE_LIMIT: 'off',
+    SMTP_URL: `smtp://127.0.0.1:${sink.port}`,
+    SHUTDOWN_TIMEOUT_MS: '10000',
+    METRICS_PORT: '0', // many servers at once: no metrics listener each on 9464
+    // LSF_REDIS_URL runs the whole suite with its state in that Redis
+    REDIS_URL: process.env.LSF_REDIS_URL,
+    // sanitizer settings of the caller (e.g. suppressions) reach ASan builds
+    ASAN_OPTIONS: process.env.ASAN_OPTIONS,
+    LSAN_OPTIONS: process.env.LSAN_OPTIONS,
+    UBSAN_OPTIONS: process.env.UBSAN_OPTIONS,
+  };
+}
+
+function psql(url, sql) {
+  return promisify(execFile)('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql]);
+}
+
+// The database of one test server: a fresh PostgreSQL database when
+// LSF_DATABASE_URL_TEMPLATE is set (drop() removes it, once no process uses
+// it), else the SQLite file at sqlitePath. {url, drop()}.
+export async function testDatabase(sqlitePath) {
+  const template = process.env.LSF_DATABASE_URL_TEMPLATE;
+  if (!postgres) return { url: `sqlite:${sqlitePath}`, drop: async () => {} };
+  const name = `lsf_test_${randomBytes(6).toString('hex')}`;
+  await psql(template, `CREATE DATABASE ${name}`);
+  const url = new URL(template);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => (process.env.LSF_KEEP_TMP ? undefined : psql(template, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+  };
+}
+
+// Before each server: servers of one run share LSF_REDIS_URL's rate-limit
+// counters (all clients are 127.0.0.1), so the previous file's are cleared.
+async function clearSharedRateLimits() {
+  if (!process.env.LSF_REDIS_URL) return;
+  const port = Number(new URL(process.env.LSF_REDIS_URL).port);
+  await redisCommand(port, "EVAL \"for _,k in ipairs(redis.call('KEYS','lsf:rl:*')) do redis.call('DEL',k) end\" 0");
+}
+
 class Server {
-  constructor(dir, sink, env) {
+  constructor(dir, sink, db, env) {
     this.dir = dir;
     this.sink = sink;
+    this.db = db;
     this.env = env;
     this.proc = null;
     this.stderrText = '';
@@ -100,27 +163,14 @@ class Server {
     const env = {
       PATH: process.env.PATH,
       HOME: process.env.HOME || this.dir,
-      LSF_ENV: 'test',
       HOST: '127.0.0.1',
       PORT: String(this.port),
       DATA_DIR: this.dir,
-      DATABASE_URL: `sqlite:${path.join(this.dir, 'lsf.db')}`,
+      DATABASE_URL: this.db.url,
       ACCESS_LOG: this.accessLogPath,
       WEB_DIR: path.join(this.dir, 'no-web'),
       ENV_FILE: path.join(this.dir, 'no.env'),
-      ERROR_STATUS: errorMode,
-      ARGON2_MEMLIMIT: '8mb',
-      ARGON2_OPSLIMIT: '1',
-      RATE_LIMIT: 'off',
-      SMTP_URL: `smtp://127.0.0.1:${this.sink.port}`,
-      SHUTDOWN_TIMEOUT_MS: '10000',
-      METRICS_PORT: '0', // many servers at once: no metrics listener each on 9464
-      // LSF_REDIS_URL runs the whole suite with its state in that Redis
-      REDIS_URL: process.env.LSF_REDIS_URL,
-      // sanitizer settings of the caller (e.g. suppressions) reach ASan builds
-      ASAN_OPTIONS: process.env.ASAN_OPTIONS,
-      LSAN_OPTIONS: process.env.LSAN_OPTIONS,
-      UBSAN_OPTIONS: process.env.UBSAN_OPTIONS,
+      ...testEnv(this.sink),
       ...this.env,
     };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -174,10 +224,12 @@ class Server {
     return code;
   }
 
-  // Stop server and sink, remove the temp dir; returns the server's exit code.
+  // Stop server and sink, remove the temp dir and database; returns the
+  // server's exit code.
   async close() {
     const code = await this.stop();
     await this.sink.stop();
+    await this.db.drop();
     if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
     return code;
   }
@@ -185,19 +237,23 @@ class Server {
 
 // Start a server. env overrides the defaults above (undefined removes one).
 export async function startServer(env = {}) {
-  // servers of one run share LSF_REDIS_URL's rate-limit counters (all clients are 127.0.0.1)
-  if (process.env.LSF_REDIS_URL) {
-    const port = Number(new URL(process.env.LSF_REDIS_URL).port);
-    await redisCommand(port, "EVAL \"for _,k in ipairs(redis.call('KEYS','lsf:rl:*')) do redis.call('DEL',k) end\" 0");
+  await clearSharedRateLimits();
+  if (gateway) {
+    const { startGateway } = await import('./gateway.mjs');
+    return startGateway(env);
   }
   const dir = await mkdtemp(path.join(tmpdir(), 'lsf-api-'));
   const sink = await startSink(path.join(dir, 'mail-sink'));
-  const server = new Server(dir, sink, { JWT_SECRET: randomBytes(48).toString('hex'), ...env });
+  let db;
   try {
+    db = await testDatabase(path.join(dir, 'lsf.db'));
+    // env.DATABASE_URL (a sibling on another server's database) wins over db.url
+    const server = new Server(dir, sink, db, { JWT_SECRET: randomBytes(48).toString('hex'), DATABASE_URL: db.url, ...env });
     await server.start();
+    return server;
   } catch (err) {
     await sink.stop();
+    await db?.drop();
     throw err;
   }
-  return server;
 }

@@ -7,21 +7,31 @@
  * wait at most db_pool_acquire_timeout_ms for a free connection before
  * answering CORE_E_UNAVAILABLE, so the API says 503 instead of hanging.
  * Connections are made without blocking past db_connect_timeout_ms, with
- * statement_timeout set for the session. An idle connection that has
+ * statement_timeout set for the session, and JIT off: our statements are
+ * short, and the planner's row guesses for set-returning functions made
+ * lsf_search_query() cross jit_above_cost, so every search spent 100+ ms
+ * compiling code that runs for microseconds. An idle connection that has
  * anything to read (the server said goodbye) or a bad PQstatus is dropped
  * when taken and replaced, so the pool heals by itself after a restart of
  * the server. Connections idle longer than db_pool_idle_timeout_ms are
- * closed while more than db_pool_min are open.
+ * closed while more than db_pool_min are open. The connections of every
+ * pool of the process are reported as the db_pool_* gauges.
  *
  * Reads and replicas: a task read (STORE_PG_READ) goes to a replica in turn;
  * one that cannot be reached is skipped for REPLICA_RETRY_MS, and when none
  * answers the primary serves the read. Read-your-writes is time based: after
  * a user's write, that user's reads go to the primary for
- * db_read_your_writes_ms. The mark is kept in this process only (a hashed
- * table of write times; a collision merely sends a read to the primary), so
- * with several server processes a user whose next request lands on another
- * process may read from a lagging replica: put the load balancer on sticky
- * sessions, or keep DB_READ_YOUR_WRITES_MS above the replicas' lag.
+ * db_read_your_writes_ms. The mark is kept twice. In this process, a hashed
+ * table of write times (a collision merely sends a read to the primary)
+ * answers without a round trip. Across processes, the write is also marked
+ * through the hook of store/ryw.h, which the kv layer installs with
+ * REDIS_URL (a Redis key per user that expires after the window); a read
+ * that finds no mark here asks the hook, and goes to the primary when the
+ * hook finds a mark or cannot answer (Redis down). So a user whose next
+ * request lands on another instance still reads their write, and an outage
+ * of Redis only moves reads to the primary. Without REDIS_URL the mark is
+ * per process: then use sticky sessions, or keep DB_READ_YOUR_WRITES_MS
+ * above the replicas' lag and accept that another instance may lag.
  */
 #include <errno.h>
 #include <poll.h>
@@ -36,7 +46,9 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "store/postgres/postgres.h"
+#include "store/ryw.h"
 
 #define REPLICA_RETRY_MS 5000
 #define RYW_SLOTS 4096
@@ -73,6 +85,14 @@ struct store_pg_cluster {
 
 static pthread_mutex_t clusters_mu = PTHREAD_MUTEX_INITIALIZER;
 static store_pg_cluster_t *clusters;
+
+/* The connections of every pool of the process, for the db_pool_* gauges.
+ * Counted under their own lock so the published values are never older
+ * than the last change. */
+static struct {
+    pthread_mutex_t mu;
+    int64_t open, idle, max, waiting;
+} gauges = {.mu = PTHREAD_MUTEX_INITIALIZER};
 static settings_t settings = {
     .max = 10,
     .min = 5,
@@ -102,6 +122,28 @@ void store_postgres_configure(const core_config_t *cfg)
     pthread_mutex_unlock(&clusters_mu);
 }
 
+/* Count open, idle and max more connections (negative: fewer) and publish. */
+static void gauges_add(int64_t open, int64_t idle, int64_t max)
+{
+    pthread_mutex_lock(&gauges.mu);
+    gauges.open += open;
+    gauges.idle += idle;
+    gauges.max += max;
+    core_metrics_gauge_set(CORE_METRICS_DB_POOL_IN_USE, gauges.open - gauges.idle);
+    core_metrics_gauge_set(CORE_METRICS_DB_POOL_IDLE, gauges.idle);
+    core_metrics_gauge_set(CORE_METRICS_DB_POOL_MAX, gauges.max);
+    pthread_mutex_unlock(&gauges.mu);
+}
+
+/* Count callers waiting for a connection (d = +1 or -1) and publish. */
+static void waiting_add(int64_t d)
+{
+    pthread_mutex_lock(&gauges.mu);
+    gauges.waiting += d;
+    core_metrics_gauge_set(CORE_METRICS_DB_POOL_WAITING, gauges.waiting);
+    pthread_mutex_unlock(&gauges.mu);
+}
+
 static void quiet_notice(void *arg, const char *message)
 {
     (void)arg;
@@ -127,7 +169,7 @@ static void url_host(const char *url, char *out, size_t cap)
 /* Connect to url within timeout_ms; NULL on failure (logged). */
 static PGconn *connect_url(const char *url, const settings_t *set)
 {
-    char options[64] = "", host[128];
+    char options[80] = "-c jit=off", host[128];
     const char *keys[] = {"dbname", "options", "application_name", "keepalives_idle", "keepalives_interval", NULL};
     const char *vals[] = {url, options, "lsf-server", "30", "10", NULL};
     int64_t deadline = core_clock_mono_ms() + set->connect_timeout_ms;
@@ -136,7 +178,8 @@ static PGconn *connect_url(const char *url, const settings_t *set)
     PGconn *pg;
 
     if (set->statement_timeout_ms > 0)
-        snprintf(options, sizeof(options), "-c statement_timeout=%lld", (long long)set->statement_timeout_ms);
+        snprintf(options, sizeof(options), "-c jit=off -c statement_timeout=%lld",
+                 (long long)set->statement_timeout_ms);
     pg = PQconnectStartParams(keys, vals, 1);
     if (pg == NULL) {
         why = "out of memory";
@@ -192,6 +235,7 @@ static void pool_init(store_pg_pool_t *p, const char *url, bool replica, const s
     pthread_cond_init(&p->cv, &ca);
     pthread_condattr_destroy(&ca);
     p->idle = core_calloc((size_t)set->max, sizeof(*p->idle));
+    gauges_add(0, 0, set->max);
 }
 
 static void conn_close(store_pg_conn_t *c)
@@ -204,6 +248,7 @@ static void pool_cleanup(store_pg_pool_t *p)
 {
     for (size_t i = 0; i < p->nidle; i++)
         conn_close(p->idle[i]);
+    gauges_add(-(int64_t)p->nidle, -(int64_t)p->nidle, -p->set->max);
     free(p->idle);
     free(p->url);
     pthread_mutex_destroy(&p->mu);
@@ -226,7 +271,7 @@ static bool conn_usable(store_pg_conn_t *c)
  * open. The oldest are at the bottom of the stack. Called locked. */
 static void pool_reap(store_pg_pool_t *p, int64_t now)
 {
-    size_t keep = 0;
+    size_t keep = 0, closed;
 
     for (size_t i = 0; i < p->nidle; i++) {
         store_pg_conn_t *c = p->idle[i];
@@ -237,7 +282,10 @@ static void pool_reap(store_pg_pool_t *p, int64_t now)
             p->idle[keep++] = c;
         }
     }
+    closed = p->nidle - keep;
     p->nidle = keep;
+    if (closed > 0)
+        gauges_add(-(int64_t)closed, -(int64_t)closed, 0);
 }
 
 /* Borrow from p, waiting until deadline (monotonic ms) for a free slot. */
@@ -254,20 +302,24 @@ static int pool_acquire(store_pg_pool_t *p, int64_t deadline, store_pg_conn_t **
         while (p->nidle > 0) {
             store_pg_conn_t *c = p->idle[--p->nidle];
             if (conn_usable(c)) {
+                gauges_add(0, -1, 0);
                 *out = c;
                 rc = CORE_OK;
                 goto out;
             }
             conn_close(c); /* replaced below or by the next caller */
             p->open--;
+            gauges_add(-1, -1, 0);
         }
         if (p->open < p->set->max) {
             p->open++;
+            gauges_add(1, 0, 0); /* in use from now: being made */
             pthread_mutex_unlock(&p->mu);
             pg = connect_url(p->url, p->set);
             pthread_mutex_lock(&p->mu);
             if (pg == NULL) {
                 p->open--;
+                gauges_add(-1, 0, 0);
                 pthread_cond_signal(&p->cv);
                 goto out;
             }
@@ -277,7 +329,10 @@ static int pool_acquire(store_pg_pool_t *p, int64_t deadline, store_pg_conn_t **
             rc = CORE_OK;
             goto out;
         }
-        if (pthread_cond_timedwait(&p->cv, &p->mu, &ts) == ETIMEDOUT && p->nidle == 0 && p->open >= p->set->max) {
+        waiting_add(1);
+        int waited = pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+        waiting_add(-1);
+        if (waited == ETIMEDOUT && p->nidle == 0 && p->open >= p->set->max) {
             log_warn("postgres: no free connection in time", LOG_BOOL("replica", p->replica),
                      LOG_INT("pool_max", p->set->max), LOG_INT("timeout_ms", p->set->acquire_timeout_ms));
             goto out;
@@ -307,9 +362,11 @@ void store_pg_release(store_pg_conn_t *c)
     if (c->broken) {
         conn_close(c);
         p->open--;
+        gauges_add(-1, 0, 0);
     } else {
         c->idle_since = core_clock_mono_ms();
         p->idle[p->nidle++] = c;
+        gauges_add(0, 1, 0);
         pool_reap(p, c->idle_since);
     }
     pthread_cond_signal(&p->cv);
@@ -326,8 +383,20 @@ static size_t ryw_slot(const char *user_id)
 
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 {
-    if (c->nreplicas > 0 && user_id != NULL)
+    if (c->nreplicas > 0 && user_id != NULL && c->set.ryw_ms > 0) {
         atomic_store(&c->last_write[ryw_slot(user_id)], core_clock_mono_ms());
+        /* a failure is logged by the kv layer; other instances asking the same
+         * Redis then find no mark, and those that cannot reach it use the primary */
+        (void)store_ryw_mark(user_id, c->set.ryw_ms);
+    }
+}
+
+/* Whether user_id's reads must go to the primary: they wrote within the
+ * window, here or (by the shared mark) on another instance. */
+static bool read_own_writes(store_pg_cluster_t *c, const char *user_id, int64_t now)
+{
+    return user_id != NULL && c->set.ryw_ms > 0 &&
+           (now - atomic_load(&c->last_write[ryw_slot(user_id)]) < c->set.ryw_ms || store_ryw_marked(user_id));
 }
 
 /* A replica's connection, or NULL when none answers (the caller uses the
@@ -356,8 +425,7 @@ int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const c
     int64_t now = core_clock_mono_ms(), deadline = now + c->set.acquire_timeout_ms;
 
     *out = NULL;
-    if (target == STORE_PG_READ && c->nreplicas > 0 &&
-        (user_id == NULL || now - atomic_load(&c->last_write[ryw_slot(user_id)]) >= c->set.ryw_ms) &&
+    if (target == STORE_PG_READ && c->nreplicas > 0 && !read_own_writes(c, user_id, now) &&
         (*out = acquire_replica(c, deadline)) != NULL)
         return CORE_OK;
     return pool_acquire(&c->primary, deadline, out);

@@ -55,7 +55,8 @@ static inline store_pg_t *store_pg_of(store_t *s)
 
 /* Where an operation may run: PRIMARY for writes and anything that must see
  * the latest commit; READ for a user's task reads, which go to a healthy
- * replica unless that user wrote within db_read_your_writes_ms. */
+ * replica unless that user wrote within db_read_your_writes_ms (on any
+ * instance sharing the hook of store/ryw.h, or on this one). */
 enum store_pg_target { STORE_PG_PRIMARY = 0, STORE_PG_READ };
 
 /* pool.c */
@@ -83,7 +84,9 @@ int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const c
 void store_pg_release(store_pg_conn_t *conn);
 
 /* Remember that user_id just wrote, so their reads go to the primary for
- * db_read_your_writes_ms (only when the cluster has replicas). */
+ * db_read_your_writes_ms (only when the cluster has replicas): in this
+ * process, and through the hook of store/ryw.h for every other instance.
+ * Call after the write committed. Any thread. */
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id);
 
 /* Connections open now (idle and borrowed) in the primary pool, for tests. */

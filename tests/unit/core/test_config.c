@@ -33,6 +33,7 @@ static const char *const vars[] = {
     "DB_POOL_MAX", "DB_POOL_MIN", "DB_POOL_IDLE_TIMEOUT_MS", "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_MS",
     "DB_STATEMENT_TIMEOUT_MS", "DB_READ_YOUR_WRITES_MS", "REDIS_URL", "CACHE_USER_TTL_MS", "CACHE_STATS_TTL_MS",
     "REDIS_DOWN_RATE_LIMIT", "METRICS_HOST", "METRICS_PORT", "METRICS_TOKEN", "SHUTDOWN_GRACE_MS",
+    "METRICS",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -188,6 +189,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.mail_from, "LSF Tasks <no-reply@lsf-tasks.local>");
     assert_int_equal(cfg.log_level, 1); /* info */
     assert_string_equal(cfg.access_log, "logs/access.log");
+    assert_true(cfg.metrics_enabled);
     core_config_cleanup(&cfg);
     assert_null(cfg.host); /* cleanup zeroes the struct */
 }
@@ -328,6 +330,10 @@ static void test_bool(void **state)
     expect_bad("RATE_LIMIT", "maybe");
     expect_bad("RATE_LIMIT", "on ");
     expect_bad("RATE_LIMIT", "2");
+    expect_ok(&cfg, "METRICS", "off");
+    assert_false(cfg.metrics_enabled);
+    core_config_cleanup(&cfg);
+    expect_bad("METRICS", "maybe");
 }
 
 static void test_choices(void **state)

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/http/metrics.c (included, to reach the slot registry):
+ * Unit tests for src/core/metrics.c (included, to reach the slot registry):
  * the text exposition (HELP/TYPE per family, cumulative buckets, _sum and
  * _count, label escaping, "unmatched" and "other", gauges left out until
  * sampled, build info, process metrics), and that counts recorded on many
@@ -155,6 +155,36 @@ static void gauges_and_cache_outcomes(void **state)
     free(text);
 }
 
+/* METRICS=off: nothing is recorded, and switching back records again. */
+static void nothing_is_recorded_while_disabled(void **state)
+{
+    (void)state;
+    static const char route[] = "/api/disabled";
+    static const char series[] =
+        "http_request_duration_seconds_count{method=\"GET\",route=\"/api/disabled\",status_code=\"200\"}";
+    char *before = render();
+    double errors = sample(before, "db_query_errors_total");
+    free(before);
+
+    core_metrics_set_enabled(false);
+    core_metrics_request_begin();
+    core_metrics_count(CORE_METRICS_DB_ERRORS);
+    assert_int_equal(core_metrics_cache_result(CORE_OK), CORE_OK);
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1));
+    char *off = render();
+    assert_true(sample(off, series) < 0); /* no such sample */
+    assert_int_equal(sample(off, "db_query_errors_total"), errors);
+    assert_int_equal(sample(off, "http_requests_in_flight"), 0);
+    free(off);
+
+    core_metrics_set_enabled(true);
+    core_metrics_request_begin();
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1));
+    char *on = render();
+    assert_int_equal(sample(on, series), 1);
+    free(on);
+}
+
 #define THREADS 4
 #define PER_THREAD 5000
 
@@ -224,6 +254,7 @@ int main(void)
         cmocka_unit_test(histogram_buckets_are_cumulative),
         cmocka_unit_test(unknown_routes_methods_and_odd_labels),
         cmocka_unit_test(gauges_and_cache_outcomes),
+        cmocka_unit_test(nothing_is_recorded_while_disabled),
         cmocka_unit_test(threads_each_have_a_slot_and_the_scrape_sums_them),
         cmocka_unit_test(threads_past_the_slot_limit_share_one_slot),
         /* last: leaves text with every kind of sample for the format check */

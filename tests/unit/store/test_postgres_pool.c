@@ -6,12 +6,20 @@
  * read routing: task reads go to a replica (here a second database holding
  * different rows, so the answer shows where a read went), back to the
  * primary for a user who just wrote, and to the primary when every replica
- * is down.
+ * is down; the read-your-writes hook of store/ryw.h (a fake standing for
+ * Redis, i.e. another instance's write) also sends reads to the primary,
+ * and so does a hook that cannot answer; and the db_pool_* gauges follow
+ * the connections.
  */
 #include "store/test_postgres_fixture.h"
 
+#include <pthread.h>
+#include <unistd.h>
+
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/uuid.h"
+#include "store/ryw.h"
 
 #define U1 "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c91"
 #define T0 INT64_C(1700000000000)
@@ -182,6 +190,195 @@ static void test_reads_go_to_replicas(void **state)
     close_fixture(&f);
 }
 
+/* A stand-in for the Redis marks of other instances. */
+typedef struct fake_marks {
+    int answer; /* what check returns */
+    bool marked;
+    int marks, checks;
+    char last_user[64];
+    int64_t last_ttl;
+} fake_marks_t;
+
+static int fake_mark(void *ctx, const char *user_id, int64_t ttl_ms)
+{
+    fake_marks_t *m = ctx;
+    m->marks++;
+    snprintf(m->last_user, sizeof(m->last_user), "%s", user_id);
+    m->last_ttl = ttl_ms;
+    return CORE_OK;
+}
+
+static int fake_check(void *ctx, const char *user_id, bool *marked)
+{
+    fake_marks_t *m = ctx;
+    (void)user_id;
+    m->checks++;
+    *marked = m->marked;
+    return m->answer;
+}
+
+static void test_shared_mark_routes_reads(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t replica = {0}, f = {0}, plain = {0};
+    fake_marks_t m = {.answer = CORE_OK};
+    store_ryw_hook_t hook = {.ctx = &m, .mark = fake_mark, .check = fake_check};
+    char urls[400];
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    assert_int_equal(open_with(&replica, &cfg), 0);
+    for (int i = 0; i < 3; i++) {
+        store_task_t t = task_at(T0 + i);
+        assert_int_equal(store_task_create(replica.store, &t), CORE_OK);
+    }
+    snprintf(urls, sizeof(urls), "%s", replica.url);
+    cfg.database_replica_urls = urls;
+    cfg.db_read_your_writes_ms = 60000;
+    assert_int_equal(open_with(&f, &cfg), 0);
+    store_ryw_hook_set(&hook);
+
+    assert_int_equal(list_len(&f), 3); /* no mark anywhere: the replica */
+    assert_int_equal(m.checks, 1);
+    m.marked = true; /* the user wrote on another instance */
+    assert_int_equal(list_len(&f), 0);
+    m.marked = false;
+    m.answer = CORE_E_UNAVAILABLE; /* Redis down: the safe side */
+    assert_int_equal(list_len(&f), 0);
+    m.answer = CORE_OK;
+    assert_int_equal(list_len(&f), 3);
+
+    store_task_t mine = task_at(T0 + 100);
+    assert_int_equal(store_task_create(f.store, &mine), CORE_OK);
+    assert_int_equal(m.marks, 1);
+    assert_string_equal(m.last_user, U1);
+    assert_int_equal(m.last_ttl, 60000);
+    int checks = m.checks;
+    assert_int_equal(list_len(&f), 1); /* the local mark answers without the hook */
+    assert_int_equal(m.checks, checks);
+
+    /* without replicas the hook is never bothered */
+    cfg.database_replica_urls = "";
+    assert_int_equal(open_with(&plain, &cfg), 0);
+    store_task_t other = task_at(T0 + 200);
+    assert_int_equal(store_task_create(plain.store, &other), CORE_OK);
+    assert_int_equal(m.marks, 1);
+
+    store_ryw_hook_set(NULL);
+    close_fixture(&plain);
+    close_fixture(&f);
+    close_fixture(&replica);
+}
+
+/* The value of the exposition line that starts with name, or -1. */
+static long long metric(const char *name)
+{
+    size_t len;
+    char *text = core_metrics_render(&len), *at;
+    long long v = -1;
+
+    assert_non_null(text);
+    at = strstr(text, name);
+    if (at != NULL)
+        v = strtoll(at + strlen(name), NULL, 10);
+    free(text);
+    return v;
+}
+
+#define IN_USE "\ndb_pool_connections{state=\"in_use\"} "
+#define IDLE "\ndb_pool_connections{state=\"idle\"} "
+#define MAX "\ndb_pool_max_connections "
+
+static void test_pool_gauges(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t f = {0};
+    store_pg_conn_t *a = NULL, *b = NULL;
+    long long in_use, idle, max;
+    int open;
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    cfg.db_pool_max = 7;
+    assert_int_equal(open_with(&f, &cfg), 0); /* its connections are idle again */
+    store_pg_cluster_t *cl = store_pg_of(f.store)->cluster;
+    open = store_pg_primary_open(cl);
+    in_use = metric(IN_USE);
+    idle = metric(IDLE);
+    max = metric(MAX);
+    assert_true(open >= 1);
+    assert_true(in_use >= 0 && idle >= open && max >= 7);
+
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &a), CORE_OK);
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &b), CORE_OK);
+    assert_int_equal(metric(IN_USE), in_use + 2);
+    assert_int_equal(metric(IN_USE) + metric(IDLE), in_use + idle + store_pg_primary_open(cl) - open);
+    store_pg_release(a);
+    store_pg_release(b);
+    assert_int_equal(metric(IN_USE), in_use);
+    assert_int_equal(metric(IDLE), idle + store_pg_primary_open(cl) - open);
+    close_fixture(&f);
+    assert_int_equal(metric(MAX), max - 7);
+    assert_int_equal(metric(IDLE), idle - open);
+}
+
+#define WAITING "\ndb_pool_waiting "
+
+typedef struct waiter {
+    store_pg_cluster_t *cl;
+    int rc;
+} waiter_t;
+
+static void *wait_thread(void *arg)
+{
+    waiter_t *w = arg;
+    store_pg_conn_t *c = NULL;
+    w->rc = store_pg_acquire(w->cl, STORE_PG_PRIMARY, NULL, &c);
+    if (c != NULL)
+        store_pg_release(c);
+    return NULL;
+}
+
+/* A caller blocked on a full pool shows in db_pool_waiting until served; the
+ * sessions run without JIT. */
+static void test_waiting_gauge_and_session(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t f = {0};
+    store_pg_conn_t *a = NULL;
+    pthread_t th;
+    long long before;
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    cfg.db_pool_max = 1;
+    cfg.db_pool_min = 0;
+    cfg.db_pool_acquire_timeout_ms = 5000;
+    assert_int_equal(open_with(&f, &cfg), 0);
+    waiter_t w = {.cl = store_pg_of(f.store)->cluster, .rc = -1};
+    assert_int_equal(store_pg_acquire(w.cl, STORE_PG_PRIMARY, NULL, &a), CORE_OK);
+
+    PGresult *res = PQexec(a->pg, "SHOW jit");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(res, 0, 0), "off");
+    PQclear(res);
+
+    before = metric(WAITING);
+    assert_true(before >= 0);
+    assert_int_equal(pthread_create(&th, NULL, wait_thread, &w), 0);
+    for (int i = 0; i < 400 && metric(WAITING) == before; i++)
+        usleep(5000);
+    assert_int_equal(metric(WAITING), before + 1);
+    store_pg_release(a);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, CORE_OK);
+    assert_int_equal(metric(WAITING), before);
+    close_fixture(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -189,6 +386,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_killed_connections_are_replaced, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_unreachable_primary_fails_fast),
         cmocka_unit_test(test_reads_go_to_replicas),
+        cmocka_unit_test(test_shared_mark_routes_reads),
+        cmocka_unit_test(test_pool_gauges),
+        cmocka_unit_test(test_waiting_gauge_and_session),
     };
     return cmocka_run_group_tests(tests, pg_server_start, pg_server_stop);
 }
