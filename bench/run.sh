@@ -7,15 +7,20 @@
 # 100,000: see tasks.sh and seed.sh; built once, cached under build/bench-seed)
 # and the big user's cookie; without them, a fresh database and one new user.
 # Each row is wrk -t2 -c32 -d10s after a 2 s warm-up. Prints a markdown table
-# and the aims (see README.md).
+# and the aims (see README.md). Then, with their own servers: observability.sh
+# (what metrics and the access log cost on the list endpoint), web.mjs (the
+# web app's gzipped JS+CSS and its board's load time in headless Chromium) and
+# scale.sh (PostgreSQL + Redis, and 1 versus 3 instances behind nginx).
 #
 # Usage: bench/run.sh <path to lsf-server>     all sections
 #        bench/run.sh --nginx-only             only the nginx reference (no server needed)
 # Environment: BENCH_SECTIONS (default: user_data and every tasks_* section),
 #   BENCH_EXPRESS (1; 0 = no Express rows), BENCH_ROUNDS (1: with more, every row is
 #   measured once a round and the table gives medians), WRK_DURATION, WRK_CONNS, WRK_THREADS,
-#   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed);
-#   more in tasks.sh.
+#   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed),
+#   BENCH_OBSERVABILITY (1; 0 = skip observability.sh), BENCH_WEB (1; 0 = skip
+#   web.mjs), BENCH_SCALE (1; 0 = skip scale.sh); more in tasks.sh,
+#   observability.sh, web.mjs and scale.sh.
 #
 # A new section is a function section_<name> that calls
 #   measure "<row name>" <url> [header]   (or measure_both, tasks.sh)
@@ -36,7 +41,7 @@ BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 case "${1:-}" in
   --nginx-only) LSF_BIN="" ;;
   "" | -h | --help)
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ] && exit 0
     exit 2
     ;;
@@ -174,6 +179,18 @@ if [ -n "$LSF_BIN" ]; then
   fi
   print_aims
   print_task_aims
+  for pid in "${BENCH_PIDS[@]}"; do
+    bench_stop "$pid" # the servers above are done: the scripts below start their own
+  done
+  if [ "${BENCH_OBSERVABILITY:-1}" = 1 ]; then
+    "$HERE/observability.sh" "$LSF_BIN" || AIMS_MISSED=1
+  fi
+  if [ "${BENCH_WEB:-1}" = 1 ]; then
+    LSF_BIN=$LSF_BIN node "$HERE/web.mjs" || AIMS_MISSED=1
+  fi
+  if [ "${BENCH_SCALE:-1}" = 1 ]; then
+    "$HERE/scale.sh" "$LSF_BIN" || AIMS_MISSED=1
+  fi
   if [ "$AIMS_MISSED" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
     exit 1
   fi
