@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
+import { parseMetrics } from '../support/metrics.mjs';
 import { freePort, postgres, startServer } from '../support/server.mjs';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
@@ -20,17 +21,6 @@ const TEMPLATES = new Set(['/', '/health', '/health/live', '/health/ready', '/me
   '/api/auth/login', '/api/auth/logout', '/api/auth/send-verify-otp', '/api/auth/verify-account',
   '/api/auth/is-auth', '/api/auth/send-reset-otp', '/api/auth/reset-password', '/api/user/data', '/api/tasks',
   '/api/tasks/stats', '/api/tasks/:id', 'unmatched']);
-
-// {series -> value} of every sample in a text exposition.
-function parse(text) {
-  const out = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 const countOf = (m, method, route, status) =>
   m.get(`http_request_duration_seconds_count{method="${method}",route="${route}",status_code="${status}"}`) ?? 0;
@@ -53,7 +43,7 @@ describe('metrics', () => {
   });
 
   test('request counts by method, route template and status equal the requests made', async () => {
-    const before = parse(await scrape(mport));
+    const before = parseMetrics(await scrape(mport));
     const { client } = await registeredClient(server.url, 'metrics');
     const made = new Map();
     const note = (method, route, status) => made.set(`${method} ${route} ${status}`, (made.get(`${method} ${route} ${status}`) ?? 0) + 1);
@@ -72,7 +62,7 @@ describe('metrics', () => {
       note('GET', p.startsWith('/health') ? '/health' : 'unmatched', res.status);
     }
     const text = await scrape(mport);
-    const after = parse(text);
+    const after = parseMetrics(text);
     for (const [key, n] of made) {
       const [method, route, status] = key.split(' ');
       assert.equal(countOf(after, method, route, status) - countOf(before, method, route, status), n, key);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 
+import { parseMetrics } from '../support/metrics.mjs';
 import { freePort, startServer } from '../support/server.mjs';
 
 const INDEX = '<!doctype html><html><head><title>fixture</title><script type="module" src="/assets/app-0123abcd.js"></script></head><body><div id="root"></div></body></html>';
@@ -45,16 +46,6 @@ function request(base, pathname, { method = 'GET', headers = {} } = {}) {
 
 // Vary as a lowercase list: "accept, Origin" -> ['accept', 'origin'].
 const varyOf = (res) => (res.headers.vary ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-
-function parseMetrics(text) {
-  const out = new Map();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
 describe('web app files in the access log, the metrics and caches', () => {
   let server, webDir, mport;
