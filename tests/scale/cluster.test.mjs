@@ -10,23 +10,17 @@
 // and heals without a restart.
 // Skipped without nginx, redis-server or the PostgreSQL server binaries.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client, jsonBody, newIdentity } from '../support/client.mjs';
 import { redisCommand } from '../support/redis.mjs';
-import { Cluster, freePort, NGINX_BIN, Nginx, REDIS_BIN, startPgCluster, startRedis, tempDir } from './support.mjs';
+import {
+  Cluster, freePort, NGINX_BIN, Nginx, PG_CLUSTER_AVAILABLE, REDIS_BIN, startPgCluster, startRedis, tempDir,
+} from './support.mjs';
 
-const PG_BIN = (() => {
-  try {
-    return readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/pg_basebackup`));
-  } catch {
-    return false;
-  }
-})();
 const skip = (!NGINX_BIN && 'nginx is not installed') || (!REDIS_BIN && 'redis-server is not installed') ||
-  (!PG_BIN && 'the PostgreSQL server binaries are not installed');
+  (!PG_CLUSTER_AVAILABLE && 'the PostgreSQL server binaries are not installed');
 
 const RYW_MS = 5000;
 const FAST_MS = 3000; // "quickly": a 503 must come well inside this

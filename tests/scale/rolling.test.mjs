@@ -1,12 +1,14 @@
 // Rolling restart of three instances behind deploy/nginx/lb.conf under
-// continuous load: four clients loop GET and POST /api/tasks while each
+// continuous load (on one SQLite file, and once more on PostgreSQL with a
+// streaming replica and Redis): four clients loop GET and POST /api/tasks while each
 // instance in turn is replaced by a new process on the same port. No client
 // request may fail, and every POST answered 201 made exactly one task.
 //   drained: the instance is first marked `down` and nginx reloaded, then
 //            SIGTERM; the procedure of docs/DEPLOY.md. A reload closes the
 //            clients' idle keep-alive connections to nginx; a client then
 //            sends again (at most twice more), as browsers do when a reused
-//            connection closes before any answer.
+//            connection closes or is reset before any answer. The task count
+//            at the end would catch a request that had run twice.
 //   plain:   SIGTERM only, with SHUTDOWN_GRACE_MS above nginx's upstream
 //            keepalive_timeout (5 s): for the grace the instance keeps
 //            accepting and answers every request with Connection: close, so
@@ -17,7 +19,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { jsonBody, registeredClient } from '../support/client.mjs';
-import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
+import {
+  Cluster, freePort, NGINX_BIN, Nginx, PG_CLUSTER_AVAILABLE, REDIS_BIN, startPgCluster, startRedis, tempDir,
+} from './support.mjs';
 
 const CLIENTS = 4;
 const PAUSE_MS = 2500; // between instances: above fail_timeout (2 s)
@@ -31,8 +35,10 @@ function loadClient(client, tag) {
       try {
         return await go();
       } catch (err) {
-        // closed before any answer; the pool may hold more such connections
-        if (err.cause?.code !== 'UND_ERR_SOCKET' || attempt === 3) throw err;
+        // closed before any answer: a FIN (UND_ERR_SOCKET), or a RST when the
+        // request reached an idle connection nginx was closing unread
+        // (ECONNRESET); the pool may hold more such connections
+        if (!['UND_ERR_SOCKET', 'ECONNRESET'].includes(err.cause?.code) || attempt === 3) throw err;
         state.resent++;
       }
     }
@@ -57,10 +63,13 @@ function loadClient(client, tag) {
   return state;
 }
 
-async function runRolling(restartOne, env = {}) {
+// backend (optional): {start(cluster) -> env for the instances, ready()}.
+async function runRolling(restartOne, env = {}, backend = null) {
   const cluster = await Cluster.create({ SHUTDOWN_TIMEOUT_MS: '10000', ...env });
   try {
+    if (backend) Object.assign(cluster.env, await backend.start(cluster));
     for (const name of ['a', 'b', 'c']) await cluster.add(name);
+    await backend?.ready();
     const port = await freePort();
     const servers = (down = -1) => cluster.instances.map((inst, k) => inst.upstreamLine.replace(';', k === down ? ' down;' : ';')).join('\n') + '\n';
     const nginx = cluster.own(await Nginx.start('lb.conf', {
@@ -102,6 +111,23 @@ async function runRolling(restartOne, env = {}) {
   }
 }
 
+// PostgreSQL primary + streaming replica and Redis, as in cluster.test.mjs.
+const pgAndRedis = {
+  async start(cluster) {
+    this.pg = cluster.own(await startPgCluster());
+    const redis = cluster.own(await startRedis(await tempDir('redis', cluster.dir)));
+    return { DATABASE_URL: this.pg.primary, DATABASE_REPLICA_URLS: this.pg.replica, REDIS_URL: redis.url };
+  },
+  // the replica has replayed the migrations before any read goes there
+  async ready() {
+    const lsn = await this.pg.psql(this.pg.primary, 'SELECT pg_current_wal_lsn()');
+    for (const t = Date.now(); ; await sleep(50)) {
+      if (await this.pg.psql(this.pg.replica, `SELECT pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`) === 't') return;
+      assert.ok(Date.now() - t < 5000, 'the replica catches up');
+    }
+  },
+};
+
 describe('rolling restart behind lb.conf under load', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
   test('drained: mark down + reload, SIGTERM, replace on the same port, mark up + reload', async () => {
     await runRolling(async ({ inst, k, nginx, servers }) => {
@@ -120,5 +146,15 @@ describe('rolling restart behind lb.conf under load', { skip: !NGINX_BIN && 'ngi
       await inst.start();
       return code;
     }, { SHUTDOWN_GRACE_MS: '6000' });
+  });
+
+  test('plain, on PostgreSQL (primary + streaming replica) and Redis', {
+    skip: (!REDIS_BIN && 'redis-server is not installed') || (!PG_CLUSTER_AVAILABLE && 'the PostgreSQL server binaries are not installed'),
+  }, async () => {
+    await runRolling(async ({ inst }) => {
+      const code = await inst.stop();
+      await inst.start();
+      return code;
+    }, { SHUTDOWN_GRACE_MS: '6000' }, pgAndRedis);
   });
 });

@@ -28,6 +28,14 @@ const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 15000;
 
 export const NGINX_BIN = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+// Whether pg_cluster.sh can run: a PostgreSQL server with pg_basebackup.
+export const PG_CLUSTER_AVAILABLE = (() => {
+  try {
+    return readdirSync('/usr/lib/postgresql').some((v) => existsSync(`/usr/lib/postgresql/${v}/bin/pg_basebackup`));
+  } catch {
+    return false;
+  }
+})();
 export const REDIS_BIN = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
 
 // A temp dir readable by nginx's workers (they run as nobody under root).
