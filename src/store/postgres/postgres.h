@@ -11,8 +11,9 @@
  * db_pool_acquire_timeout_ms the operation answers CORE_E_UNAVAILABLE (503)
  * instead of hanging.
  *
- * Queries use text parameters (store_pg_query()); int64 values are
- * formatted with store_pg_i64(). Results are PGresult, cleared by the caller.
+ * Queries use text parameters (store_pg_query()), prepared once per
+ * connection; int64 values are formatted with store_pg_i64(). Results are
+ * PGresult, cleared by the caller.
  */
 #ifndef STORE_POSTGRES_POSTGRES_H
 #define STORE_POSTGRES_POSTGRES_H
@@ -98,7 +99,11 @@ int store_pg_primary_open(store_pg_cluster_t *c);
 int store_postgres_open(const char *url, store_t **out);
 
 /* Run sql with n text parameters (NULL for SQL NULL) typed by types (OIDs;
- * may be NULL to let the server infer them). CORE_OK with *res holding the
+ * may be NULL to let the server infer them), as a statement prepared on
+ * this connection the first time the same sql and types run on it, and run
+ * with its generic plan, made once (conn.c says why). Build sql from a
+ * bounded set of shapes, each with a plan good for any values: never put
+ * values in it. CORE_OK with *res holding the
  * result (the caller PQclear()s it; res may be NULL to discard it).
  * Otherwise *res is NULL and: CORE_E_UNAVAILABLE when the connection failed
  * (marked broken) or the statement timed out; CORE_E_CONFLICT, unlogged,
@@ -107,7 +112,13 @@ int store_postgres_open(const char *url, store_t **out);
 int store_pg_query(store_pg_conn_t *c, const char *sql, int n, const char *const *params, const unsigned *types,
                    const char *op, bool expect_conflict, char sqlstate[6], PGresult **res);
 
-/* The same without parameters or result. */
+/* The same (expect_conflict false) as an unnamed statement, parsed and
+ * planned for these parameter values on each call: for statements whose
+ * best plan depends on the values. */
+int store_pg_query_unprepared(store_pg_conn_t *c, const char *sql, int n, const char *const *params,
+                              const unsigned *types, const char *op, PGresult **res);
+
+/* The same as unprepared without parameters or result (BEGIN, SET, ...). */
 int store_pg_run(store_pg_conn_t *c, const char *sql, const char *op);
 
 /* BEGIN, COMMIT, and ROLLBACK (a no-op outside a transaction). */
@@ -188,10 +199,15 @@ int store_pg_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *
 void store_pg_task_list_sql(const store_task_query_t *q, char *sql, size_t cap);
 void store_pg_task_count_sql(const store_task_query_t *q, char *sql, size_t cap);
 
+/* The list with the total as a last column (col STORE_PG_TASK_NCOLUMNS),
+ * the one statement a page runs. */
+void store_pg_task_page_sql(const store_task_query_t *q, char *sql, size_t cap);
+
 /* A task row (the columns of STORE_PG_TASK_COLUMNS from col 0) into *t. */
 #define STORE_PG_TASK_COLUMNS                                                                                       \
     "id, user_id, title, description, status, priority, due_date, to_json(tags), completed_at, created_at, "      \
     "updated_at"
+#define STORE_PG_TASK_NCOLUMNS 11
 void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t);
 
 #endif

@@ -5,9 +5,11 @@
  * counters behind totals and stats (also exact under 8 threads writing at
  * once), ids in commit order when the store assigns them, the full-text search kept in step by the generated column, search
  * text that must never act as tsquery syntax, offset and keyset pages
- * against an order and filter model computed here, and EXPLAIN of every
- * list and count shape (no sequential scan, every index condition keyed by
- * user_id).
+ * against an order and filter model computed here, EXPLAIN of every
+ * list and count shape with generic plans (no sequential scan, every index
+ * condition keyed by user_id), and the per-connection prepared statements
+ * of conn.c (one per statement and session, none after a rollback is lost,
+ * a replaced connection starting afresh).
  */
 #include "store/test_postgres_fixture.h"
 
@@ -829,7 +831,7 @@ static void test_offset_past_the_end(void **state)
  * index, and every index condition on tasks or task_counts names user_id. */
 static int check_plan(PGconn *c, const char *label, const char *sql, bool title_key)
 {
-    char prep[1400];
+    char prep[2600];
     PGresult *r;
     int bad = 0;
     bool cond_user = true;
@@ -870,7 +872,7 @@ static void test_every_shape_is_indexed_by_user(void **state)
     FIXTURE(f, state);
     store_task_t model[SEEDS];
     store_task_cursor_t after = {0};
-    char sql[1024], label[96];
+    char sql[2048], label[96];
     int bad = 0;
     PGconn *c;
 
@@ -890,14 +892,134 @@ static void test_every_shape_is_indexed_by_user(void **state)
                 for (int keyset = 0; keyset < 2; keyset++) {
                     q = filtered_query(mask, sort, desc);
                     q.after = keyset ? &after : NULL;
-                    store_pg_task_list_sql(&q, sql, sizeof(sql));
-                    snprintf(label, sizeof(label), "list, filters 0x%02x, sort %s%s, %s", mask, desc ? "-" : "",
+                    store_pg_task_page_sql(&q, sql, sizeof(sql));
+                    snprintf(label, sizeof(label), "page, filters 0x%02x, sort %s%s, %s", mask, desc ? "-" : "",
                              sort_names[sort], keyset ? "keyset" : "offset");
                     bad += check_plan(c, label, sql, keyset && sort == STORE_SORT_TITLE);
                 }
     }
     PQfinish(c);
     assert_int_equal(bad, 0);
+}
+
+/* The statements c's session holds whose text is sql (asked behind
+ * conn.c's back, so its state stays as it was). */
+static int64_t prepared_count(store_pg_conn_t *c, const char *sql)
+{
+    const char *params[1] = {sql};
+    PGresult *r = PQexecParams(c->pg, "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1", 1, NULL,
+                               params, NULL, NULL, 0);
+    int64_t n;
+
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    n = store_pg_get_i64(r, 0, 0);
+    PQclear(r);
+    return n;
+}
+
+static void assert_plan_mode(store_pg_conn_t *c, const char *mode)
+{
+    PGresult *r = PQexec(c->pg, "SHOW plan_cache_mode");
+
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_string_equal(PQgetvalue(r, 0, 0), mode);
+    PQclear(r);
+}
+
+static int64_t query_i64(store_pg_conn_t *c, const char *sql, const char *arg, const unsigned *types)
+{
+    const char *params[1] = {arg};
+    PGresult *r;
+    int64_t n;
+
+    assert_int_equal(store_pg_query(c, sql, 1, params, types, "test", false, NULL, &r), CORE_OK);
+    n = store_pg_get_i64(r, 0, 0);
+    PQclear(r);
+    return n;
+}
+
+static void test_statements_prepared_per_connection(void **state)
+{
+    FIXTURE(f, state);
+    static const char sql_a[] = "SELECT length($1)", sql_b[] = "SELECT $1::bigint + 1";
+    static const unsigned text[1] = {STORE_PG_TEXT}, int8[1] = {STORE_PG_INT8};
+    store_pg_cluster_t *cl = store_pg_of(f->store)->cluster;
+    store_pg_conn_t *a, *b;
+
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &a), CORE_OK);
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &b), CORE_OK);
+    assert_int_equal(prepared_count(a, sql_a), 0);
+    for (int i = 0; i < 8; i++) /* past the 5 custom plans */
+        assert_int_equal(query_i64(a, sql_a, i % 2 ? "abc" : "abcdefg", text), i % 2 ? 3 : 7);
+    assert_int_equal(prepared_count(a, sql_a), 1);
+    assert_int_equal(prepared_count(b, sql_a), 0);
+    /* the same text with other parameter types is another statement */
+    assert_int_equal(query_i64(a, sql_b, "41", NULL), 42);
+    assert_int_equal(query_i64(a, sql_b, "41", int8), 42);
+    assert_int_equal(prepared_count(a, sql_b), 2);
+    /* a failed prepare caches nothing and the session goes on */
+    assert_int_equal(store_pg_query(a, "SELECT nope FROM", 0, NULL, NULL, "test", false, NULL, NULL),
+                     CORE_E_INTERNAL);
+    assert_int_equal(query_i64(a, sql_a, "x", text), 1);
+    /* prepared inside a transaction that rolls back: still there */
+    assert_int_equal(store_pg_begin(a), CORE_OK);
+    assert_int_equal(query_i64(a, "SELECT length($1) * 2", "ab", text), 4);
+    store_pg_rollback(a);
+    assert_int_equal(query_i64(a, "SELECT length($1) * 2", "abc", text), 6);
+    assert_int_equal(prepared_count(a, "SELECT length($1) * 2"), 1);
+    /* prepared statements run generic plans, unprepared ones custom plans;
+     * the mode only changes outside a transaction */
+    assert_plan_mode(a, "force_generic_plan");
+    {
+        const char *params[1] = {"abc"};
+        PGresult *r;
+        assert_int_equal(store_pg_query_unprepared(a, "SELECT length($1)", 1, params, NULL, "test", &r), CORE_OK);
+        assert_string_equal(PQgetvalue(r, 0, 0), "3");
+        PQclear(r);
+    }
+    assert_plan_mode(a, "auto");
+    assert_int_equal(store_pg_begin(a), CORE_OK);
+    assert_int_equal(query_i64(a, sql_a, "ab", text), 2);
+    store_pg_rollback(a);
+    assert_plan_mode(a, "auto");
+    assert_int_equal(query_i64(a, sql_a, "ab", text), 2);
+    assert_plan_mode(a, "force_generic_plan");
+    /* a's session goes away; whoever replaces it starts with no statements */
+    a->broken = true;
+    store_pg_release(a);
+    assert_int_equal(store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &a), CORE_OK);
+    assert_ptr_not_equal(a, b);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(query_i64(a, sql_a, "abcd", text), 4);
+    assert_int_equal(prepared_count(a, sql_a), 1);
+    store_pg_release(a);
+    store_pg_release(b);
+}
+
+/* A page is one statement carrying its total, also on connections that
+ * already hold the plan, and a page past the end still has the total. */
+static void test_page_statement_reused(void **state)
+{
+    FIXTURE(f, state);
+    store_task_t model[SEEDS];
+    store_task_query_t q = query(U1);
+    store_task_page_t page;
+
+    seed(f, model);
+    q.limit = 3;
+    for (int i = 0; i < 12; i++) {
+        q.offset = i % 2 ? SEEDS + 5 : 2;
+        assert_int_equal(store_task_list(f->store, &f->pool, &q, &page), CORE_OK);
+        assert_int_equal(page.total, SEEDS);
+        assert_int_equal(page.len, i % 2 ? 0 : 3);
+        assert_int_equal(page.more, i % 2 ? false : SEEDS > 5);
+    }
+    q.offset = 0;
+    q.status = STORE_TASK_COMPLETED;
+    q.search = "zzzz-nothing";
+    assert_int_equal(store_task_list(f->store, &f->pool, &q, &page), CORE_OK);
+    assert_int_equal(page.total, 0);
+    assert_int_equal(page.len, 0);
 }
 
 int main(void)
@@ -917,6 +1039,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keyset_single_steps, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_offset_past_the_end, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_every_shape_is_indexed_by_user, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_statements_prepared_per_connection, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_page_statement_reused, setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, pg_server_start, pg_server_stop);
 }
