@@ -6,11 +6,12 @@
  * response: handlers never see h2o and never write status codes.
  *
  * A handler returns CORE_OK after optionally setting `status` (201) and
- * `reply` (a JSON object; NULL means {"success":true}), or a CORE_E_* code,
- * optionally with `message` replacing the table's text for a more precise
- * error ("title must be at most 200 characters"). The body of every answer
- * carries "success". A handler runs on one thread from start to end: an
- * event-loop thread, or a worker thread when the route is marked slow.
+ * `reply` (a JSON object; NULL means {"success":true}) or a JSON text it
+ * wrote (api_reply_raw), or a CORE_E_* code, optionally with `message`
+ * replacing the table's text for a more precise error ("title must be at
+ * most 200 characters"). The body of every answer carries "success". A
+ * handler runs on one thread from start to end: an event-loop thread, or a
+ * worker thread when the route is marked slow.
  */
 #ifndef API_API_H
 #define API_API_H
@@ -92,8 +93,9 @@ struct api_req {
     /* response */
     int status;          /* success status; 200 unless set */
     json_t *reply;       /* owned by the request once set */
-    const char *reply_text; /* plain-text body instead of JSON (GET /) */
+    const char *reply_text; /* body sent as is instead of reply (GET /, a written JSON text) */
     const char *reply_type; /* Content-Type of reply_text; NULL for text/html */
+    size_t reply_len;       /* length of reply_text; 0 means up to its NUL */
     const char *message; /* error message override */
     const char *set_token; /* sign-in: send this token as the cookie */
     bool clear_token;      /* sign-out: expire the cookie */
@@ -106,6 +108,11 @@ extern const size_t api_routes_len;
 
 /* Set req->reply, taking ownership of obj (freed with the request). */
 void api_reply(api_req_t *req, json_t *obj);
+
+/* Reply with a JSON text written by the handler (api/json_out.h) instead of
+ * a jansson value: body (len bytes, kept alive by the request's pool or
+ * longer) is sent as is with the JSON Content-Type. */
+void api_reply_raw(api_req_t *req, const char *body, size_t len);
 
 /* Return code after setting a precise message (copied into the pool). */
 int api_fail(api_req_t *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

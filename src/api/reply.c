@@ -1,7 +1,8 @@
 /*
  * This file implements the reply helpers of api.h that every handler uses:
- * attaching a JSON reply, failing with a precise message, and starting a
- * session (signing the token the HTTP layer will put in the cookie).
+ * attaching a JSON reply (a jansson value or a text the handler wrote),
+ * failing with a precise message, and starting a session (signing the token
+ * the HTTP layer will put in the cookie).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,6 +15,14 @@ void api_reply(api_req_t *req, json_t *obj)
     if (req->reply != NULL)
         json_decref(req->reply);
     req->reply = obj;
+}
+
+void api_reply_raw(api_req_t *req, const char *body, size_t len)
+{
+    api_reply(req, NULL);
+    req->reply_text = body;
+    req->reply_len = len;
+    req->reply_type = "application/json; charset=utf-8";
 }
 
 int api_fail(api_req_t *req, int code, const char *fmt, ...)

@@ -1,7 +1,8 @@
 /*
  * This file implements task_input.h: validation of task bodies and list
- * queries, and the JSON shape of a task. The limits come from store/task.h,
- * so the API and the storage agree on them.
+ * queries, and the JSON shape of a task (written as text, api/json_out.h:
+ * the one serialiser of a task). The limits come from store/task.h, so the
+ * API and the storage agree on them.
  */
 #include "api/task_input.h"
 
@@ -254,23 +255,44 @@ int api_task_query(api_req_t *req, store_task_query_t *q, int64_t *page)
     return CORE_OK;
 }
 
-static json_t *time_or_null(int64_t ms)
+/* Task JSON. */
+
+static void time_or_null(api_json_out_t *out, const char *key, int64_t ms)
 {
     char buf[32];
-    if (ms == STORE_TIME_NONE)
-        return json_null();
+
+    api_json_out_key(out, key);
+    if (ms == STORE_TIME_NONE) {
+        api_json_out_null(out);
+        return;
+    }
     core_clock_iso8601(ms, buf);
-    return json_string(buf);
+    api_json_out_cstr(out, buf);
 }
 
-json_t *api_task_json(const store_task_t *t)
+void api_task_write(api_json_out_t *out, const store_task_t *t)
 {
-    json_t *tags = json_array();
+    api_json_out_object_open(out);
+    api_json_out_key(out, "_id");
+    api_json_out_cstr(out, t->id);
+    api_json_out_key(out, "userId");
+    api_json_out_cstr(out, t->user_id);
+    api_json_out_key(out, "title");
+    api_json_out_cstr(out, t->title);
+    api_json_out_key(out, "description");
+    api_json_out_cstr(out, t->description);
+    api_json_out_key(out, "status");
+    api_json_out_cstr(out, api_task_statuses[t->status]);
+    api_json_out_key(out, "priority");
+    api_json_out_cstr(out, api_task_priorities[t->priority]);
+    time_or_null(out, "dueDate", t->due_date);
+    api_json_out_key(out, "tags");
+    api_json_out_array_open(out);
     for (size_t i = 0; i < t->tags_len; i++)
-        json_array_append_new(tags, json_string(t->tags[i]));
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "_id", t->id, "userId", t->user_id,
-                     "title", t->title, "description", t->description, "status", api_task_statuses[t->status],
-                     "priority", api_task_priorities[t->priority], "dueDate", time_or_null(t->due_date), "tags",
-                     tags, "completedAt", time_or_null(t->completed_at), "createdAt", time_or_null(t->created_at),
-                     "updatedAt", time_or_null(t->updated_at));
+        api_json_out_cstr(out, t->tags[i]);
+    api_json_out_array_close(out);
+    time_or_null(out, "completedAt", t->completed_at);
+    time_or_null(out, "createdAt", t->created_at);
+    time_or_null(out, "updatedAt", t->updated_at);
+    api_json_out_object_close(out);
 }

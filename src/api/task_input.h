@@ -8,6 +8,7 @@
 #define API_TASK_INPUT_H
 
 #include "api/api.h"
+#include "api/json_out.h"
 #include "store/task.h"
 
 /* Read req->body into patch. With creating, title is required and absent
@@ -21,8 +22,10 @@ int api_task_input(api_req_t *req, bool creating, store_task_patch_t *patch);
  * cursor mode). */
 int api_task_query(api_req_t *req, store_task_query_t *q, int64_t *page);
 
-/* The JSON of a task; a new reference. */
-json_t *api_task_json(const store_task_t *t);
+/* Write the JSON object of a task ({_id, userId, title, description, status,
+ * priority, dueDate, tags, completedAt, createdAt, updatedAt}, absent times
+ * as null) as the next value of out. The only serialiser of a task. */
+void api_task_write(api_json_out_t *out, const store_task_t *t);
 
 /* Names on the wire of statuses, priorities and sort fields. */
 extern const char *const api_task_statuses[STORE_TASK_STATUSES];

@@ -119,14 +119,15 @@ void http_exchange_respond(http_exchange_t *x)
     h2o_req_t *req = x->req;
     int status;
     json_t *body = NULL;
-    char *text = NULL;
+    char *dumped = NULL; /* json_dumps' text, freed here */
+    const char *text = NULL;
     size_t len = 0;
 
     core_log_context_set(&x->log); /* back from a worker, or still the loop's */
     if (x->code == CORE_OK) {
         status = x->api.status != 0 ? x->api.status : 200;
-        if (x->api.reply_text != NULL)
-            text = strdup(x->api.reply_text);
+        if (x->api.reply_text != NULL) /* sent as is: h2o_send_inline copies it */
+            text = x->api.reply_text;
         else if (status != 204)
             body = x->api.reply != NULL ? json_incref(x->api.reply) : json_pack("{s:b}", "success", 1);
     } else {
@@ -138,20 +139,21 @@ void http_exchange_respond(http_exchange_t *x)
             log_error("request failed", LOG_STR("error", core_error_name(x->code)), LOG_STR("detail", x->api.message));
     }
     if (body != NULL) {
-        text = json_dumps(body, JSON_COMPACT);
+        text = dumped = json_dumps(body, JSON_COMPACT);
         json_decref(body);
         add(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
+        len = text != NULL ? strlen(text) : 0;
     } else if (text != NULL) {
         add(req, H2O_TOKEN_CONTENT_TYPE, x->api.reply_type != NULL ? x->api.reply_type : "text/html; charset=utf-8");
+        len = x->api.reply_len != 0 ? x->api.reply_len : strlen(text);
     }
-    len = text != NULL ? strlen(text) : 0;
 
     req->res.status = status;
     req->res.reason = reason(status);
     add_common_headers(x, status);
     req->res.content_length = len; /* else h2o sends chunked, and closes after errors */
     h2o_send_inline(req, text != NULL ? text : "", len);
-    free(text);
+    free(dumped);
 
     http_access_log_request(&x->thread->access_log, req,
                             &(http_access_log_entry_t){.client_ip = x->api.client_ip,
