@@ -195,12 +195,12 @@ for pid, (ppid, _) in procs.items():
 out = []
 for arg in sys.argv[1:]:
     group, pids = arg.split(':')
-    total, todo = 0, [int(p) for p in pids.split(',') if p]
-    while todo:
-        pid = todo.pop()
+    total, stack = 0, [int(p) for p in pids.split(',') if p]
+    while stack:
+        pid = stack.pop()
         if pid in procs:
             total += procs[pid][1]
-            todo += children.get(pid, [])
+            stack += children.get(pid, [])
     out.append(f'{group} {total}')
 print(' '.join(out))
 PY
