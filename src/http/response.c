@@ -152,9 +152,8 @@ void http_exchange_respond(http_exchange_t *x)
     req->res.reason = reason(status);
     add_common_headers(x, status);
     req->res.content_length = len; /* else h2o sends chunked, and closes after errors */
-    h2o_send_inline(req, text != NULL ? text : "", len);
-    free(dumped);
-
+    /* counted before a byte is written: a client holding its answer finds it
+     * in the next scrape */
     http_access_log_request(&x->thread->access_log, req,
                             &(http_access_log_entry_t){.client_ip = x->api.client_ip,
                                                        .request_id = x->request_id,
@@ -162,6 +161,9 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .status = status,
                                                        .body_len = len,
                                                        .started_ns = x->started_ns});
+    h2o_send_inline(req, text != NULL ? text : "", len);
+    free(dumped);
+
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);
     x->thread->inflight--;

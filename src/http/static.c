@@ -18,8 +18,9 @@
  * (http_access_log_request): an access log line with a request id (sent as
  * X-Request-Id) and an observation in http_request_duration_seconds under
  * the one route label "static", whatever the path, so the number of series
- * stays bounded. Its duration ends, as an API answer's does, when the
- * response is handed to h2o (the file itself may still be streaming).
+ * stays bounded. As for an API answer, both happen when the response starts,
+ * before its first byte is written (the file itself may then still be
+ * streaming).
  */
 #include "http/static.h"
 
@@ -158,9 +159,19 @@ static void send_not_found(h2o_req_t *req, const char *request_id)
     h2o_send_inline(req, body, (size_t)n);
 }
 
-/* The log phase of an answer given here: the API's (access_log.h). */
-static void log_answer(h2o_req_t *req, const char *request_id, int64_t started_ns)
+/* The log phase of an answer given here, the API's (access_log.h), run as a
+ * per-request prefilter: h2o calls it when the response starts, with the
+ * status and length decided and before a byte is written, so a client that
+ * has its answer always finds it counted in the next scrape. */
+typedef struct static_answer {
+    h2o_req_prefilter_t super;
+    const char *request_id;
+    int64_t started_ns;
+} static_answer_t;
+
+static void on_answer(h2o_req_prefilter_t *super, h2o_req_t *req, h2o_ostream_t **slot)
 {
+    static_answer_t *self = (static_answer_t *)super;
     http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
     struct sockaddr_storage peer;
     socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
@@ -173,15 +184,27 @@ static void log_answer(h2o_req_t *req, const char *request_id, int64_t started_n
                                     xff >= 0 ? core_str(req->headers.entries[xff].value.base,
                                                         req->headers.entries[xff].value.len)
                                              : CORE_STR_NULL),
-        .request_id = request_id,
+        .request_id = self->request_id,
         .route = STATIC_ROUTE,
         .status = req->res.status,
         .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,
-        .started_ns = started_ns,
+        .started_ns = self->started_ns,
     };
     core_metrics_request_begin(); /* and ended right away: the answer is h2o's from here */
     http_access_log_request(&t->access_log, req, &e);
     core_pool_cleanup(&pool);
+    h2o_setup_next_prefilter(super, req, slot);
+}
+
+/* A request id for req (the client's, or a new one) and its log phase, to
+ * run if this handler answers. */
+static const char *answer_begin(h2o_req_t *req, int64_t started_ns)
+{
+    static_answer_t *a = (static_answer_t *)h2o_add_prefilter(req, sizeof(*a));
+    a->super.on_setup_ostream = on_answer;
+    a->request_id = request_id_create(req);
+    a->started_ns = started_ns;
+    return a->request_id;
 }
 
 static int on_req(h2o_handler_t *super, h2o_req_t *req)
@@ -190,32 +213,28 @@ static int on_req(h2o_handler_t *super, h2o_req_t *req)
     int64_t started_ns = core_clock_mono_ns();
     h2o_iovec_t path = req->path_normalized;
     bool assets = has_prefix(path, H2O_STRLIT("/assets/"));
-    const char *request_id;
+    h2o_req_prefilter_t *prefilters = req->prefilters;
     int rc = -1;
 
     if (!is_get_or_head(req) || is_api_path(path) || !is_safe_path(path))
-        goto out;
+        return -1;
     if (path.base[path.len - 1] != '/' && is_regular_file(self, path)) {
-        request_id = request_id_create(req);
+        const char *request_id = answer_begin(req, started_ns);
         rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false, request_id)
                     : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false, request_id);
     } else if (assets) {
-        request_id = request_id_create(req);
-        send_not_found(req, request_id);
+        send_not_found(req, answer_begin(req, started_ns));
         rc = 0;
     } else if (accepts_html(req)) {
         /* a client route is index.html */
-        request_id = request_id_create(req);
-        rc = delegate(self->index, req, H2O_STRLIT(STATIC_CACHE_OTHER), true, request_id);
+        rc = delegate(self->index, req, H2O_STRLIT(STATIC_CACHE_OTHER), true, answer_begin(req, started_ns));
     } else {
         /* the API answers ("API Working" at /, else a JSON 404), and a browser
          * gets index.html at the same URL: caches must key on Accept */
         h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("accept"));
-        goto out;
     }
-    if (rc == 0)
-        log_answer(req, request_id, started_ns);
-out:
+    if (rc != 0)
+        req->prefilters = prefilters; /* declined: the answer, and its log, are the API's */
     return rc;
 }
 

@@ -82,6 +82,19 @@ describe('metrics', () => {
     assert.ok([...after.keys()].some((k) => /^lsf_build_info\{version="[^"]+",revision="[^"]+"\}$/.test(k)));
   });
 
+  test('an answer is counted before its client has it: each scrape right after a request sees it', async () => {
+    const key = 'http_request_duration_seconds_count{method="GET",route="unmatched",status_code="404"}';
+    let seen = parseMetrics(await scrape(mport)).get(key) ?? 0;
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${server.url}/counted-${i}`);
+      await res.arrayBuffer();
+      assert.equal(res.status, 404);
+      const now = parseMetrics(await scrape(mport)).get(key);
+      assert.equal(now, seen + 1, `request ${i}`);
+      seen = now;
+    }
+  });
+
   test('the public port serves /metrics only with the bearer token; otherwise 404 like an unknown path', async () => {
     const unknown = await fetch(`${server.url}/no-such-path`);
     const unknownBody = await unknown.text();
