@@ -193,8 +193,10 @@ describe('lifecycle: timeouts, keep-alive, head limits, SIGHUP', () => {
 describe('lifecycle: SIGTERM drains in-flight requests', () => {
   let server;
   before(async () => {
-    // ~0.5 s per hash; one worker so the second registration waits in the queue
-    server = await startServer({ ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '4', WORKER_THREADS: '1' });
+    // about 1.3 s per hash here, so the drain lasts 2.5 s or more (at 0.5 s a
+    // hash a faster CPU ended it before the still-draining check); one worker
+    // so the second registration waits in the queue
+    server = await startServer({ ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '12', WORKER_THREADS: '1' });
   });
   after(async () => {
     await server.close();
@@ -206,13 +208,16 @@ describe('lifecycle: SIGTERM drains in-flight requests', () => {
     assert.equal((await idle.response()).status, 200);
 
     const ids = [newIdentity('drain'), newIdentity('drain')];
-    const pending = ids.map((id) =>
-      fetch(`${server.url}/api/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(id),
-      }).then(async (res) => ({ status: res.status, body: await res.text() })));
-    await sleep(200); // both requests are in the server: one hashing, one queued
+    // both written on connected sockets before SIGTERM (the drain serves the
+    // listen backlog), however slowly this process runs
+    const conns = await Promise.all(ids.map(() => RawConn.open(server.port)));
+    await Promise.all(conns.map((c, i) => {
+      const body = JSON.stringify(ids[i]);
+      return c.write(`POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    }));
+    const pending = conns.map((c) => c.response({ timeoutMs: 30000 }));
+    await sleep(200); // one hashing, one queued
     process.kill(server.proc.pid, 'SIGTERM');
 
     const idleClose = await idle.waitClosed(3000);
@@ -223,7 +228,7 @@ describe('lifecycle: SIGTERM drains in-flight requests', () => {
 
     for (const [i, res] of (await Promise.all(pending)).entries())
       assert.equal(res.status, 201, `registration ${i} in flight at SIGTERM: ${res.status} ${res.body}`);
-    const code = await Promise.race([server.exited, sleep(10000, 'still running', { ref: false })]);
+    const code = await Promise.race([server.exited, sleep(30000, 'still running', { ref: false })]);
     assert.equal(code, 0, `exit status after the drain:\n${server.stderr()}`);
     assert.equal(await connectOutcome(server.port), 'ECONNREFUSED', 'nothing listens after the drain');
   });

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
 import { parseMetrics } from '../support/metrics.mjs';
 import { freePort, postgres, startServer } from '../support/server.mjs';
+import { settle } from '../support/wait.mjs';
 
 const HAVE_PROMTOOL = spawnSync('promtool', ['--version']).status === 0;
 const TOKEN = randomBytes(16).toString('hex');
@@ -146,8 +147,7 @@ describe('metrics', () => {
     res = await fetch(`${server.url}/health/live`);
     assert.match(res.headers.get('x-request-id'), /^[0-9a-f-]{36}$/);
     // the access log is flushed every second
-    let line;
-    for (let i = 0; i < 30 && !line; i++, await sleep(100)) line = (await server.accessLog()).split('\n').find((l) => l.includes(id));
+    const line = await settle(async () => (await server.accessLog()).split('\n').find((l) => l.includes(id)), Boolean);
     assert.ok(line, 'request id in the access log');
     assert.match(line, new RegExp(`^\\S+ - - \\[[^\\]]+\\] "GET /health/live HTTP/1\\.1" 200 \\d+ "[^"]*" "[^"]*" "${id.replace(/\./g, '\\.')}"$`));
   });

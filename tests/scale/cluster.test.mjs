@@ -217,9 +217,12 @@ describe('three instances on PostgreSQL primary + replica and Redis behind nginx
     const acked = [];
     let failed = 0, sent = 0, ackedAfterKill = 0, killed = false, killNow;
     const killTime = new Promise((resolve) => (killNow = resolve));
-    const deadline = Date.now() + 4000;
+    const startedAt = Date.now();
+    let killedAt = Infinity;
+    // the load runs until 2 s after the kill (30 s at most), however slow the machine
+    const running = () => Date.now() < Math.min(startedAt + 30000, killedAt + 2000);
     const worker = async (w) => {
-      for (let n = 0; Date.now() < deadline && sent < 600; n++) {
+      for (let n = 0; running() && sent < 600; n++) {
         sent++;
         try {
           const res = await fetch(`${base}/api/tasks`, {
@@ -244,6 +247,7 @@ describe('three instances on PostgreSQL primary + replica and Redis behind nginx
     await Promise.race([killTime, load]);
     await i2.kill();
     killed = true;
+    killedAt = Date.now();
     await load;
     await i2.start(); // on its port again, for the tests below
 

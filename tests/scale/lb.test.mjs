@@ -4,9 +4,9 @@
 // nginx's get lsf-server's JSON 413.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { settle } from '../support/wait.mjs';
 import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
 
 describe('lb.conf: N instances on one database', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
@@ -39,11 +39,7 @@ describe('lb.conf: N instances on one database', { skip: !NGINX_BIN && 'nginx is
     // lsf-server flushes its access log once a second
     const served = async () => Promise.all(cluster.instances.map(async (inst) =>
       (await inst.accessLog()).split('\n').filter((l) => l.includes('GET /api/user/data')).length));
-    let counts = await served();
-    for (let i = 0; i < 30 && counts.reduce((x, y) => x + y) < 30; i++) {
-      await sleep(100);
-      counts = await served();
-    }
+    const counts = await settle(served, (c) => c.reduce((x, y) => x + y) >= 30);
     assert.equal(counts.reduce((x, y) => x + y), 30, `per instance: ${counts}`);
     for (const [i, n] of counts.entries()) assert.ok(n >= 3, `instance ${cluster.instances[i].name} served ${n} of 30`);
     const log = await nginx.accessLog();

@@ -158,7 +158,8 @@ export class Instance {
       runErr += chunk;
       this.stderrText += chunk;
     });
-    this.exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(code ?? signal)));
+    // 'close', not 'exit': after the last of stderr is read
+    this.exited = new Promise((resolve) => proc.on('close', (code, signal) => resolve(code ?? signal)));
     try {
       await waitFor(`lsf-server ${this.name}`, async () => {
         try {

@@ -182,7 +182,7 @@ class Server {
       this.stderrText += chunk;
     });
     this.exited = new Promise((resolve) => {
-      proc.on('exit', (code, signal) => {
+      proc.on('close', (code, signal) => { // 'close', not 'exit': after the last of stderr is read
         this.exitCode = code ?? signal;
         resolve(this.exitCode);
       });
