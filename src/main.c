@@ -95,7 +95,8 @@ static int parse_services(const char *list, unsigned *out)
             if (strcmp(tok, names[i].name) == 0)
                 break;
         if (i == sizeof(names) / sizeof(names[0])) {
-            fprintf(stderr, "lsf-server: --services: unknown service \"%s\" (expected auth, user, tasks)\n", tok);
+            fprintf(stderr, "lsf-server: --services: unknown service \"%s\" (expected auth, user, tasks)\n",
+                    tok);
             rc = -1;
             break;
         }
@@ -137,6 +138,25 @@ static int cmd_migrate(const core_config_t *cfg)
     return EXIT_SUCCESS;
 }
 
+/* The database file when DATABASE_URL is SQLite on a file, else NULL. On
+ * PostgreSQL without Redis, processes cannot notice each other: say so. */
+static const char *sqlite_path(const core_config_t *cfg)
+{
+    static const char scheme[] = "sqlite:";
+    const char *path = NULL;
+
+    if (strncmp(cfg->database_url, scheme, sizeof(scheme) - 1) == 0) {
+        path = cfg->database_url + sizeof(scheme) - 1;
+        if (*path == '\0' || strcmp(path, ":memory:") == 0)
+            path = NULL;
+    } else {
+        log_warn(
+            "PostgreSQL without REDIS_URL: caches, revocations and rate limits live in this process; run "
+            "one instance, or give every instance the same REDIS_URL");
+    }
+    return path;
+}
+
 static int cmd_serve(const core_config_t *cfg, unsigned services)
 {
     store_t *durable = NULL, *mail_store = NULL;
@@ -147,14 +167,16 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
     if (open_migrated(cfg, &durable) != CORE_OK)
         goto out;
-    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv) : kv_memory_create(durable, &kv);
+    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv)
+                                : kv_memory_create(durable, sqlite_path(cfg), &kv);
     durable = NULL; /* the kv backend took it, also on failure */
     if (rc != CORE_OK)
         goto out;
     store_ryw_hook_set(kv_ryw_hook(kv)); /* read-your-writes marks seen by every instance */
     if (http_access_log_open(cfg->access_log) != 0)
         goto out;
-    if (store_open(cfg->database_url, &mail_store) != CORE_OK || mail_outbox_start(cfg, mail_store) != CORE_OK)
+    if (store_open(cfg->database_url, &mail_store) != CORE_OK ||
+        mail_outbox_start(cfg, mail_store) != CORE_OK)
         goto out;
     mail_store = NULL;
     if (http_server_run(cfg, kv, services) == 0)
@@ -186,8 +208,8 @@ int main(int argc, char **argv)
         return EXIT_SUCCESS;
     }
     if (strcmp(cmd, "serve") == 0) {
-        static const struct option opts[] = {{"services", required_argument, NULL, 's'},
-                                             {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        static const struct option opts[] = {
+            {"services", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
         int c;
         optind = 2;
         while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {

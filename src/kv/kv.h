@@ -115,8 +115,10 @@ static inline const struct store_ryw_hook *kv_ryw_hook(kv_t *kv)
 
 /* The in-process backend. It takes ownership of durable (a store session of
  * its own, used under a lock) to write revocations through and to load them
- * at creation. Returns CORE_OK or the store's error. */
+ * at creation. sqlite_path, the database file when it is SQLite (else NULL),
+ * is where other processes sharing it are noticed (memory.c). Returns
+ * CORE_OK or the store's error. */
 struct store;
-int kv_memory_create(struct store *durable, kv_t **out);
+int kv_memory_create(struct store *durable, const char *sqlite_path, kv_t **out);
 
 #endif

@@ -11,6 +11,14 @@
  * reclaim, gets CORE_E_UNAVAILABLE, which the rate limiter treats as
  * "allow") and CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer
  * than KEY_MAX bytes and other caller mistakes return CORE_E_INTERNAL.
+ *
+ * Several processes on one SQLite file without Redis (docs/DEPLOY.md) each
+ * have such a backend, and none sees the others' memory. So each registers
+ * beside the file (peers.h); once it sees another process there, it stops
+ * caching (get and set answer CORE_E_UNAVAILABLE, which callers treat as a
+ * bypass) and asks the database about every token, as the Redis backend does
+ * when Redis is down. No process then serves what another has changed.
+ * Rate-limit windows stay per process; a warning says so once.
  */
 #include "kv/kv.h"
 
@@ -25,6 +33,7 @@
 #include "core/mem.h"
 #include "kv/cache.h"
 #include "kv/counters.h"
+#include "kv/peers.h"
 #include "kv/table.h"
 #include "store/store.h"
 
@@ -57,6 +66,7 @@ typedef struct kv_memory {
     kv__table_t tokens, users;
     kv__counters_t counters;
     kv__cache_t cache;
+    kv__peers_t peers; /* fd -1: no registration (not a SQLite file, or tests) */
 } kv_memory_t;
 
 /* Clocks; the unit test, which includes this file, replaces them. */
@@ -69,6 +79,19 @@ static bool key_ok(const char *key, size_t *len)
         return false;
     *len = strnlen(key, KEY_MAX + 1);
     return *len > 0 && *len <= KEY_MAX;
+}
+
+/* Another process shares the database: memory alone cannot be trusted. */
+static bool shared(kv_memory_t *m)
+{
+    bool first;
+    bool seen = kv__peers_seen(&m->peers, &first);
+
+    if (first)
+        log_warn(
+            "another lsf-server shares this database without REDIS_URL: caching is off and every token is "
+            "checked in the database; rate limits count per process (set REDIS_URL to share them)");
+    return seen;
 }
 
 static bool token_dead(kv__entry_t *e, void *ctx)
@@ -201,6 +224,16 @@ static int memory_token_is_revoked(kv_t *kv, const char *jti, const char *user_i
     user_rev_t *u = (user_rev_t *)kv__table_find(&m->users, user_id, user_len);
     *revoked = (t != NULL && now < t->expires_at) || (u != NULL && issued_at_ms <= u->before_ms);
     pthread_mutex_unlock(&m->rev_lock);
+    if (!*revoked && m->durable != NULL && shared(m)) {
+        /* another process may have revoked it: the database knows */
+        pthread_mutex_lock(&m->durable_lock);
+        rc = store_revocation_check(m->durable, jti, user_id, issued_at_ms, revoked);
+        pthread_mutex_unlock(&m->durable_lock);
+        if (rc != CORE_OK) {
+            *revoked = true;
+            goto out;
+        }
+    }
     /* the hourly purge rides on a request, but never waits behind a revocation */
     if (pthread_mutex_trylock(&m->durable_lock) == 0) {
         purge_if_due(m, now);
@@ -229,20 +262,26 @@ static int memory_counter_undo(kv_t *kv, const char *key, int64_t now)
 
 static int memory_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len)
 {
+    kv_memory_t *m = (kv_memory_t *)kv;
     size_t key_len;
-    return key_ok(key, &key_len)
-               ? kv__cache_get(&((kv_memory_t *)kv)->cache, pool, key, key_len, mono_now_ms(), value, len)
-               : CORE_E_INTERNAL;
+
+    if (!key_ok(key, &key_len))
+        return CORE_E_INTERNAL;
+    return shared(m) ? CORE_E_UNAVAILABLE
+                     : kv__cache_get(&m->cache, pool, key, key_len, mono_now_ms(), value, len);
 }
 
 /* ttl_ms <= 0 only drops an older value; values over CACHE_MAX_VALUE are
  * not cached (CORE_E_UNAVAILABLE). */
 static int memory_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
 {
+    kv_memory_t *m = (kv_memory_t *)kv;
     size_t key_len;
-    return key_ok(key, &key_len) && (value != NULL || len == 0)
-               ? kv__cache_set(&((kv_memory_t *)kv)->cache, key, key_len, value, len, ttl_ms, mono_now_ms())
-               : CORE_E_INTERNAL;
+
+    if (!key_ok(key, &key_len) || (value == NULL && len != 0))
+        return CORE_E_INTERNAL;
+    return shared(m) ? CORE_E_UNAVAILABLE
+                     : kv__cache_set(&m->cache, key, key_len, value, len, ttl_ms, mono_now_ms());
 }
 
 static int memory_cache_del(kv_t *kv, const char *key)
@@ -265,6 +304,7 @@ static void memory_destroy(kv_t *kv)
     kv__table_cleanup(&m->users);
     kv__counters_cleanup(&m->counters);
     kv__cache_cleanup(&m->cache);
+    kv__peers_close(&m->peers);
     pthread_mutex_destroy(&m->durable_lock);
     pthread_mutex_destroy(&m->rev_lock);
     store_close(m->durable);
@@ -285,7 +325,7 @@ static const kv_ops_t memory_ops = {
 };
 
 /* durable may be NULL: revocations then last only until exit (for tests). */
-int kv_memory_create(struct store *durable, kv_t **out)
+int kv_memory_create(struct store *durable, const char *sqlite_path, kv_t **out)
 {
     kv_memory_t *m = core_calloc(1, sizeof(*m));
     int rc = CORE_OK;
@@ -299,6 +339,12 @@ int kv_memory_create(struct store *durable, kv_t **out)
     kv__table_init(&m->users);
     kv__counters_init(&m->counters, COUNTER_MAX_KEYS);
     kv__cache_init(&m->cache, CACHE_MAX_KEYS, CACHE_MAX_BYTES, CACHE_MAX_VALUE);
+    m->peers.fd = -1;
+    if (sqlite_path != NULL && (rc = kv__peers_open(&m->peers, sqlite_path)) != CORE_OK) {
+        memory_destroy(&m->base);
+        goto out;
+    }
+    (void)shared(m); /* a peer already there is told of now */
     if (durable != NULL) {
         int64_t now = wall_now_ms();
         if ((rc = store_revocations_load(durable, now, load_token, load_user, m)) != CORE_OK) {

@@ -18,6 +18,7 @@
 #include <sodium.h>
 
 #include "kv/memory.c"
+#include "kv/peer_process.h"
 
 #define T0 1767225600000LL /* 2026-01-01, wall clock */
 #define JTI_A "019b76da-a87b-7fed-92ba-d980333ca82a"
@@ -44,7 +45,9 @@ typedef struct fake_store {
     store_t base;
     int fail;      /* what revoke calls return */
     int load_fail; /* what revocations_load returns */
-    int closed, token_calls, user_calls, purge_calls;
+    int closed, token_calls, user_calls, purge_calls, check_calls;
+    int check_fail;     /* what revocation_check returns */
+    bool check_revoked; /* and what it answers */
     char last_key[64];
     int64_t last_time, last_purge_now;
     int64_t load_now;
@@ -89,6 +92,18 @@ static int fake_revocations_purge(store_t *s, int64_t now)
     return f->fail;
 }
 
+static int fake_revocation_check(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms,
+                                 bool *revoked)
+{
+    fake_store_t *f = (fake_store_t *)s;
+    (void)user_id;
+    (void)issued_at_ms;
+    f->check_calls++;
+    snprintf(f->last_key, sizeof(f->last_key), "%s", jti);
+    *revoked = f->check_revoked;
+    return f->check_fail;
+}
+
 static void fake_close(store_t *s)
 {
     ((fake_store_t *)s)->closed++;
@@ -101,6 +116,7 @@ static const store_ops_t fake_ops = {
     .user_sessions_revoke = fake_user_sessions_revoke,
     .revocations_load = fake_revocations_load,
     .revocations_purge = fake_revocations_purge,
+    .revocation_check = fake_revocation_check,
 };
 
 static fake_store_t fake;
@@ -124,7 +140,7 @@ static int make_kv(void **state)
     fake_wall = T0;
     fake_mono = 1000;
     kv_t *kv = NULL;
-    if (kv_memory_create(&fake.base, &kv) != CORE_OK)
+    if (kv_memory_create(&fake.base, NULL, &kv) != CORE_OK)
         return -1;
     *state = kv;
     return 0;
@@ -166,7 +182,7 @@ static void test_load_failure_closes_store(void **state)
     fake_store_t f = {.base.ops = &fake_ops, .load_fail = CORE_E_UNAVAILABLE};
     kv_t *kv = (kv_t *)&f; /* must be overwritten */
 
-    assert_int_equal(kv_memory_create(&f.base, &kv), CORE_E_UNAVAILABLE);
+    assert_int_equal(kv_memory_create(&f.base, NULL, &kv), CORE_E_UNAVAILABLE);
     assert_null(kv);
     assert_int_equal(f.closed, 1);
 }
@@ -489,10 +505,58 @@ static void test_without_durable_store(void **state)
 {
     (void)state;
     kv_t *kv;
-    assert_int_equal(kv_memory_create(NULL, &kv), CORE_OK);
+    assert_int_equal(kv_memory_create(NULL, NULL, &kv), CORE_OK);
     assert_int_equal(kv_token_revoke(kv, JTI_A, T0 + 1000), CORE_OK);
     assert_true(is_revoked(kv, JTI_A, USER_A, T0));
     kv_destroy(kv);
+}
+
+/* Another process registered beside the same database file: nothing is
+ * cached any more, and a token memory does not know is asked of the store. */
+static void test_shared_database(void **state)
+{
+    char dir[] = "/tmp/lsf-kv-XXXXXX", db[64], file[96];
+    core_pool_t pool;
+    char *value;
+    size_t len;
+    bool revoked;
+    kv_t *kv;
+
+    (void)state;
+    memset(&fake, 0, sizeof(fake));
+    fake.base.ops = &fake_ops;
+    assert_non_null(mkdtemp(dir));
+    snprintf(db, sizeof(db), "%s/lsf.db", dir);
+    core_pool_init(&pool);
+    assert_int_equal(kv_memory_create(&fake.base, db, &kv), CORE_OK);
+
+    assert_int_equal(kv_cache_set(kv, "stats:u", "{}", 2, 60000), CORE_OK);
+    assert_int_equal(kv_cache_get(kv, &pool, "stats:u", &value, &len), CORE_OK);
+    assert_false(is_revoked(kv, JTI_B, USER_A, T0));
+    assert_int_equal(fake.check_calls, 0); /* alone: memory is the whole truth */
+
+    child_t peer = peer_start(db, true);
+    assert_int_equal(kv_cache_get(kv, &pool, "stats:u", &value, &len), CORE_E_UNAVAILABLE);
+    assert_int_equal(kv_cache_set(kv, "stats:u", "{}", 2, 60000), CORE_E_UNAVAILABLE);
+    fake.check_revoked = true; /* revoked by the other process */
+    assert_true(is_revoked(kv, JTI_B, USER_A, T0));
+    assert_int_equal(fake.check_calls, 1);
+    assert_string_equal(fake.last_key, JTI_B);
+    fake.check_revoked = false;
+    assert_false(is_revoked(kv, JTI_B, USER_A, T0));
+    assert_true(is_revoked(kv, JTI_A, USER_A, T0)); /* known here: no need to ask */
+    assert_int_equal(fake.check_calls, 2);
+    fake.check_fail = CORE_E_UNAVAILABLE; /* the database cannot say: refused, and the caller knows why */
+    revoked = false;
+    assert_int_equal(kv_token_is_revoked(kv, JTI_B, USER_A, T0, &revoked), CORE_E_UNAVAILABLE);
+    assert_true(revoked);
+    peer_stop(peer);
+
+    kv_destroy(kv);
+    core_pool_cleanup(&pool);
+    snprintf(file, sizeof(file), "%s.instances", db);
+    assert_int_equal(unlink(file), 0);
+    assert_int_equal(rmdir(dir), 0);
 }
 
 int main(void)
@@ -512,6 +576,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache_bounds, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_threads_exact_count, make_kv, drop_kv),
         cmocka_unit_test(test_without_durable_store),
+        cmocka_unit_test(test_shared_database),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
