@@ -8,9 +8,11 @@
  * table that store_open() hands out is assembled here.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/error.h"
 #include "core/fs.h"
@@ -128,9 +130,47 @@ static int run(store_sqlite_t *s, const char *sql, const char *op)
     return rc != CORE_OK ? rc : store_sqlite_step_done(s, stmt, op, NULL);
 }
 
+/* This process's writers queue on a mutex, not in SQLite's busy handler:
+ * that one sleeps 1, 2, 5, 10... ms between tries, and the event loop that
+ * called it sleeps too, while a handoff here takes microseconds. Writers in
+ * other processes on the same file still meet the busy timeout. One mutex
+ * for every file (a process serves one database), taken with the busy
+ * timeout, so a wait that cannot end (a thread beginning a second write on
+ * another connection) is a "database busy" error, as it was before. */
+static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
+
+static int writer_take(store_sqlite_t *s)
+{
+    struct timespec until;
+
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STORE_SQLITE_BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (STORE_SQLITE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    if (pthread_mutex_timedlock(&writer, &until) != 0)
+        return store_sqlite_fail(s, SQLITE_BUSY, "begin");
+    s->writing = true;
+    return CORE_OK;
+}
+
+static void writer_give(store_sqlite_t *s)
+{
+    if (s->writing) {
+        s->writing = false;
+        pthread_mutex_unlock(&writer);
+    }
+}
+
 int store_sqlite_begin(store_sqlite_t *s)
 {
-    return run(s, SQL_BEGIN, "begin");
+    int rc = writer_take(s);
+
+    if (rc == CORE_OK && (rc = run(s, SQL_BEGIN, "begin")) != CORE_OK)
+        writer_give(s);
+    return rc;
 }
 
 int store_sqlite_commit(store_sqlite_t *s)
@@ -138,6 +178,7 @@ int store_sqlite_commit(store_sqlite_t *s)
     int rc = run(s, SQL_COMMIT, "commit");
     if (rc != CORE_OK)
         store_sqlite_rollback(s);
+    writer_give(s);
     return rc;
 }
 
@@ -156,6 +197,7 @@ void store_sqlite_rollback(store_sqlite_t *s)
 {
     if (!sqlite3_get_autocommit(s->db))
         run(s, SQL_ROLLBACK, "rollback");
+    writer_give(s);
 }
 
 char *store_sqlite_column_str(core_pool_t *pool, sqlite3_stmt *stmt, int col)
@@ -181,6 +223,7 @@ static int ping(store_t *base)
 
 static void destroy(store_sqlite_t *s)
 {
+    writer_give(s); /* closing ends its transaction */
     for (size_t i = 0; i < s->nslots; i++)
         sqlite3_finalize(s->slots[i].stmt);
     if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
