@@ -70,7 +70,6 @@ typedef struct api_route {
     enum api_rate rate;
     bool json_body;     /* a JSON object body is expected (415/400 otherwise) */
     bool slow;          /* runs on the worker pool (password hashing) */
-    bool batched;       /* a task write: may run in a group commit (http/writer.h) */
     enum api_service service;
 } api_route_t;
 
@@ -101,7 +100,6 @@ struct api_req {
     const char *set_token; /* sign-in: send this token as the cookie */
     bool clear_token;      /* sign-out: expire the cookie */
     bool mail_queued;      /* the outbox has new mail: wake the sender */
-    unsigned cache_invalidated; /* 1 << api_cache_kind of each cache this request invalidated */
 };
 
 /* The route table (src/api/routes.c) and its length. */

@@ -99,17 +99,4 @@ void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *
     /* a backend that is down records the missed write itself (see kv/redis.c) */
     if (kind_ttl(req, kind) > 0)
         new_generation(req, kind, user_id, gen);
-    if (req->authenticated && strcmp(user_id, req->claims.user_id) == 0)
-        req->cache_invalidated |= 1u << kind;
-}
-
-void api_cache_committed(api_req_t *req)
-{
-    char gen[CORE_UUID_LEN + 1];
-
-    /* a reader between the handler's invalidation and the commit may have
-     * cached the old answer under the generation it made: replace it */
-    for (unsigned kind = 0; kind <= API_CACHE_STATS; kind++)
-        if ((req->cache_invalidated & (1u << kind)) && kind_ttl(req, kind) > 0)
-            new_generation(req, kind, req->claims.user_id, gen);
 }

@@ -37,9 +37,4 @@ void api_cache_put(api_req_t *req, const api_cache_slot_t *slot);
 /* After a committed write: user_id's cached answers of this kind are stale. */
 void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *user_id);
 
-/* For a handler whose writes committed only after it returned (a group
- * commit, http/writer.h): invalidate again what it invalidated, for the
- * signed-in user, now that the writes are visible; before the answer goes. */
-void api_cache_committed(api_req_t *req);
-
 #endif

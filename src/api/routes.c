@@ -7,18 +7,17 @@
  */
 #include "api/api.h"
 
-#define TASK_ROUTE(m, p, h, body) {m, p, p, h, API_AUTH_REQUIRED, API_RATE_API, body, false, false, API_SERVICE_TASKS}
-#define TASK_WRITE(m, p, h, body) {m, p, p, h, API_AUTH_REQUIRED, API_RATE_API, body, false, true, API_SERVICE_TASKS}
-#define AUTH_ROUTE(m, p, h, a, body, slow) {m, p, p, h, a, API_RATE_AUTH, body, slow, false, API_SERVICE_AUTH}
+#define TASK_ROUTE(m, p, h, body) {m, p, p, h, API_AUTH_REQUIRED, API_RATE_API, body, false, API_SERVICE_TASKS}
+#define AUTH_ROUTE(m, p, h, a, body, slow) {m, p, p, h, a, API_RATE_AUTH, body, slow, API_SERVICE_AUTH}
 
 const api_route_t api_routes[] = {
-    {API_GET, "/", "/", api_root, API_AUTH_NONE, API_RATE_NONE, false, false, false, API_SERVICE_CORE},
-    {API_GET, "/health", "/health", api_health, API_AUTH_NONE, API_RATE_NONE, false, false, false, API_SERVICE_CORE},
-    {API_GET, "/health/live", "/health/live", api_health_live, API_AUTH_NONE, API_RATE_NONE, false, false, false,
+    {API_GET, "/", "/", api_root, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
+    {API_GET, "/health", "/health", api_health, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
+    {API_GET, "/health/live", "/health/live", api_health_live, API_AUTH_NONE, API_RATE_NONE, false, false,
      API_SERVICE_CORE},
-    {API_GET, "/health/ready", "/health/ready", api_health_ready, API_AUTH_NONE, API_RATE_NONE, false, false, false,
+    {API_GET, "/health/ready", "/health/ready", api_health_ready, API_AUTH_NONE, API_RATE_NONE, false, false,
      API_SERVICE_CORE},
-    {API_GET, "/metrics", "/metrics", api_metrics, API_AUTH_METRICS, API_RATE_NONE, false, false, false,
+    {API_GET, "/metrics", "/metrics", api_metrics, API_AUTH_METRICS, API_RATE_NONE, false, false,
      API_SERVICE_METRICS},
 
     /*         method    path                          handler                   auth               body   slow */
@@ -31,15 +30,15 @@ const api_route_t api_routes[] = {
     AUTH_ROUTE(API_POST, "/api/auth/send-reset-otp", api_auth_send_reset_otp, API_AUTH_NONE, true, false),
     AUTH_ROUTE(API_POST, "/api/auth/reset-password", api_auth_reset_password, API_AUTH_NONE, true, true),
 
-    {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false, false,
+    {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false,
      API_SERVICE_USER},
 
     TASK_ROUTE(API_GET, "/api/tasks", api_tasks_list, false),
-    TASK_WRITE(API_POST, "/api/tasks", api_tasks_create, true),
+    TASK_ROUTE(API_POST, "/api/tasks", api_tasks_create, true),
     TASK_ROUTE(API_GET, "/api/tasks/stats", api_tasks_stats, false),
     TASK_ROUTE(API_GET, "/api/tasks/:id", api_tasks_get, false),
-    TASK_WRITE(API_PUT | API_PATCH, "/api/tasks/:id", api_tasks_update, true),
-    TASK_WRITE(API_DELETE, "/api/tasks/:id", api_tasks_delete, false),
+    TASK_ROUTE(API_PUT | API_PATCH, "/api/tasks/:id", api_tasks_update, true),
+    TASK_ROUTE(API_DELETE, "/api/tasks/:id", api_tasks_delete, false),
 };
 
 const size_t api_routes_len = sizeof(api_routes) / sizeof(api_routes[0]);

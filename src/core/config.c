@@ -386,7 +386,6 @@ static const row_t rows[] = {
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
     {"DATABASE_URL", "sqlite:data/lsf.db", "sqlite:PATH (embedded) or postgres://USER:PASS@HOST:PORT/DB", parse_url, OFF(database_url), 0, 0, database_schemes},
-    {"TASK_WRITE_BATCH", "64", "SQLite: most task writes (create, update, delete) committed together by the writer thread; 0 = each on its event loop in its own transaction", parse_int, OFF(task_write_batch), 0, 4096, NULL},
     {"DATABASE_REPLICA_URLS", "", "comma list of postgres:// read replicas; reads go there, writes to DATABASE_URL", parse_str, OFF(database_replica_urls), 0, 0, NULL},
     {"DB_POOL_MAX", "10", "PostgreSQL: most connections per process (per server)", parse_int, OFF(db_pool_max), 1, 1000, NULL},
     {"DB_POOL_MIN", "5", "PostgreSQL: connections kept open when idle", parse_int, OFF(db_pool_min), 0, 1000, NULL},

@@ -28,7 +28,6 @@
 #include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/workers.h"
-#include "http/writer.h"
 #include "mail/outbox.h"
 
 static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
@@ -288,9 +287,6 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
             return 0; /* the worker posts x back to this loop: see http_thread_on_done */
         }
         x->code = CORE_E_UNAVAILABLE;
-    } else if (x->api.route->batched && http_writer_submit(x) == CORE_OK) {
-        core_log_context_set(NULL);
-        return 0; /* posted back after its batch commits (writer.h) */
     } else {
         http_exchange_run_handler(x, t->store);
     }

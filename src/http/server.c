@@ -32,7 +32,6 @@
 #include "http/request.h"
 #include "http/static.h"
 #include "http/workers.h"
-#include "http/writer.h"
 
 #define DRAIN_SETTLE_MS 200 /* from closing the listener to closing idle connections */
 
@@ -273,7 +272,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     configure_h2o(cfg);
     if ((server.listen_fd = http__listen(cfg->host, cfg->port)) < 0)
         goto out;
-    if (http_workers_start(cfg) != CORE_OK || http_writer_start(cfg) != CORE_OK)
+    if (http_workers_start(cfg) != CORE_OK)
         goto out;
     server.nthreads = cfg->http_threads;
     server.threads = core_calloc((size_t)server.nthreads, sizeof(*server.threads));
@@ -305,7 +304,6 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
 out:
     core_metrics_server_stop();
     http_workers_stop();
-    http_writer_stop();
     for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
         thread_dispose(&server.threads[i]);
     free(server.threads);

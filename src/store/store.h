@@ -58,9 +58,6 @@ typedef struct store_ops {
     void (*close)(store_t *s);
     int (*migrate)(store_t *s, int *applied);
     int (*ping)(store_t *s);
-    /* Optional (NULL: not offered): one transaction around several operations. */
-    int (*batch_begin)(store_t *s);
-    int (*batch_end)(store_t *s);
 
     int (*user_create)(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
     int (*user_find_by_email)(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
@@ -116,27 +113,6 @@ static inline void store_close(store_t *s)
 static inline int store_migrate(store_t *s, int *applied)
 {
     return s->ops->migrate(s, applied);
-}
-
-/* Group commit: between store_batch_begin and store_batch_end every
- * operation of s runs inside one transaction, each in a savepoint of its own
- * (an operation that fails is undone alone), and nothing is durable or seen
- * by other sessions before store_batch_end commits them all. An error from
- * store_batch_end means none of them happened. Only where
- * store_batch_offered(s). */
-static inline bool store_batch_offered(const store_t *s)
-{
-    return s->ops->batch_begin != NULL;
-}
-
-static inline int store_batch_begin(store_t *s)
-{
-    return s->ops->batch_begin(s);
-}
-
-static inline int store_batch_end(store_t *s)
-{
-    return s->ops->batch_end(s);
 }
 
 /* A cheap round trip proving the database answers (for /health). */

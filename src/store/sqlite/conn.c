@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
-#include "core/clock.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -26,9 +26,6 @@ static const char SQL_COMMIT[] = "COMMIT";
 static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_PING[] = "SELECT count(*) FROM sqlite_master"; /* reads the file */
 static const char SQL_READ_BEGIN[] = "BEGIN";
-static const char SQL_SAVEPOINT[] = "SAVEPOINT op";
-static const char SQL_RELEASE[] = "RELEASE op";
-static const char SQL_ROLLBACK_TO[] = "ROLLBACK TO op";
 
 int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op)
 {
@@ -144,8 +141,15 @@ static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
 
 static int writer_take(store_sqlite_t *s)
 {
-    struct timespec until = core_clock_deadline(CLOCK_REALTIME, STORE_SQLITE_BUSY_TIMEOUT_MS);
+    struct timespec until;
 
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += STORE_SQLITE_BUSY_TIMEOUT_MS / 1000;
+    until.tv_nsec += (STORE_SQLITE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
     if (pthread_mutex_timedlock(&writer, &until) != 0)
         return store_sqlite_fail(s, SQLITE_BUSY, "begin");
     s->writing = true;
@@ -160,81 +164,37 @@ static void writer_give(store_sqlite_t *s)
     }
 }
 
-/* In a batch (store_batch_begin), an operation's begin, commit and rollback
- * are a savepoint's: the batch's transaction holds the write lock and the
- * mutex, and commits once for all. */
 int store_sqlite_begin(store_sqlite_t *s)
 {
-    int rc;
+    int rc = writer_take(s);
 
-    if (s->batch) {
-        if (sqlite3_get_autocommit(s->db)) /* an error ended the batch's transaction: no new one */
-            return CORE_E_UNAVAILABLE;
-        if ((rc = run(s, SQL_SAVEPOINT, "savepoint")) == CORE_OK)
-            s->savepoint = true;
-        return rc;
-    }
-    if ((rc = writer_take(s)) == CORE_OK && (rc = run(s, SQL_BEGIN, "begin")) != CORE_OK)
+    if (rc == CORE_OK && (rc = run(s, SQL_BEGIN, "begin")) != CORE_OK)
         writer_give(s);
     return rc;
 }
 
 int store_sqlite_commit(store_sqlite_t *s)
 {
-    int rc = run(s, s->batch ? SQL_RELEASE : SQL_COMMIT, "commit");
-
+    int rc = run(s, SQL_COMMIT, "commit");
     if (rc != CORE_OK)
         store_sqlite_rollback(s);
-    s->savepoint = false;
-    if (!s->batch)
-        writer_give(s);
-    return rc;
-}
-
-static int batch_begin(store_t *base)
-{
-    store_sqlite_t *s = store_sqlite_of(base);
-    int rc = store_sqlite_begin(s);
-
-    s->batch = rc == CORE_OK;
-    return rc;
-}
-
-static int batch_end(store_t *base)
-{
-    store_sqlite_t *s = store_sqlite_of(base);
-    int rc = CORE_E_INTERNAL;
-
-    s->batch = false;
-    if (sqlite3_get_autocommit(s->db)) /* SQLite rolled it all back after an error */
-        log_error("sqlite: a batch's transaction was rolled back by an error inside it");
-    else
-        rc = store_sqlite_commit(s);
     writer_give(s);
     return rc;
 }
 
 int store_sqlite_read_begin(store_sqlite_t *s)
 {
-    return s->batch ? CORE_OK : run(s, SQL_READ_BEGIN, "read begin"); /* a batch reads in its transaction */
+    return run(s, SQL_READ_BEGIN, "read begin");
 }
 
 void store_sqlite_read_end(store_sqlite_t *s)
 {
-    if (!s->batch && !sqlite3_get_autocommit(s->db))
+    if (!sqlite3_get_autocommit(s->db))
         run(s, SQL_COMMIT, "read end");
 }
 
 void store_sqlite_rollback(store_sqlite_t *s)
 {
-    if (s->batch) {
-        if (s->savepoint && !sqlite3_get_autocommit(s->db)) {
-            run(s, SQL_ROLLBACK_TO, "rollback");
-            run(s, SQL_RELEASE, "rollback");
-        }
-        s->savepoint = false;
-        return;
-    }
     if (!sqlite3_get_autocommit(s->db))
         run(s, SQL_ROLLBACK, "rollback");
     writer_give(s);
@@ -282,8 +242,6 @@ static const store_ops_t ops = {
     .close = close_store,
     .migrate = store_sqlite_migrate,
     .ping = ping,
-    .batch_begin = batch_begin,
-    .batch_end = batch_end,
     .user_create = store_sqlite_user_create,
     .user_find_by_email = store_sqlite_user_find_by_email,
     .user_find_by_id = store_sqlite_user_find_by_id,

@@ -36,9 +36,7 @@ typedef struct store_sqlite {
     store_sqlite_slot_t *slots;
     size_t nslots;
     size_t cap;
-    bool writing;   /* holds the process's writer mutex (conn.c) */
-    bool batch;     /* inside store_batch_begin: operations are savepoints */
-    bool savepoint; /* an operation's savepoint is open */
+    bool writing; /* holds the process's writer mutex (conn.c) */
 } store_sqlite_t;
 
 static inline store_sqlite_t *store_sqlite_of(store_t *s)
