@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* Milliseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t core_clock_now_ms(void);
@@ -17,6 +18,10 @@ int64_t core_clock_mono_ms(void);
 
 /* Nanoseconds, monotonic, for measuring durations. */
 int64_t core_clock_mono_ns(void);
+
+/* The time ms from now on clock (CLOCK_REALTIME, CLOCK_MONOTONIC), as the
+ * absolute deadline pthread's timed waits take. */
+struct timespec core_clock_deadline(clockid_t clock, int64_t ms);
 
 /* Write "2026-11-24T19:57:03.123Z" (24 chars + NUL) into out[32]. */
 void core_clock_iso8601(int64_t ms, char out[32]);

@@ -109,16 +109,9 @@ static void deliver_due(void)
 /* Sleep until woken, stopped or MAIL_OUTBOX_POLL_MS passed; true when stopping. */
 static bool wait_for_work(void)
 {
-    struct timespec deadline;
+    struct timespec deadline = core_clock_deadline(CLOCK_MONOTONIC, MAIL_OUTBOX_POLL_MS);
     bool stop;
 
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += MAIL_OUTBOX_POLL_MS / 1000;
-    deadline.tv_nsec += (MAIL_OUTBOX_POLL_MS % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&sender.lock);
     while (!sender.woken && !atomic_load(&sender.stopping))
         if (pthread_cond_timedwait(&sender.cond, &sender.lock, &deadline) == ETIMEDOUT)

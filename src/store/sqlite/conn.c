@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -141,15 +141,8 @@ static pthread_mutex_t writer = PTHREAD_MUTEX_INITIALIZER;
 
 static int writer_take(store_sqlite_t *s)
 {
-    struct timespec until;
+    struct timespec until = core_clock_deadline(CLOCK_REALTIME, STORE_SQLITE_BUSY_TIMEOUT_MS);
 
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += STORE_SQLITE_BUSY_TIMEOUT_MS / 1000;
-    until.tv_nsec += (STORE_SQLITE_BUSY_TIMEOUT_MS % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
     if (pthread_mutex_timedlock(&writer, &until) != 0)
         return store_sqlite_fail(s, SQLITE_BUSY, "begin");
     s->writing = true;

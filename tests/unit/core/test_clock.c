@@ -185,6 +185,27 @@ static void test_clocks(void **state)
     assert_true(m >= a / 1000000);
 }
 
+/* A deadline is now + ms on that clock, normalized: 0 <= tv_nsec < 1e9. */
+static void test_deadline(void **state)
+{
+    (void)state;
+    static const int64_t cases[] = {0, 1, 999, 1000, 1500, 5000, 86400001};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t before = core_clock_mono_ns();
+        struct timespec d = core_clock_deadline(CLOCK_MONOTONIC, cases[i]);
+        int64_t after = core_clock_mono_ns();
+        int64_t at = (int64_t)d.tv_sec * 1000000000 + d.tv_nsec;
+        assert_true(d.tv_nsec >= 0 && d.tv_nsec < 1000000000L);
+        assert_true(at >= before + cases[i] * 1000000);
+        assert_true(at <= after + cases[i] * 1000000);
+    }
+    int64_t before = core_clock_now_ms();
+    struct timespec wall = core_clock_deadline(CLOCK_REALTIME, 2000);
+    int64_t after = core_clock_now_ms();
+    int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+    assert_true(wall_ms >= before + 2000 && wall_ms <= after + 2000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_parse_length_bounds), cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_leap_days),   cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_clf),         cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_deadline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,7 @@
 
 #include "http/router.h"
 
-#define R(m, p, svc) {(m), (p), (p), NULL, API_AUTH_NONE, API_RATE_API, false, false, (svc)}
+#define R(m, p, svc) {.methods = (m), .path = (p), .name = (p), .auth = API_AUTH_NONE, .rate = API_RATE_API, .service = (svc)}
 
 static const api_route_t routes[] = {
     R(API_GET, "/", API_SERVICE_CORE),

@@ -206,16 +206,9 @@ static void enqueue(fixture_t *f, int64_t id, const char *recipient, int attempt
 /* Wait up to ms for *counter to reach want; true when it did. */
 static bool wait_count(fixture_t *f, const int *counter, int want, int ms)
 {
-    struct timespec deadline;
+    struct timespec deadline = core_clock_deadline(CLOCK_REALTIME, ms);
     bool ok;
 
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += ms / 1000;
-    deadline.tv_nsec += (ms % 1000) * 1000000L;
-    if (deadline.tv_nsec >= 1000000000L) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000L;
-    }
     pthread_mutex_lock(&f->store.lock);
     while (*counter < want && pthread_cond_timedwait(&f->store.changed, &f->store.lock, &deadline) == 0)
         ;
