@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { Client, jsonBody, registeredClient, userData } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { redisAvailable, redisCommand, startRedis } from '../support/redis.mjs';
 import { startServer } from '../support/server.mjs';
-import { createTask } from '../support/tasks.mjs';
+import { createTask, stats } from '../support/tasks.mjs';
 
 const NOT_AUTHORIZED = 'Not Authorized. Login Again';
 const RECONNECT_MS = 1300; // the server tries to reconnect at most once a second
@@ -21,18 +21,6 @@ const claims = (token) => JSON.parse(Buffer.from(token.split('.')[1], 'base64url
 const jtiOf = (token) => claims(token).jti;
 const userId = (client) => claims(client.token).id;
 const count = (text, re) => (text.match(re) || []).length;
-
-async function stats(client) {
-  const res = await client.get('/api/tasks/stats');
-  assert.equal(res.status, 200);
-  return (await jsonBody(res)).stats;
-}
-
-async function userData(client) {
-  const res = await client.get('/api/user/data');
-  assert.equal(res.status, 200);
-  return (await jsonBody(res)).userData;
-}
 
 // A second instance on the same database, secret and Redis as `server`.
 function sibling(server, env = {}) {

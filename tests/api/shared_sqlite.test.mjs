@@ -7,26 +7,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { Client, jsonBody, registeredClient, userData } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { postgres, startServer } from '../support/server.mjs';
-import { createTask } from '../support/tasks.mjs';
+import { createTask, stats } from '../support/tasks.mjs';
 
 const NOT_AUTHORIZED = 'Not Authorized. Login Again';
 const SHARED = 'another lsf-server shares this database without REDIS_URL';
 const warnings = (server) => server.stderr().split('\n').filter((l) => l.includes(SHARED));
-
-async function stats(client) {
-  const res = await client.get('/api/tasks/stats');
-  assert.equal(res.status, 200);
-  return (await jsonBody(res)).stats;
-}
-
-async function userData(client) {
-  const res = await client.get('/api/user/data');
-  assert.equal(res.status, 200);
-  return (await jsonBody(res)).userData;
-}
 
 const withRedis = Boolean(process.env.LSF_REDIS_URL);
 describe('one SQLite file, two instances, no Redis', { skip: (postgres || withRedis) && 'SQLite without Redis only' }, () => {

@@ -81,6 +81,14 @@ export async function jsonBody(res) {
   return JSON.parse(text);
 }
 
+// GET /api/user/data as client: its userData (throws unless 200).
+export async function userData(client) {
+  const res = await client.get('/api/user/data');
+  const body = await jsonBody(res);
+  if (res.status !== 200) throw new Error(`GET /api/user/data: ${res.status} ${JSON.stringify(body)}`);
+  return body.userData;
+}
+
 // Register a fresh account on a new client and return {client, identity}.
 export async function registeredClient(baseUrl, tag) {
   const client = new Client(baseUrl);
