@@ -33,6 +33,16 @@ server_start() {
   as_owner "$PGBIN/pg_ctl" -D "$1" -l "$3" -w -t 30 -o "$OPTS -p $2 -k $dir" start >/dev/null 2>&1
 }
 
+# start_anywhere NAME: start DIR/NAME on a free port (another process may
+# take a probed port first: up to 5 tries) and write the port to DIR/NAME.port.
+start_anywhere() {
+  for try in 1 2 3 4 5; do
+    p=$(free_port)
+    if server_start "$dir/$1" "$p" "$dir/$1.log"; then echo "$p" >"$dir/$1.port"; return 0; fi
+  done
+  return 1
+}
+
 checked_dir() {
   dir=${1:?usage: pg_cluster.sh stop|stop-primary|start-primary DIR}
   case "$dir" in /tmp/lsf-pgc-*) ;; *) echo "pg_cluster.sh: refusing to touch $dir" >&2; exit 2 ;; esac
@@ -62,22 +72,12 @@ start)
     fail
   # initdb's file has these already with --auth=trust; say it anyway, first
   sed -i '1i host replication all 127.0.0.1/32 trust' "$dir/primary/pg_hba.conf"
-  started=
-  for try in 1 2 3 4 5; do
-    port=$(free_port)
-    if server_start "$dir/primary" "$port" "$dir/primary.log"; then started=1; break; fi
-  done
-  [ -n "$started" ] || fail
-  echo "$port" >"$dir/primary.port"
+  start_anywhere primary || fail
+  port=$(cat "$dir/primary.port")
   as_owner "$PGBIN/pg_basebackup" -h 127.0.0.1 -p "$port" -U lsf -D "$dir/replica" -R -X stream -c fast \
     >"$dir/basebackup.log" 2>&1 || fail
-  started=
-  for try in 1 2 3 4 5; do
-    rport=$(free_port)
-    if server_start "$dir/replica" "$rport" "$dir/replica.log"; then started=1; break; fi
-  done
-  [ -n "$started" ] || fail
-  echo "$rport" >"$dir/replica.port"
+  start_anywhere replica || fail
+  rport=$(cat "$dir/replica.port")
   echo "$PGBIN" >"$dir/pgbin" # for callers that want psql from the same version
   echo "$dir postgres://lsf@127.0.0.1:$port/postgres postgres://lsf@127.0.0.1:$rport/postgres"
   ;;

@@ -9,24 +9,9 @@
 
 #include "api/cursor.h"
 #include "core/error.h"
+#include "pool_fixture.h"
 
 #define ID "0192f3c5-7a00-7cc3-9d2b-1b2c3d4e5f60"
-
-static core_pool_t pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    core_pool_init(&pool);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_pool_cleanup(&pool);
-    return 0;
-}
 
 static void round_trips_numeric_and_text_keys(void **state)
 {
@@ -96,8 +81,8 @@ static void refuses_anything_it_did_not_make(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(round_trips_numeric_and_text_keys, setup, teardown),
-        cmocka_unit_test_setup_teardown(refuses_anything_it_did_not_make, setup, teardown),
+        cmocka_unit_test_setup_teardown(round_trips_numeric_and_text_keys, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(refuses_anything_it_did_not_make, pool_setup, pool_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,22 +14,7 @@
 
 #include "api/input.h"
 #include "core/error.h"
-
-static core_pool_t pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    core_pool_init(&pool);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_pool_cleanup(&pool);
-    return 0;
-}
+#include "pool_fixture.h"
 
 static void expect_email(const char *in, const char *want)
 {
@@ -171,7 +156,7 @@ static void test_blank(void **state)
     assert_false(api_input_blank(CORE_STR_LIT("0")));
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, pool_setup, pool_teardown)
 
 int main(void)
 {

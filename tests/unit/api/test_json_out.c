@@ -11,22 +11,7 @@
 #include "api/json_out.h"
 #include "api/task_input.h"
 #include "core/clock.h"
-
-static core_pool_t pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    core_pool_init(&pool);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_pool_cleanup(&pool);
-    return 0;
-}
+#include "pool_fixture.h"
 
 static const char *text_of(api_json_out_t *out)
 {
@@ -269,13 +254,13 @@ static void tasks_parse_to_the_jansson_shape(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(control_characters_are_escaped, setup, teardown),
-        cmocka_unit_test_setup_teardown(quotes_and_backslashes_are_escaped, setup, teardown),
-        cmocka_unit_test_setup_teardown(utf8_is_kept_as_is, setup, teardown),
-        cmocka_unit_test_setup_teardown(integers_cover_the_int64_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(nesting_places_commas_and_colons, setup, teardown),
-        cmocka_unit_test_setup_teardown(long_strings_grow_the_buffer, setup, teardown),
-        cmocka_unit_test_setup_teardown(tasks_parse_to_the_jansson_shape, setup, teardown),
+        cmocka_unit_test_setup_teardown(control_characters_are_escaped, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(quotes_and_backslashes_are_escaped, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(utf8_is_kept_as_is, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(integers_cover_the_int64_range, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(nesting_places_commas_and_colons, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(long_strings_grow_the_buffer, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(tasks_parse_to_the_jansson_shape, pool_setup, pool_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

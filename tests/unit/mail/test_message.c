@@ -18,25 +18,10 @@
 
 #include "core/error.h"
 #include "mail/message.h"
+#include "pool_fixture.h"
 
 #define FROM "LSF Tasks <no-reply@lsf-tasks.local>"
 #define CREATED 1767225600123LL /* 2026-01-01T00:00:00.123Z, a Thursday */
-
-static core_pool_t pool;
-
-static int setup(void **state)
-{
-    (void)state;
-    core_pool_init(&pool);
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    core_pool_cleanup(&pool);
-    return 0;
-}
 
 static mail_msg_t msg(const char *recipient, const char *subject, const char *body)
 {
@@ -337,16 +322,16 @@ static void test_address(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_headers, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_message_id_random_at_from_domain, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_date_uses_created_at, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_from_forms, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_subject_encoded_words, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_body_line_endings, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_body_utf8_is_8bit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_long_line_is_quoted_printable, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_header_injection_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_address, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_headers, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_message_id_random_at_from_domain, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_date_uses_created_at, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_from_forms, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_subject_encoded_words, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_body_line_endings, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_body_utf8_is_8bit, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_long_line_is_quoted_printable, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_header_injection_refused, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(test_address, pool_setup, pool_teardown),
     };
     if (sodium_init() < 0)
         return 1;

@@ -147,6 +147,17 @@ static store_task_t task_at(int64_t at)
     return t;
 }
 
+/* The "replica": a database of its own with the same schema and user, and
+ * 3 tasks the primary does not have, so a read shows where it went. */
+static void open_replica(fixture_t *replica, const core_config_t *cfg)
+{
+    assert_int_equal(open_with(replica, cfg), 0);
+    for (int i = 0; i < 3; i++) {
+        store_task_t t = task_at(T0 + i);
+        assert_int_equal(store_task_create(replica->store, &t), CORE_OK);
+    }
+}
+
 static void test_reads_go_to_replicas(void **state)
 {
     core_config_t cfg = pg_test_config();
@@ -157,12 +168,7 @@ static void test_reads_go_to_replicas(void **state)
     if (!pg_server.available)
         skip();
     (void)state;
-    /* the "replica": a database with the same schema, user and 3 tasks */
-    assert_int_equal(open_with(&replica, &cfg), 0);
-    for (int i = 0; i < 3; i++) {
-        store_task_t t = task_at(T0 + i);
-        assert_int_equal(store_task_create(replica.store, &t), CORE_OK);
-    }
+    open_replica(&replica, &cfg);
     /* a dead replica first: it is skipped */
     snprintf(urls, sizeof(urls), "postgres://lsf@127.0.0.1:1/none,%s", replica.url);
     cfg.database_replica_urls = urls;
@@ -228,11 +234,7 @@ static void test_shared_mark_routes_reads(void **state)
     if (!pg_server.available)
         skip();
     (void)state;
-    assert_int_equal(open_with(&replica, &cfg), 0);
-    for (int i = 0; i < 3; i++) {
-        store_task_t t = task_at(T0 + i);
-        assert_int_equal(store_task_create(replica.store, &t), CORE_OK);
-    }
+    open_replica(&replica, &cfg);
     snprintf(urls, sizeof(urls), "%s", replica.url);
     cfg.database_replica_urls = urls;
     cfg.db_read_your_writes_ms = 60000;
