@@ -1,7 +1,9 @@
 /*
  * This file implements the start-up file helpers of fs.h with plain POSIX
  * calls; writes go through a temporary file and rename(2) so a crash never
- * leaves half a file behind.
+ * leaves half a file behind. The permission helpers tighten files the server
+ * owns (secrets, the database, mail) and only warn about directories, which
+ * may be shared (/tmp, a home directory).
  */
 #include "core/fs.h"
 
@@ -13,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 
 char *core_fs_read_file(const char *path, size_t max, size_t *len)
@@ -110,4 +113,44 @@ int core_fs_mkdir_parent(const char *path, mode_t mode)
     int rc = core_fs_mkdir_p(dir, mode);
     free(dir);
     return rc;
+}
+
+int core_fs_tighten(const char *path, mode_t mode)
+{
+    struct stat st;
+    char from[8], to[8];
+    mode_t now;
+
+    if (stat(path, &st) != 0) {
+        if (errno == ENOENT)
+            return 0;
+        log_error("cannot check the permissions of a private file", LOG_STR("path", path),
+                  LOG_STR("error", strerror(errno)));
+        return -1;
+    }
+    now = st.st_mode & 07777;
+    if ((now & ~mode) == 0)
+        return 0;
+    snprintf(from, sizeof(from), "%04o", (unsigned)now);
+    snprintf(to, sizeof(to), "%04o", (unsigned)(now & mode));
+    if (chmod(path, now & mode) != 0) {
+        log_error("cannot tighten the permissions of a private file", LOG_STR("path", path), LOG_STR("mode", from),
+                  LOG_STR("error", strerror(errno)));
+        return -1;
+    }
+    log_warn("tightened the permissions of a private file", LOG_STR("path", path), LOG_STR("from", from),
+             LOG_STR("to", to));
+    return 0;
+}
+
+void core_fs_warn_open_dir(const char *path)
+{
+    struct stat st;
+    char mode[8];
+
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & 077) == 0)
+        return;
+    snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+    log_warn("directory of private files is open to other users; chmod 700 it unless it is shared on purpose",
+             LOG_STR("path", path), LOG_STR("mode", mode));
 }

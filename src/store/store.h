@@ -50,6 +50,31 @@ typedef struct store_otp {
     int attempts; /* including the attempt that returned this row */
 } store_otp_t;
 
+/* Idempotency-Key reservations (http/idempotency.c): one row per user and
+ * key, holding the request's fingerprint and, once it answered, the answer. */
+#define STORE_IDEM_FINGERPRINT_LEN 64 /* hex of a 32-byte hash */
+
+typedef struct store_idem_key {
+    const char *user_id;
+    const char *key;         /* 1-255 printable ASCII characters */
+    const char *fingerprint; /* STORE_IDEM_FINGERPRINT_LEN hex digits: method, path and body */
+    int64_t token;           /* random: tells this reservation from one that later took the key over */
+} store_idem_key_t;
+
+enum store_idem_state {
+    STORE_IDEM_RESERVED = 0, /* the key is the caller's now: run the request, then finish or release */
+    STORE_IDEM_DONE,         /* the same request answered before: replay status and body */
+    STORE_IDEM_RUNNING,      /* the same request holds the key now (or just took it over) */
+    STORE_IDEM_MISMATCH,     /* the key was used with another request */
+};
+
+typedef struct store_idem_answer {
+    enum store_idem_state state;
+    int status;       /* STORE_IDEM_DONE: the status sent */
+    const char *body; /* STORE_IDEM_DONE: the body sent, from the caller's pool */
+    size_t body_len;
+} store_idem_answer_t;
+
 typedef void (*store_token_revocation_cb)(void *ctx, const char *jti, int64_t expires_at);
 typedef void (*store_user_revocation_cb)(void *ctx, const char *user_id, int64_t before_ms);
 
@@ -84,6 +109,13 @@ typedef struct store_ops {
     int (*outbox_sent)(store_t *s, int64_t id, int64_t now);
     int (*outbox_retry)(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
     int (*outbox_pending)(store_t *s, int64_t *count);
+    int (*outbox_purge)(store_t *s, int64_t before, int max, int *deleted);
+
+    int (*idempotency_begin)(store_t *s, core_pool_t *pool, const store_idem_key_t *k, int64_t now,
+                             int64_t lease_ms, int64_t ttl_ms, store_idem_answer_t *out);
+    int (*idempotency_finish)(store_t *s, const store_idem_key_t *k, int status, const char *body, size_t len);
+    int (*idempotency_release)(store_t *s, const store_idem_key_t *k);
+    int (*idempotency_purge)(store_t *s, int64_t now, int max, int *deleted);
 
     int (*task_create)(store_t *s, store_task_t *task);
     int (*task_get)(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
@@ -222,12 +254,15 @@ static inline int store_outbox_claim(store_t *s, core_pool_t *pool, int64_t now,
     return s->ops->outbox_claim(s, pool, now, lease_ms, max, out, count);
 }
 
+/* Mark an email sent and blank its body (the one copy of a one-time code
+ * in clear), in one statement. */
 static inline int store_outbox_sent(store_t *s, int64_t id, int64_t now)
 {
     return s->ops->outbox_sent(s, id, now);
 }
 
-/* Record a failed attempt; retry at next_attempt_at, or never when give_up. */
+/* Record a failed attempt; retry at next_attempt_at, or never when give_up
+ * (the body is then blanked, as for a sent email). */
 static inline int store_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error,
                                      bool give_up)
 {
@@ -238,6 +273,51 @@ static inline int store_outbox_retry(store_t *s, int64_t id, int64_t next_attemp
 static inline int store_outbox_pending(store_t *s, int64_t *count)
 {
     return s->ops->outbox_pending(s, count);
+}
+
+/* Delete up to max emails that were sent at or before `before`, or given up
+ * and queued at or before it; *deleted gets how many (max means: call
+ * again). Sent and given-up rows hold no body (outbox_sent and a give-up
+ * blank it), so only the envelope waits for this. */
+static inline int store_outbox_purge(store_t *s, int64_t before, int max, int *deleted)
+{
+    return s->ops->outbox_purge(s, before, max, deleted);
+}
+
+/* Reserve k for one request, atomically (two requests with one key: one
+ * gets RESERVED, the other RUNNING): out->state is RESERVED when the key is
+ * new, expired (older than ttl_ms) or held by the same request whose lease
+ * ended (its process died), and the key is then held until now + lease_ms
+ * and kept until now + ttl_ms; DONE with the answer when the same request
+ * answered; RUNNING while it runs; MISMATCH when the key was used with
+ * another fingerprint. CORE_E_NOT_AUTHORIZED when the user does not exist. */
+static inline int store_idempotency_begin(store_t *s, core_pool_t *pool, const store_idem_key_t *k, int64_t now,
+                                          int64_t lease_ms, int64_t ttl_ms, store_idem_answer_t *out)
+{
+    return s->ops->idempotency_begin(s, pool, k, now, lease_ms, ttl_ms, out);
+}
+
+/* Store the answer of the request holding k (same token), for replays:
+ * status and body (len bytes, NUL-terminated: JSON text). CORE_E_NOT_FOUND
+ * when the reservation is gone (taken over or purged). */
+static inline int store_idempotency_finish(store_t *s, const store_idem_key_t *k, int status, const char *body,
+                                           size_t len)
+{
+    return s->ops->idempotency_finish(s, k, status, body, len);
+}
+
+/* Drop the reservation of k (same token, no answer stored yet), so a retry
+ * runs the request again. CORE_E_NOT_FOUND when it is gone already. */
+static inline int store_idempotency_release(store_t *s, const store_idem_key_t *k)
+{
+    return s->ops->idempotency_release(s, k);
+}
+
+/* Delete up to max keys whose ttl ended at or before now; *deleted gets how
+ * many. */
+static inline int store_idempotency_purge(store_t *s, int64_t now, int max, int *deleted)
+{
+    return s->ops->idempotency_purge(s, now, max, deleted);
 }
 
 /* Insert a task (fields set by the caller, tags validated). With an empty id

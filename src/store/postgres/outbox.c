@@ -5,7 +5,8 @@
  * statement: it picks due rows with FOR UPDATE SKIP LOCKED (two senders, in
  * one process or several, never wait for or share a row) and sets their
  * lease, so a sender that dies mid-delivery only delays its mail until the
- * lease ends.
+ * lease ends. A sent or given-up row loses its body (it may carry a one-time
+ * code) in the statement that marks it; the purge deletes such rows later.
  */
 #include <stdlib.h>
 
@@ -22,9 +23,14 @@ static const char SQL_CLAIM[] =
     "leased AS (UPDATE outbox o SET lease_until = $2 FROM due WHERE o.id = due.id "
     "RETURNING o.id, o.recipient, o.subject, o.body, o.attempts, o.created_at, o.next_attempt_at) "
     "SELECT id, recipient, subject, body, attempts, created_at FROM leased ORDER BY next_attempt_at, id";
-static const char SQL_SENT[] = "UPDATE outbox SET sent_at = $2, lease_until = NULL WHERE id = $1";
+static const char SQL_SENT[] = "UPDATE outbox SET sent_at = $2, lease_until = NULL, body = '' WHERE id = $1";
 static const char SQL_RETRY[] = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, "
-                                "lease_until = NULL, gave_up = $4 WHERE id = $1";
+                                "lease_until = NULL, gave_up = $4, body = CASE WHEN $4 THEN '' ELSE body END "
+                                "WHERE id = $1";
+/* the two conditions repeat the partial indexes outbox_sent_at and outbox_gave_up */
+static const char SQL_PURGE[] =
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1 "
+    "UNION ALL SELECT id FROM outbox WHERE gave_up AND created_at <= $1 LIMIT $2)";
 static const char SQL_PENDING[] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND NOT gave_up";
 
 int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg)
@@ -109,6 +115,24 @@ int store_pg_outbox_pending(store_t *base, int64_t *count)
         return rc;
     if ((rc = store_pg_query(c, SQL_PENDING, 0, NULL, NULL, "outbox pending", false, NULL, &res)) == CORE_OK)
         *count = store_pg_get_i64(res, 0, 0);
+    PQclear(res);
+    store_pg_release(c);
+    return rc;
+}
+
+int store_pg_outbox_purge(store_t *base, int64_t before, int max, int *deleted)
+{
+    char b[24], n[24];
+    const char *params[] = {store_pg_i64(b, before), store_pg_i64(n, max)};
+    store_pg_conn_t *c;
+    PGresult *res = NULL;
+    int rc;
+
+    *deleted = 0;
+    if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
+        return rc;
+    if ((rc = store_pg_query(c, SQL_PURGE, 2, params, NULL, "outbox purge", false, NULL, &res)) == CORE_OK)
+        *deleted = (int)store_pg_changes(res);
     PQclear(res);
     store_pg_release(c);
     return rc;

@@ -178,9 +178,17 @@ int store_pg_outbox_claim(store_t *s, core_pool_t *pool, int64_t now, int64_t le
 int store_pg_outbox_sent(store_t *s, int64_t id, int64_t now);
 int store_pg_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error, bool give_up);
 int store_pg_outbox_pending(store_t *s, int64_t *count);
+int store_pg_outbox_purge(store_t *s, int64_t before, int max, int *deleted);
 
 /* Queue msg inside the caller's transaction, due at once. */
 int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg);
+
+/* idempotency.c */
+int store_pg_idempotency_begin(store_t *s, core_pool_t *pool, const store_idem_key_t *k, int64_t now,
+                               int64_t lease_ms, int64_t ttl_ms, store_idem_answer_t *out);
+int store_pg_idempotency_finish(store_t *s, const store_idem_key_t *k, int status, const char *body, size_t len);
+int store_pg_idempotency_release(store_t *s, const store_idem_key_t *k);
+int store_pg_idempotency_purge(store_t *s, int64_t now, int max, int *deleted);
 
 /* task.c */
 int store_pg_task_create(store_t *s, store_task_t *task);

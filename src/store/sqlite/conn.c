@@ -1,17 +1,22 @@
 /*
  * This file implements the SQLite connection behind a store_t: opening the
- * file with the pragmas the backend relies on (WAL so readers never wait for
- * the writer, a busy timeout so writers queue instead of failing, foreign
- * keys), the per-connection cache of prepared statements, transactions, and
- * the mapping of SQLite result codes onto CORE_E_* codes. The other files of
- * src/store/sqlite/ build the store operations from these pieces; the ops
- * table that store_open() hands out is assembled here.
+ * file (created private, 0600) with the pragmas the backend relies on (WAL
+ * so readers never wait for the writer, a busy timeout so writers queue
+ * instead of failing, foreign keys, secure delete), the per-connection cache
+ * of prepared statements, transactions, and the mapping of SQLite result
+ * codes onto CORE_E_* codes. The other files of src/store/sqlite/ build the
+ * store operations from these pieces; the ops table that store_open() hands
+ * out is assembled here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -252,6 +257,11 @@ static const store_ops_t ops = {
     .outbox_sent = store_sqlite_outbox_sent,
     .outbox_retry = store_sqlite_outbox_retry,
     .outbox_pending = store_sqlite_outbox_pending,
+    .outbox_purge = store_sqlite_outbox_purge,
+    .idempotency_begin = store_sqlite_idempotency_begin,
+    .idempotency_finish = store_sqlite_idempotency_finish,
+    .idempotency_release = store_sqlite_idempotency_release,
+    .idempotency_purge = store_sqlite_idempotency_purge,
     .task_create = store_sqlite_task_create,
     .task_get = store_sqlite_task_get,
     .task_update = store_sqlite_task_update,
@@ -302,8 +312,51 @@ static int configure(store_sqlite_t *s, const char *path)
     sqlite3_busy_timeout(s->db, STORE_SQLITE_BUSY_TIMEOUT_MS);
     if ((rc = set_wal(s, path)) != CORE_OK)
         return rc;
-    rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", NULL, NULL, NULL);
+    /* secure_delete: a blanked mail body or a deleted row is overwritten
+     * with zeros, not left in the file's free space (Debian's build has it
+     * on by default; this keeps it on whatever the build) */
+    rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", NULL,
+                      NULL, NULL);
     return rc == SQLITE_OK ? CORE_OK : store_sqlite_fail(s, rc, "pragmas");
+}
+
+/* SQLite creates a database file 0644 (less the umask) and gives its -wal,
+ * -shm and -journal the database file's mode, so a database created 0600
+ * here keeps all four private. Files an older version left readable are
+ * tightened (and logged, so once). The directory was created 0700 if
+ * missing; an existing one that others can enter is only warned about, once
+ * per process, since it may be shared on purpose. Every open (one per thread)
+ * runs this: a few stat calls. An existing database is never opened here:
+ * closing any descriptor of the file would drop the POSIX locks SQLite's
+ * other connections in this process hold on it. */
+static int make_private(const char *path)
+{
+    static const char *const companions[] = {"-wal", "-shm", "-journal"};
+    static atomic_bool dir_checked;
+    char other[4096];
+    int fd;
+
+    if (strcmp(path, ":memory:") == 0)
+        return 0;
+    if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+        if (close(fd) != 0)
+            return -1;
+    } else if (errno != EEXIST || core_fs_tighten(path, 0600) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(companions) / sizeof(companions[0]); i++) {
+        snprintf(other, sizeof(other), "%s%s", path, companions[i]);
+        core_fs_tighten(other, 0600);
+    }
+    if (!atomic_exchange(&dir_checked, true)) {
+        const char *slash = strrchr(path, '/');
+        if (slash == NULL)
+            snprintf(other, sizeof(other), ".");
+        else
+            snprintf(other, sizeof(other), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+        core_fs_warn_open_dir(other);
+    }
+    return 0;
 }
 
 int store_sqlite_open(const char *path, store_t **out)
@@ -319,6 +372,11 @@ int store_sqlite_open(const char *path, store_t **out)
     }
     if (core_fs_mkdir_parent(path, 0700) != 0) {
         log_error("sqlite: cannot create the database directory", LOG_STR("path", path),
+                  LOG_STR("error", strerror(errno)));
+        goto out;
+    }
+    if (make_private(path) != 0) {
+        log_error("sqlite: cannot create the database file private (0600)", LOG_STR("path", path),
                   LOG_STR("error", strerror(errno)));
         goto out;
     }

@@ -2,8 +2,10 @@
  * This file implements the outbox of the SQLite backend: the insert that
  * user.c and otp.c run inside their own transactions, so a change and the
  * email it causes commit together, and the sender's side (claim with a lease,
- * sent, retry, pending). A claim leases rows instead of locking them, so a
- * sender that dies mid-delivery only delays its mail until the lease ends.
+ * sent, retry, pending, purge). A claim leases rows instead of locking them,
+ * so a sender that dies mid-delivery only delays its mail until the lease
+ * ends. A sent or given-up row loses its body (it may carry a one-time code)
+ * in the statement that marks it, and the purge deletes such rows later.
  */
 #include "core/clock.h"
 #include "core/error.h"
@@ -17,10 +19,14 @@ static const char SQL_DUE[] = "SELECT id, recipient, subject, body, attempts, cr
                               "AND (lease_until IS NULL OR lease_until <= ?1) "
                               "ORDER BY next_attempt_at, id LIMIT ?2";
 static const char SQL_LEASE[] = "UPDATE outbox SET lease_until = ?2 WHERE id = ?1";
-static const char SQL_SENT[] = "UPDATE outbox SET sent_at = ?2, lease_until = NULL WHERE id = ?1";
+static const char SQL_SENT[] = "UPDATE outbox SET sent_at = ?2, lease_until = NULL, body = '' WHERE id = ?1";
 static const char SQL_RETRY[] =
     "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2, last_error = ?3, "
-    "lease_until = NULL, gave_up = ?4 WHERE id = ?1";
+    "lease_until = NULL, gave_up = ?4, body = CASE WHEN ?4 THEN '' ELSE body END WHERE id = ?1";
+/* the two conditions repeat the partial indexes outbox_sent_at and outbox_gave_up */
+static const char SQL_PURGE[] =
+    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= ?1 "
+    "UNION ALL SELECT id FROM outbox WHERE gave_up = 1 AND created_at <= ?1 LIMIT ?2)";
 static const char SQL_PENDING[] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND gave_up = 0";
 
 int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg)
@@ -173,5 +179,32 @@ int store_sqlite_outbox_pending(store_t *base, int64_t *count)
         *count = sqlite3_column_int64(stmt, 0);
     store_sqlite_reset(stmt);
 out:
+    return rc;
+}
+
+int store_sqlite_outbox_purge(store_t *base, int64_t before, int max, int *deleted)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *stmt;
+    int rc;
+
+    *deleted = 0;
+    if ((rc = store_sqlite_begin(s)) != CORE_OK)
+        return rc;
+    if ((rc = store_sqlite_prepare(s, SQL_PURGE, &stmt)) != CORE_OK)
+        goto out;
+    if (sqlite3_bind_int64(stmt, 1, before) != SQLITE_OK || sqlite3_bind_int(stmt, 2, max) != SQLITE_OK) {
+        rc = store_sqlite_bind_fail(s, stmt, "outbox purge");
+        goto out;
+    }
+    if ((rc = store_sqlite_step_done(s, stmt, "outbox purge", NULL)) == CORE_OK)
+        *deleted = sqlite3_changes(s->db);
+out:
+    if (rc == CORE_OK)
+        rc = store_sqlite_commit(s);
+    else
+        store_sqlite_rollback(s);
+    if (rc != CORE_OK)
+        *deleted = 0;
     return rc;
 }

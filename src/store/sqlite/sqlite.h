@@ -135,10 +135,19 @@ int store_sqlite_outbox_sent(store_t *s, int64_t id, int64_t now);
 int store_sqlite_outbox_retry(store_t *s, int64_t id, int64_t next_attempt_at, const char *error,
                               bool give_up);
 int store_sqlite_outbox_pending(store_t *s, int64_t *count);
+int store_sqlite_outbox_purge(store_t *s, int64_t before, int max, int *deleted);
 
 /* Queue msg inside the caller's transaction, due at once (created_at, or now
  * when the caller left it 0). */
 int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg);
+
+/* idempotency.c */
+int store_sqlite_idempotency_begin(store_t *s, core_pool_t *pool, const store_idem_key_t *k, int64_t now,
+                                   int64_t lease_ms, int64_t ttl_ms, store_idem_answer_t *out);
+int store_sqlite_idempotency_finish(store_t *s, const store_idem_key_t *k, int status, const char *body,
+                                    size_t len);
+int store_sqlite_idempotency_release(store_t *s, const store_idem_key_t *k);
+int store_sqlite_idempotency_purge(store_t *s, int64_t now, int max, int *deleted);
 
 /* task.c */
 int store_sqlite_task_create(store_t *s, store_task_t *task);
