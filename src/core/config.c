@@ -419,6 +419,7 @@ static const row_t rows[] = {
     {"SMTP_USER", NULL, "SMTP login (or put it in SMTP_URL)", parse_str, OFF(smtp_user), 0, 0, NULL},
     {"SMTP_PASS", NULL, "SMTP password", parse_str, OFF(smtp_pass), 0, 0, NULL},
     {"MAIL_FROM", "LSF Tasks <no-reply@lsf-tasks.local>", "From: of outgoing mail", parse_str, OFF(mail_from), 0, 0, NULL},
+    {"OUTBOX_RETENTION_MS", "604800000", "delivered or given-up emails (blanked at once) and DATA_DIR/mail/*.eml files are deleted this long after", parse_ms, OFF(outbox_retention_ms), 1000, 365 * DAY_MS, NULL},
     {NULL, NULL, "Observability", NULL, 0, 0, 0, NULL},
     {"METRICS_HOST", "127.0.0.1", "address of the Prometheus listener (GET /metrics, not public by default)", parse_str, OFF(metrics_host), 0, 0, NULL},
     {"METRICS_PORT", "9464", "port of the Prometheus listener; 0 = none", parse_int, OFF(metrics_port), 0, 65535, NULL},
@@ -501,6 +502,8 @@ static int ensure_dev_secret(core_config_t *cfg)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/jwt-secret", cfg->data_dir);
+    core_fs_warn_open_dir(cfg->data_dir);
+    core_fs_tighten(path, 0600); /* 0600 since the first version, unless someone changed it */
     char *secret = core_fs_read_file(path, 4096, NULL);
     if (secret == NULL) {
         unsigned char raw[32];

@@ -83,6 +83,7 @@ typedef struct core_config {
     char *smtp_user;
     char *smtp_pass;
     char *mail_from;
+    int64_t outbox_retention_ms; /* delivered (or given-up) mail is deleted this long after */
 
     /* observability */
     char *metrics_host;

@@ -2,9 +2,12 @@
  * This file implements the outbox sender of outbox.h: one thread that, at
  * start, on every wake and every MAIL_OUTBOX_POLL_MS, leases due rows in
  * batches, hands each to smtp.c (SMTP_URL set) or eml.c, and records sent or
- * a retry with exponential backoff. The thread owns its store session, so
- * request threads only ever touch a flag and a condition variable here.
- * All signals are blocked in the thread: the main thread sigwait()s for them.
+ * a retry with exponential backoff. Recording sent (or giving up) blanks the
+ * body; after each pass, at most once per min(OUTBOX_RETENTION_MS, 1 h), it
+ * deletes the rows and .eml files older than the retention. The thread owns
+ * its store session, so request threads only ever touch a flag and a
+ * condition variable here. All signals are blocked in the thread: the main
+ * thread sigwait()s for them.
  */
 #include "mail/outbox.h"
 
@@ -24,6 +27,8 @@
 #define BATCH 16
 #define BACKOFF_FIRST_MS 30000LL
 #define BACKOFF_MAX_MS (60LL * 60 * 1000)
+#define PURGE_INTERVAL_MAX_MS (60LL * 60 * 1000)
+#define PURGE_BATCH 500 /* rows per transaction, so request threads never wait long for the write lock */
 
 typedef int (*deliver_cb)(const core_config_t *cfg, core_pool_t *pool, const mail_msg_t *msg,
                           const char **error);
@@ -39,6 +44,7 @@ static struct {
     store_t *store;
     deliver_cb deliver;
     bool smtp;
+    int64_t last_purge; /* sender thread only; 0: never */
 } sender = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 /* Delay before the next try after attempts failed ones (>= 1). */
@@ -106,6 +112,29 @@ static void deliver_due(void)
     }
 }
 
+/* Delete the mail done with more than OUTBOX_RETENTION_MS ago: outbox rows
+ * (bodies already blanked) in batches, then .eml files. */
+static void purge_if_due(void)
+{
+    int64_t now = core_clock_now_ms(), retention = sender.cfg->outbox_retention_ms;
+    int64_t interval = retention < PURGE_INTERVAL_MAX_MS ? retention : PURGE_INTERVAL_MAX_MS, rows = 0, files = 0;
+    int n = 0, rc;
+
+    if (sender.last_purge != 0 && now - sender.last_purge < interval)
+        return;
+    sender.last_purge = now;
+    do {
+        rc = store_outbox_purge(sender.store, now - retention, PURGE_BATCH, &n);
+        rows += n;
+    } while (rc == CORE_OK && n == PURGE_BATCH && !atomic_load(&sender.stopping));
+    if (rc != CORE_OK)
+        log_warn("mail outbox purge failed; retried at the next pass", LOG_STR("error", core_error_name(rc)));
+    mail_eml_purge(sender.cfg, now - retention, &files);
+    if (rows > 0 || files > 0)
+        log_info("old mail deleted", LOG_INT("rows", rows), LOG_INT("eml_files", files),
+                 LOG_INT("retention_ms", retention));
+}
+
 /* Sleep until woken, stopped or MAIL_OUTBOX_POLL_MS passed; true when stopping. */
 static bool wait_for_work(void)
 {
@@ -125,9 +154,10 @@ static bool wait_for_work(void)
 static void *run(void *arg)
 {
     (void)arg;
-    do
+    do {
         deliver_due();
-    while (!wait_for_work());
+        purge_if_due();
+    } while (!wait_for_work());
     deliver_due(); /* what was queued while stop was being requested */
     return NULL;
 }
@@ -148,6 +178,8 @@ int mail_outbox_start(const core_config_t *cfg, store_t *store)
     sender.smtp = cfg->smtp_url != NULL && *cfg->smtp_url != '\0';
     sender.deliver = sender.smtp ? mail_smtp_deliver : mail_eml_deliver;
     sender.woken = false;
+    sender.last_purge = 0;
+    mail_eml_secure(cfg); /* .eml files of an older version (or of a time before SMTP_URL): 0600 */
     atomic_store(&sender.stopping, false);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);

@@ -4,7 +4,9 @@
  * set, else eml.c writes .eml files under DATA_DIR/mail), and records the
  * result. Failures retry with exponential backoff (30 s doubling, capped at
  * 1 h) and give up after MAIL_OUTBOX_MAX_ATTEMPTS, so an SMTP outage or a
- * restart loses no email: unsent rows stay in the database.
+ * restart loses no email: unsent rows stay in the database. Mail it is done
+ * with (sent or given up) keeps no body, and is deleted, with its .eml file,
+ * after OUTBOX_RETENTION_MS.
  */
 #ifndef MAIL_OUTBOX_H
 #define MAIL_OUTBOX_H

@@ -3,7 +3,9 @@
  * <created_at>-<id>.eml, private to the owner, complete (no temporary file
  * left), with the rendered headers and CRLF body; the log line names the
  * file but never carries the OTP; a message the renderer refuses writes
- * nothing, and an unwritable DATA_DIR is reported as an error.
+ * nothing, and an unwritable DATA_DIR is reported as an error. The purge
+ * deletes the files queued before its cutoff, by their name, and nothing
+ * else; mail_eml_secure tightens .eml files an older version left readable.
  */
 #include <fcntl.h>
 #include <dirent.h>
@@ -157,12 +159,73 @@ static void test_unwritable_data_dir(void **state)
     assert_null(strstr(error, "777888"));
 }
 
+/* A file under DATA_DIR/mail with the given name and mode. */
+static void put(fixture_t *f, const char *name, mode_t mode)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/mail", f->dir);
+    assert_int_equal(core_fs_mkdir_p(path, 0700), 0);
+    snprintf(path, sizeof(path), "%s/mail/%s", f->dir, name);
+    assert_int_equal(core_fs_write_file(path, "Your OTP is 604213.", 19, 0600), 0);
+    assert_int_equal(chmod(path, mode), 0);
+}
+
+static int mode_of(fixture_t *f, const char *name)
+{
+    char path[160];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/mail/%s", f->dir, name);
+    return stat(path, &st) == 0 ? (int)(st.st_mode & 0777) : -1;
+}
+
+static void test_purge_by_name(void **state)
+{
+    fixture_t *f = *state;
+    int64_t deleted = -1;
+
+    put(f, "1000-1.eml", 0600);
+    put(f, "4999-2.eml", 0600);
+    put(f, "5000-3.eml", 0600);  /* queued at the cutoff: kept */
+    put(f, "notes.txt", 0600);   /* not ours */
+    put(f, "1-4.eml.tmp42", 0600);
+    put(f, "x1-5.eml", 0600);
+    mail_eml_purge(&f->cfg, 5000, &deleted);
+    assert_int_equal(deleted, 2);
+    assert_int_equal(mode_of(f, "1000-1.eml"), -1);
+    assert_int_equal(mode_of(f, "4999-2.eml"), -1);
+    assert_int_equal(mode_of(f, "5000-3.eml"), 0600);
+    assert_int_equal(mode_of(f, "notes.txt"), 0600);
+    assert_int_equal(mode_of(f, "1-4.eml.tmp42"), 0600);
+    assert_int_equal(mode_of(f, "x1-5.eml"), 0600);
+
+    f->cfg.data_dir = "/nonexistent-lsf-dir"; /* no mail directory: nothing to do */
+    mail_eml_purge(&f->cfg, 5000, &deleted);
+    assert_int_equal(deleted, 0);
+}
+
+static void test_secure_tightens_eml_files(void **state)
+{
+    fixture_t *f = *state;
+
+    put(f, "1000-1.eml", 0644);
+    put(f, "1000-2.eml", 0640);
+    put(f, "2000-3.eml", 0600);
+    put(f, "notes.txt", 0644);
+    mail_eml_secure(&f->cfg);
+    assert_int_equal(mode_of(f, "1000-1.eml"), 0600);
+    assert_int_equal(mode_of(f, "1000-2.eml"), 0600);
+    assert_int_equal(mode_of(f, "2000-3.eml"), 0600);
+    assert_int_equal(mode_of(f, "notes.txt"), 0644); /* not ours */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_writes_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_message_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_data_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_by_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secure_tightens_eml_files, setup, teardown),
     };
     if (sodium_init() < 0)
         return 1;

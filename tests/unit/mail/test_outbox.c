@@ -6,7 +6,8 @@
  * joins and closes the store; a failing SMTP delivery (a closed loopback
  * port) records a retry 30 s doubling per attempt, capped at 1 h, and gives
  * up at MAIL_OUTBOX_MAX_ATTEMPTS; a message the renderer refuses is given up
- * at once.
+ * at once; the first pass purges mail older than OUTBOX_RETENTION_MS (rows
+ * and .eml files), and the next passes of the hour do not.
  */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -48,6 +49,8 @@ typedef struct {
     int claims;
     int sent_calls;
     int retry_calls;
+    int purge_calls;
+    int64_t purge_before;
     bool closed;
 } fake_store_t;
 
@@ -142,6 +145,19 @@ static int fake_pending(store_t *s, int64_t *count)
     return CORE_OK;
 }
 
+static int fake_purge(store_t *s, int64_t before, int max, int *deleted)
+{
+    fake_store_t *f = fake_of(s);
+    assert_true(max > 0);
+    pthread_mutex_lock(&f->lock);
+    f->purge_calls++;
+    f->purge_before = before;
+    *deleted = 0;
+    pthread_cond_broadcast(&f->changed);
+    pthread_mutex_unlock(&f->lock);
+    return CORE_OK;
+}
+
 static const store_ops_t fake_ops = {
     .name = "fake",
     .close = fake_close,
@@ -149,6 +165,7 @@ static const store_ops_t fake_ops = {
     .outbox_sent = fake_sent,
     .outbox_retry = fake_retry,
     .outbox_pending = fake_pending,
+    .outbox_purge = fake_purge,
 };
 
 typedef struct {
@@ -167,6 +184,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     f->cfg.data_dir = f->dir;
     f->cfg.mail_from = "LSF Tasks <no-reply@lsf-tasks.local>";
+    f->cfg.outbox_retention_ms = 7LL * 24 * 3600 * 1000;
     *state = f;
     return 0;
 }
@@ -327,6 +345,46 @@ static void test_refused_message_given_up(void **state)
     assert_false(eml_exists(f, 20));
 }
 
+static void put_eml(fixture_t *f, int64_t created_at)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/mail", f->dir);
+    mkdir(path, 0700);
+    snprintf(path, sizeof(path), "%s/mail/%lld-1.eml", f->dir, (long long)created_at);
+    FILE *fp = fopen(path, "w");
+    assert_non_null(fp);
+    fclose(fp);
+}
+
+static bool eml_at(fixture_t *f, int64_t created_at)
+{
+    char path[160];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/mail/%lld-1.eml", f->dir, (long long)created_at);
+    return stat(path, &st) == 0;
+}
+
+static void test_purges_old_mail(void **state)
+{
+    fixture_t *f = *state;
+    int64_t retention = f->cfg.outbox_retention_ms, t0 = core_clock_now_ms();
+
+    put_eml(f, t0 - retention - 60000); /* a week and a minute old */
+    put_eml(f, t0 - retention + 60000);
+    assert_int_equal(mail_outbox_start(&f->cfg, &f->store.base), CORE_OK);
+    assert_true(wait_count(f, &f->store.purge_calls, 1, 3000));
+    assert_true(wait_count(f, &f->store.claims, 1, 3000));
+    pthread_mutex_lock(&f->store.lock);
+    assert_in_range(f->store.purge_before, t0 - retention, core_clock_now_ms() - retention);
+    pthread_mutex_unlock(&f->store.lock);
+    mail_outbox_wake(); /* another pass within the hour: no second purge */
+    assert_true(wait_count(f, &f->store.claims, 2, 3000));
+    mail_outbox_stop();
+    assert_int_equal(f->store.purge_calls, 1);
+    assert_false(eml_at(f, t0 - retention - 60000));
+    assert_true(eml_at(f, t0 - retention + 60000));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +393,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_smtp_backs_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_message_given_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purges_old_mail, setup, teardown),
     };
     int rc;
 
