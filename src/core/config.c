@@ -408,6 +408,7 @@ static const row_t rows[] = {
     {"ERROR_STATUS", "http", "http: errors carry their status; legacy: every error answers 200, as the original app did", parse_choice, OFF(error_status), 0, 0, error_modes},
     {"CORS_ORIGINS", "http://localhost:5173", "comma list of origins allowed to call the API with credentials", parse_origins, 0, 0, 0, NULL},
     {"TRUST_PROXY", "", "comma list of proxy addresses/CIDRs (or \"loopback\") whose X-Forwarded-For is believed", parse_cidrs, 0, 0, 0, NULL},
+    {"IDEMPOTENCY_TTL_MS", "86400000", "how long an Idempotency-Key and the answer it replays are kept (per user, in the database)", parse_ms, OFF(idempotency_ttl_ms), 1000, 30 * DAY_MS, NULL},
     {NULL, NULL, "Rate limits (per client IP, fixed window)", NULL, 0, 0, 0, NULL},
     {"RATE_LIMIT", "on", "on | off", parse_bool, OFF(rate_limit_enabled), 0, 0, NULL},
     {"RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/ limit", parse_ms, OFF(rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},

@@ -70,6 +70,7 @@ typedef struct core_config {
     size_t cors_origins_len;
     core_cidr_t *trust_proxy;
     size_t trust_proxy_len;
+    int64_t idempotency_ttl_ms; /* how long an Idempotency-Key and its answer are kept */
 
     /* rate limits (express-rate-limit semantics: fixed window per client IP) */
     bool rate_limit_enabled;

@@ -4,7 +4,10 @@
  * clients see. Legacy mode answers 200 where the original Express app did
  * (its handlers and auth middleware always used res.json) and keeps the
  * status where Express middleware answered (404 route, 413, 415, malformed
- * JSON, 429). It generates the enum
+ * JSON, 429). The IDEMPOTENCY_* rows keep theirs too: the original client
+ * never sends Idempotency-Key, and a client that does must tell "retry
+ * later" (409) and "wrong key" (400, 422) from a handler's answer, which a
+ * 200 would hide. It generates the enum
  * (CORE_E_<NAME>, negative; CORE_OK is 0), and core_error_status() /
  * core_error_message() look rows up. Functions return CORE_OK or one of these
  * codes; only the HTTP layer turns a code into a response, so no handler
@@ -27,6 +30,7 @@
     X(OTP_EXPIRED, 400, 200, "OTP Expired")                                                                       \
     X(EMAIL_REQUIRED, 400, 200, "Email is required")                                                              \
     X(RESET_FIELDS_REQUIRED, 400, 200, "Email, OTP, and new password are required")                               \
+    X(IDEMPOTENCY_KEY, 400, 400, "Idempotency-Key must be 1 to 255 printable ASCII characters")                   \
     X(INVALID_CREDENTIALS, 401, 200, "Invalid email or password")                                                 \
     X(NOT_AUTHORIZED, 401, 200, "Not Authorized. Login Again")                                                    \
     X(FORBIDDEN, 403, 403, "Forbidden")                                                                           \
@@ -36,8 +40,10 @@
     X(METHOD_NOT_ALLOWED, 405, 405, "Method Not Allowed")                                                         \
     X(USER_EXISTS, 409, 200, "User already exists")                                                               \
     X(CONFLICT, 409, 200, "Conflict")                                                                             \
+    X(IDEMPOTENCY_IN_PROGRESS, 409, 409, "A request with this Idempotency-Key is in progress; retry later")       \
     X(PAYLOAD_TOO_LARGE, 413, 413, "Request body too large")                                                      \
     X(UNSUPPORTED_MEDIA_TYPE, 415, 415, "Content-Type must be application/json")                                  \
+    X(IDEMPOTENCY_MISMATCH, 422, 422, "This Idempotency-Key was used with a different request")                   \
     X(HEADERS_TOO_LARGE, 431, 431, "Request header fields too large")                                             \
     X(RATE_LIMITED, 429, 429, "Too many requests from this IP, please try again later.")                          \
     X(INTERNAL, 500, 200, "Internal Server Error")                                                                \

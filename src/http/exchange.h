@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "http/access_log.h"
+#include "http/idempotency.h"
 #include "core/log.h"
 #include "core/pool.h"
 
@@ -39,6 +40,7 @@ typedef struct http_exchange {
     unsigned allowed;     /* methods for Allow on 405 / OPTIONS */
     int64_t started_ns;
     http_rate_t rate;
+    http_idempotency_t idem; /* the Idempotency-Key this exchange holds or replays */
     const char *origin;   /* allowed CORS origin to echo, or NULL */
     core_log_context_t log; /* request id, route, user: on every log line of the request */
     char request_id[HTTP_REQUEST_ID_SIZE]; /* see http_request_id_assign() */

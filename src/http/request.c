@@ -4,7 +4,8 @@
  * nginx's phases:
  *
  *   head checks -> route -> rate limit (pre-access) -> JSON body ->
- *   token check (access) -> handler (content, inline or on a worker) ->
+ *   token check (access) -> Idempotency-Key (idempotency.c) ->
+ *   handler (content, inline or on a worker; skipped for a replay) ->
  *   response, access log, counters (log)
  *
  * Each phase is a small function below returning CORE_OK or the error that
@@ -24,6 +25,7 @@
 #include "http/cookie.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
+#include "http/idempotency.h"
 #include "core/metrics.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -264,7 +266,9 @@ static int run_access_phases(http_exchange_t *x)
         return limited;
     if (rc != CORE_OK || (rc = phase_read_body(x)) != CORE_OK)
         return rc;
-    return phase_authenticate(x);
+    if ((rc = phase_authenticate(x)) != CORE_OK)
+        return rc;
+    return http_idempotency_begin(x); /* after the token check: keys are per user */
 }
 
 int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
@@ -281,6 +285,8 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
         x->code = phase_preflight(x);
     } else if ((rc = run_access_phases(x)) != CORE_OK) {
         x->code = rc;
+    } else if (x->idem.replayed) {
+        x->code = CORE_OK; /* the stored answer of this Idempotency-Key is the reply */
     } else if (x->api.route->slow) {
         if (http_workers_submit(x) == CORE_OK) {
             core_log_context_set(NULL);

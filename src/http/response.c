@@ -2,8 +2,9 @@
  * This file implements the last phases of an exchange: turning the result
  * code into status and JSON body (through the error table), adding the
  * headers every answer carries (request id, security, CORS, rate limit,
- * session cookie), sending it, then the log phase: access log, metrics,
- * rate-limit settlement, freeing the exchange.
+ * session cookie), storing it for replays when the request holds an
+ * Idempotency-Key (idempotency.c), sending it, then the log phase: access
+ * log, metrics, rate-limit settlement, freeing the exchange.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "http/cookie.h"
 #include "http/exchange.h"
 #include "http/http.h"
+#include "http/idempotency.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
 
@@ -31,6 +33,7 @@ static const char *reason(int status)
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
@@ -91,10 +94,12 @@ static void add_common_headers(http_exchange_t *x, int status)
         add(req, H2O_TOKEN_ACCESS_CONTROL_ALLOW_ORIGIN, x->origin);
         add_str(req, "access-control-allow-credentials", "true");
         add_str(req, "access-control-expose-headers",
-                "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id");
+                "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id, "
+                "Idempotent-Replayed");
         if (x->api.status == 204 && x->code == CORE_OK) {
             add_str(req, "access-control-allow-methods", http_methods_format(x->allowed, allow, 64));
-            add_str(req, "access-control-allow-headers", "Content-Type, Authorization, X-Request-Id");
+            add_str(req, "access-control-allow-headers",
+                    "Content-Type, Authorization, X-Request-Id, Idempotency-Key");
             add_str(req, "access-control-max-age", "600");
         }
     }
@@ -148,6 +153,7 @@ void http_exchange_respond(http_exchange_t *x)
         len = x->api.reply_len != 0 ? x->api.reply_len : strlen(text);
     }
 
+    http_idempotency_end(x, status, text, len); /* stored before sent: a client with the answer finds it */
     req->res.status = status;
     req->res.reason = reason(status);
     add_common_headers(x, status);
