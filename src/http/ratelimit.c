@@ -20,7 +20,7 @@ static int hit(http_exchange_t *x, kv_t *kv, const char *prefix, int64_t window_
     int rc;
 
     snprintf(key, sizeof(key), "rl:%s:%s", prefix, x->api.client_ip);
-    rc = kv_counter_hit(kv, key, window_ms, x->api.now_ms, &count, &reset_at);
+    rc = kv_counter_hit(kv, key, window_ms, max, x->api.now_ms, &count, &reset_at);
     if (rc != CORE_OK) {
         /* an unreachable backend is reported once per outage by the backend itself */
         if (rc != CORE_E_UNAVAILABLE)

@@ -45,8 +45,10 @@ static counter_t *lookup(fake_kv_t *f, const char *key)
     return c;
 }
 
-static int fake_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count, int64_t *reset_at)
+static int fake_hit(kv_t *kv, const char *key, int64_t window_ms, long max, int64_t now, long *count,
+                    int64_t *reset_at)
 {
+    (void)max;
     fake_kv_t *f = (fake_kv_t *)kv;
     f->hits++;
     snprintf(f->last_key, sizeof(f->last_key), "%s", key);
