@@ -3,9 +3,15 @@
  * every request, http_request_handle(), reads top to bottom in the order of
  * nginx's phases:
  *
- *   head checks -> route -> rate limit (pre-access) -> JSON body ->
- *   token check (access) -> handler (content, inline or on a worker) ->
+ *   head checks -> route -> token check (access) -> rate limit ->
+ *   JSON body -> handler (content, inline or on a worker) ->
  *   response, access log, counters (log)
+ *
+ * The token check comes before the rate limit so that only a verified,
+ * unrevoked session is counted per account (a user id read from any other
+ * token could spend a victim's quota); its refusal (401) waits until the
+ * request is counted, so requests without a session are limited per client
+ * address like any other. The body is parsed only once the request counted.
  *
  * Each phase is a small function below returning CORE_OK or the error that
  * ends the request; http_exchange_respond() turns that code into the answer.
@@ -251,20 +257,22 @@ void http_exchange_run_handler(http_exchange_t *x, store_t *store)
         mail_outbox_wake();
 }
 
-/* The access phases in order; the first failure ends them. The rate limit
- * runs even when no route matched, so probing unknown /api/ paths counts. */
+/* The access phases in order; the first failure ends them, except that a
+ * failed route or token check answers only after the rate limit counted the
+ * request (so probing unknown /api/ paths, or sending bad tokens, counts). */
 static int run_access_phases(http_exchange_t *x)
 {
     int rc, limited;
 
     if ((rc = phase_check_head(x)) != CORE_OK)
         return rc;
-    rc = phase_find_route(x);
+    if ((rc = phase_find_route(x)) == CORE_OK)
+        rc = phase_authenticate(x);
     if ((limited = phase_rate_limit(x)) != CORE_OK)
         return limited;
-    if (rc != CORE_OK || (rc = phase_read_body(x)) != CORE_OK)
+    if (rc != CORE_OK)
         return rc;
-    return phase_authenticate(x);
+    return phase_read_body(x);
 }
 
 int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
