@@ -41,6 +41,21 @@
 #define STATIC_CACHE_ASSETS "public, max-age=31536000, immutable"
 #define STATIC_CACHE_OTHER "no-cache"
 
+/* The web app's policy, on every answer given here (it binds HTML pages; a
+ * script or stylesheet ignores it). The built app (web/dist) is only files
+ * from this origin: no inline script or style, no data: URL, no frames, no
+ * plugins. It may not be framed (clickjacking; X-Frame-Options for browsers
+ * without frame-ancestors), and forms post only here. deploy/nginx/
+ * lsf-web-headers.conf sends the same three headers where nginx serves it.
+ * Referrer-Policy same-origin: no Referer ever leaves the site, while the
+ * app's own requests keep it, and keep their Origin header, which the API's
+ * CSRF check reads: under no-referrer the Fetch standard has a browser send
+ * "Origin: null" on a same-origin POST it does not make in CORS mode (a
+ * form's), which that check would refuse. */
+#define STATIC_CSP                                                                                             \
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#define STATIC_REFERRER_POLICY "same-origin"
+
 /* The route label of every answer here (metrics key series by this pointer). */
 static const char STATIC_ROUTE[] = "static";
 
@@ -121,6 +136,11 @@ static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
+                          H2O_STRLIT(STATIC_CSP));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL, H2O_STRLIT("DENY"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+                          H2O_STRLIT(STATIC_REFERRER_POLICY));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
 }
