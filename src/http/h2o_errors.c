@@ -19,8 +19,8 @@
  * with CR, LF or a space in its target) is answered by lib/http1.c's
  * send_bad_request(), which writes a fixed "400 text/plain Bad Request"
  * straight to the socket and closes; no handler, filter or log runs. Behind
- * nginx (deploy/nginx), those answers are JSON too; docs/ARCHITECTURE.md says
- * how. Event loops.
+ * nginx (deploy/nginx), such requests to /api/ get JSON too;
+ * docs/ARCHITECTURE.md says how. Event loops.
  */
 #include "http/h2o_errors.h"
 

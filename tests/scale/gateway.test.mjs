@@ -2,13 +2,14 @@
 // services it does not run (/ and /health always), and deploy/nginx/
 // gateway.conf sends /api/auth, /api/user and /api/tasks each to its own
 // process and everything else to the static web client, with the web app's
-// security headers.
+// security headers; malformed heads get JSON errors (see errors.test.mjs).
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { RawConn } from '../support/raw.mjs';
 import { settle } from '../support/wait.mjs';
 import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
 
@@ -142,6 +143,27 @@ describe('split services behind gateway.conf', { skip: !NGINX_BIN && 'nginx is n
     const js = await fetch(`${base}/assets/app-1a2b3c.js`);
     assert.match(js.headers.get('cache-control'), /immutable/, 'the location keeps its own header too');
     await js.arrayBuffer();
+  });
+
+  test('malformed heads to the services get JSON errors from the gateway', async () => {
+    const fields = Array.from({ length: 101 }, (_, i) => `X-Field-${i}: v`);
+    const cases = [
+      ['GET /api/user/data HTTP/1.1', 'Host: x', ...fields], // forwarded; lsf-server's parser refuses it
+      ['GET /api/tasks HTTP/1.1', 'Host: x', 'X-Bad: a\x01b'],
+      ['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Length: 2', 'Transfer-Encoding: chunked'], // refused by nginx
+    ];
+    for (const head of cases) {
+      const conn = await RawConn.open(Number(new URL(base).port));
+      try {
+        await conn.write(`${head.join('\r\n')}\r\n\r\n0\r\n\r\n`);
+        const res = await conn.response();
+        assert.equal(res.status, 400, `${head[0]}: ${res.body}`);
+        assert.match(res.headers['content-type'] ?? '', /^application\/json/, `${head[0]}: ${res.body}`);
+        assert.deepEqual(JSON.parse(res.body), { success: false, message: 'Malformed request' }, head[0]);
+      } finally {
+        conn.destroy();
+      }
+    }
   });
 
   test('a client on the gateway keeps its session across the three processes', async () => {
