@@ -52,7 +52,8 @@ static bool same(const char *base, size_t len, h2o_iovec_t v)
     return len == v.len && memcmp(base, v.base, len) == 0;
 }
 
-http_framing_t http_framing_judge(const char *buf, size_t len, h2o_iovec_t method, h2o_iovec_t path, const char **why)
+http_framing_t http_framing_judge(const char *buf, size_t len, h2o_iovec_t method, h2o_iovec_t path,
+                                  const char **why)
 {
     struct phr_header headers[H2O_MAX_HEADERS];
     size_t num_headers = H2O_MAX_HEADERS, method_len, path_len;
@@ -110,7 +111,8 @@ int http_framing_check(h2o_req_t *req, const char **why)
     if (req->version < 0x200 && req->conn->callbacks->get_socket != NULL &&
         (sock = req->conn->callbacks->get_socket(req->conn)) != NULL && sock->data == (void *)req->conn &&
         sock->input != NULL)
-        verdict = http_framing_judge(sock->input->bytes, sock->input->size, req->input.method, req->input.path, why);
+        verdict = http_framing_judge(sock->input->bytes, sock->input->size, req->input.method,
+                                     req->input.path, why);
     if (verdict == HTTP_FRAMING_OK)
         return CORE_OK;
     req->http1_is_persistent = 0;

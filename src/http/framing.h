@@ -20,7 +20,8 @@ typedef enum http_framing {
  * possibly followed by the body and more) as h2o's own parser reads it; the
  * head must be for method and path. On HTTP_FRAMING_AMBIGUOUS, *why is a
  * static sentence for the client. Pure; any thread. */
-http_framing_t http_framing_judge(const char *buf, size_t len, h2o_iovec_t method, h2o_iovec_t path, const char **why);
+http_framing_t http_framing_judge(const char *buf, size_t len, h2o_iovec_t method, h2o_iovec_t path,
+                                  const char **why);
 
 /* Check the framing of req, an HTTP/1.x request h2o hands to a handler:
  * CORE_OK, or CORE_E_MALFORMED_REQUEST with *why set (answer 400). In both

@@ -50,7 +50,8 @@ static void test_one_framing(void **state)
     /* a fold without a body frames nothing */
     expect(HEAD "X-A: a\r\n b\r\n\r\n", HTTP_FRAMING_OK, NULL);
     /* what follows the head (the body, a pipelined request) is not read */
-    expect(HEAD "Content-Length: 2\r\n\r\n{}POST /q HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 9\r\n\r\n",
+    expect(HEAD
+           "Content-Length: 2\r\n\r\n{}POST /q HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 9\r\n\r\n",
            HTTP_FRAMING_OK, NULL);
 }
 
@@ -104,8 +105,8 @@ static void test_not_this_head(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_framing),           cmocka_unit_test(test_length_and_chunked),
-        cmocka_unit_test(test_lengths_that_differ),   cmocka_unit_test(test_two_codings_and_folds),
+        cmocka_unit_test(test_one_framing),         cmocka_unit_test(test_length_and_chunked),
+        cmocka_unit_test(test_lengths_that_differ), cmocka_unit_test(test_two_codings_and_folds),
         cmocka_unit_test(test_not_this_head),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
