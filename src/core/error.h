@@ -4,7 +4,7 @@
  * clients see. Legacy mode answers 200 where the original Express app did
  * (its handlers and auth middleware always used res.json) and keeps the
  * status where Express middleware answered (404 route, 413, 415, malformed
- * JSON, 429). It generates the enum
+ * JSON, 429; and Node's own 400 and 417 for a malformed request). It generates the enum
  * (CORE_E_<NAME>, negative; CORE_OK is 0), and core_error_status() /
  * core_error_message() look rows up. Functions return CORE_OK or one of these
  * codes; only the HTTP layer turns a code into a response, so no handler
@@ -16,6 +16,7 @@
 
 #define CORE_ERRORS(X)                                                                                        \
     X(BAD_REQUEST, 400, 200, "Bad Request")                                                                       \
+    X(MALFORMED_REQUEST, 400, 400, "Malformed request")                                                           \
     X(INVALID_JSON, 400, 400, "Malformed JSON body")                                                              \
     X(VALIDATION, 400, 200, "Invalid request")                                                                    \
     X(MISSING_DETAILS, 400, 200, "Missing Details")                                                               \
@@ -38,6 +39,7 @@
     X(CONFLICT, 409, 200, "Conflict")                                                                             \
     X(PAYLOAD_TOO_LARGE, 413, 413, "Request body too large")                                                      \
     X(UNSUPPORTED_MEDIA_TYPE, 415, 415, "Content-Type must be application/json")                                  \
+    X(EXPECTATION_FAILED, 417, 417, "Expectation Failed")                                                         \
     X(HEADERS_TOO_LARGE, 431, 431, "Request header fields too large")                                             \
     X(RATE_LIMITED, 429, 429, "Too many requests from this IP, please try again later.")                          \
     X(INTERNAL, 500, 200, "Internal Server Error")                                                                \

@@ -3,7 +3,7 @@
  * every request, http_request_handle(), reads top to bottom in the order of
  * nginx's phases:
  *
- *   head checks -> route -> token check (access) -> rate limit ->
+ *   framing -> head checks -> route -> token check (access) -> rate limit ->
  *   JSON body -> handler (content, inline or on a worker) ->
  *   response, access log, counters (log)
  *
@@ -30,6 +30,7 @@
 #include "http/cookie.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
+#include "http/framing.h"
 #include "core/metrics.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
@@ -99,6 +100,16 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;
+}
+
+/* A body whose length the head gives in two ways: 400, and the connection
+ * closes after it (framing.c). First, before OPTIONS is answered too. */
+static int phase_check_framing(http_exchange_t *x)
+{
+    const char *why = NULL;
+    int rc = http_framing_check(x->req, &why);
+
+    return rc == CORE_OK ? CORE_OK : api_fail(&x->api, rc, "%s", why);
 }
 
 /* Refuse heads larger than HEADER_LIMIT (h2o's own ceiling is far higher). */
@@ -285,7 +296,9 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
     t->inflight++;
     core_metrics_request_begin();
     core_log_context_set(&x->log);
-    if (is_preflight(x)) {
+    if ((rc = phase_check_framing(x)) != CORE_OK) {
+        x->code = rc;
+    } else if (is_preflight(x)) {
         x->code = phase_preflight(x);
     } else if ((rc = run_access_phases(x)) != CORE_OK) {
         x->code = rc;
