@@ -147,7 +147,7 @@ scale_lb_start() {
   shift
   port=$(bench_free_port)
   mkdir -p "$dir/conf/local" "$dir/logs"
-  for f in "$BENCH_ROOT"/deploy/nginx/*.conf; do
+  for f in "$BENCH_ROOT"/deploy/nginx/*.conf "$BENCH_ROOT"/deploy/nginx/*.js; do
     ln -s "$f" "$dir/conf/${f##*/}"
   done
   : >"$dir/conf/local/app-servers.conf"

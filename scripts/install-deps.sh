@@ -14,7 +14,7 @@ PACKAGES="
   sqlite3 openssl curl ca-certificates
   nodejs npm
   python3 python3-aiosmtpd libfaketime
-  wrk nginx-light libmicrohttpd-dev libevent-dev
+  wrk nginx-light libnginx-mod-http-js libmicrohttpd-dev libevent-dev
   chromium prometheus
 "
 

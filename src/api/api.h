@@ -44,10 +44,12 @@ enum api_auth {
     API_AUTH_METRICS,  /* "Authorization: Bearer METRICS_TOKEN", else 404 as if the route did not exist */
 };
 
+/* Which limits of src/http/ratelimit.h count a route's requests. */
 enum api_rate {
-    API_RATE_NONE = 0, /* not rate limited (health, static files) */
-    API_RATE_API,      /* the /api/ limit */
-    API_RATE_AUTH,     /* the /api/ limit and the failed-auth limit */
+    API_RATE_NONE = 0,   /* not rate limited (health, static files) */
+    API_RATE_API,        /* the /api/ limit (per IP, or per account with a session) */
+    API_RATE_AUTH,       /* credential endpoints: the /api/ limit and the failed-attempts limit */
+    API_RATE_COUNT_ONLY, /* counted against the /api/ limit but never refused (logout: signing out always works) */
 };
 
 enum api_service {

@@ -8,7 +8,7 @@
 #include "api/api.h"
 
 #define TASK_ROUTE(m, p, h, body) {m, p, p, h, API_AUTH_REQUIRED, API_RATE_API, body, false, API_SERVICE_TASKS}
-#define AUTH_ROUTE(m, p, h, a, body, slow) {m, p, p, h, a, API_RATE_AUTH, body, slow, API_SERVICE_AUTH}
+#define AUTH_ROUTE(m, p, h, a, rate, body, slow) {m, p, p, h, a, rate, body, slow, API_SERVICE_AUTH}
 
 const api_route_t api_routes[] = {
     {API_GET, "/", "/", api_root, API_AUTH_NONE, API_RATE_NONE, false, false, API_SERVICE_CORE},
@@ -20,15 +20,19 @@ const api_route_t api_routes[] = {
     {API_GET, "/metrics", "/metrics", api_metrics, API_AUTH_METRICS, API_RATE_NONE, false, false,
      API_SERVICE_METRICS},
 
-    /*         method    path                          handler                   auth               body   slow */
-    AUTH_ROUTE(API_POST, "/api/auth/register", api_auth_register, API_AUTH_NONE, true, true),
-    AUTH_ROUTE(API_POST, "/api/auth/login", api_auth_login, API_AUTH_NONE, true, true),
-    AUTH_ROUTE(API_POST, "/api/auth/logout", api_auth_logout, API_AUTH_OPTIONAL, false, false),
-    AUTH_ROUTE(API_POST, "/api/auth/send-verify-otp", api_auth_send_verify_otp, API_AUTH_REQUIRED, false, false),
-    AUTH_ROUTE(API_POST, "/api/auth/verify-account", api_auth_verify_account, API_AUTH_REQUIRED, true, false),
-    AUTH_ROUTE(API_GET, "/api/auth/is-auth", api_auth_is_auth, API_AUTH_ASK, false, false),
-    AUTH_ROUTE(API_POST, "/api/auth/send-reset-otp", api_auth_send_reset_otp, API_AUTH_NONE, true, false),
-    AUTH_ROUTE(API_POST, "/api/auth/reset-password", api_auth_reset_password, API_AUTH_NONE, true, true),
+    /* Only the credential endpoints count failed attempts (API_RATE_AUTH): is-auth and
+     * logout answer every page load and sign-out, and must work whatever a user mistyped. */
+    /*         method    path                          handler                   auth            rate      body   slow */
+    AUTH_ROUTE(API_POST, "/api/auth/register", api_auth_register, API_AUTH_NONE, API_RATE_AUTH, true, true),
+    AUTH_ROUTE(API_POST, "/api/auth/login", api_auth_login, API_AUTH_NONE, API_RATE_AUTH, true, true),
+    AUTH_ROUTE(API_POST, "/api/auth/logout", api_auth_logout, API_AUTH_OPTIONAL, API_RATE_COUNT_ONLY, false, false),
+    AUTH_ROUTE(API_POST, "/api/auth/send-verify-otp", api_auth_send_verify_otp, API_AUTH_REQUIRED, API_RATE_AUTH, false,
+               false),
+    AUTH_ROUTE(API_POST, "/api/auth/verify-account", api_auth_verify_account, API_AUTH_REQUIRED, API_RATE_AUTH, true,
+               false),
+    AUTH_ROUTE(API_GET, "/api/auth/is-auth", api_auth_is_auth, API_AUTH_ASK, API_RATE_API, false, false),
+    AUTH_ROUTE(API_POST, "/api/auth/send-reset-otp", api_auth_send_reset_otp, API_AUTH_NONE, API_RATE_AUTH, true, false),
+    AUTH_ROUTE(API_POST, "/api/auth/reset-password", api_auth_reset_password, API_AUTH_NONE, API_RATE_AUTH, true, true),
 
     {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false,
      API_SERVICE_USER},

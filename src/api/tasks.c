@@ -97,17 +97,35 @@ int api_tasks_update(api_req_t *req)
     return reply_task(req, &t);
 }
 
+/* The answer carries the task as read just before the delete, so a client
+ * can take it out of its counts without reloading them. The read and the
+ * delete are two store calls: an update racing in between is not in the
+ * task returned (the client's counts drift until its next stats load), and
+ * a delete racing in between makes this one 404, as it should. */
 int api_tasks_delete(api_req_t *req)
 {
     const char *id = task_id(req);
+    api_json_out_t out;
+    store_task_t t;
     int rc;
 
     if (id == NULL)
         return CORE_E_TASK_NOT_FOUND;
-    if ((rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
+    if ((rc = store_task_get(req->store, req->pool, req->claims.user_id, id, &t)) != CORE_OK ||
+        (rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
     api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
-    api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Task deleted"));
+
+    api_json_out_init(&out, req->pool, TASK_JSON_HINT + 64);
+    api_json_out_object_open(&out);
+    api_json_out_key(&out, "success");
+    api_json_out_bool(&out, true);
+    api_json_out_key(&out, "message");
+    api_json_out_cstr(&out, "Task deleted");
+    api_json_out_key(&out, "task");
+    api_task_write(&out, &t);
+    api_json_out_object_close(&out);
+    reply_written(req, &out);
     return CORE_OK;
 }
 

@@ -94,6 +94,16 @@ static int parse_ms(const row_t *row, const char *v, core_config_t *cfg)
     return 0;
 }
 
+/* Milliseconds, or empty for "not set" (0; finish() fills in the default). */
+static int parse_ms_or_unset(const row_t *row, const char *v, core_config_t *cfg)
+{
+    if (*v == '\0') {
+        *FIELD(cfg, row, int64_t) = 0;
+        return 0;
+    }
+    return parse_ms(row, v, cfg);
+}
+
 static int parse_ull(const row_t *row, const char *v, core_config_t *cfg)
 {
     long long n;
@@ -409,12 +419,15 @@ static const row_t rows[] = {
     {"CORS_ORIGINS", "http://localhost:5173", "comma list of origins allowed to call the API with credentials", parse_origins, 0, 0, 0, NULL},
     {"TRUST_PROXY", "", "comma list of proxy addresses/CIDRs (or \"loopback\") whose X-Forwarded-For is believed", parse_cidrs, 0, 0, 0, NULL},
     {"IDEMPOTENCY_TTL_MS", "86400000", "how long an Idempotency-Key and the answer it replays are kept (per user, in the database)", parse_ms, OFF(idempotency_ttl_ms), 1000, 30 * DAY_MS, NULL},
-    {NULL, NULL, "Rate limits (per client IP, fixed window)", NULL, 0, 0, 0, NULL},
+    {NULL, NULL, "Rate limits (fixed windows; per client IP, or per account with a valid session)", NULL, 0, 0, 0, NULL},
     {"RATE_LIMIT", "on", "on | off", parse_bool, OFF(rate_limit_enabled), 0, 0, NULL},
     {"RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/ limit", parse_ms, OFF(rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
-    {"RATE_LIMIT_MAX", "100", "requests per window to /api/", parse_long, OFF(rate_limit_max), 1, 100000000, NULL},
-    {"AUTH_RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/auth/ limit", parse_ms, OFF(auth_rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
-    {"AUTH_RATE_LIMIT_MAX", "5", "failed requests per window to /api/auth/ (successful ones are not counted)", parse_long, OFF(auth_rate_limit_max), 1, 100000000, NULL},
+    {"RATE_LIMIT_MAX", "100", "requests per window to /api/ per client IP, without a valid session", parse_long, OFF(rate_limit_max), 1, 100000000, NULL},
+    {"RATE_LIMIT_USER_MAX", "3000", "requests per window to /api/ per account, with a valid session", parse_long, OFF(rate_limit_user_max), 1, 100000000, NULL},
+    {"RATE_LIMIT_USER_WINDOW_MS", "", "window of the per-account limit (default: RATE_LIMIT_WINDOW_MS)", parse_ms_or_unset, OFF(rate_limit_user_window_ms), 1000, 7 * DAY_MS, NULL},
+    {"RATE_LIMIT_IPV6_PREFIX", "64", "IPv6 clients are counted per network of this many bits (one /64 is one client)", parse_int, OFF(rate_limit_ipv6_prefix), 32, 128, NULL},
+    {"AUTH_RATE_LIMIT_WINDOW_MS", "900000", "window of the failed-attempts limit", parse_ms, OFF(auth_rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},
+    {"AUTH_RATE_LIMIT_MAX", "5", "failed requests per window to register, login, send-verify-otp, verify-account, send-reset-otp and reset-password (successful ones are not counted)", parse_long, OFF(auth_rate_limit_max), 1, 100000000, NULL},
     {NULL, NULL, "Mail", NULL, 0, 0, 0, NULL},
     {"SMTP_URL", NULL, "smtp://host:587 (STARTTLS when offered) or smtps://host:465; unset: mail is written to DATA_DIR/mail/*.eml", parse_url, OFF(smtp_url), 0, 0, smtp_schemes},
     {"SMTP_USER", NULL, "SMTP login (or put it in SMTP_URL)", parse_str, OFF(smtp_user), 0, 0, NULL},
@@ -550,6 +563,8 @@ static int finish(core_config_t *cfg)
     cfg->jwt_secret_len = strlen(cfg->jwt_secret);
     if (cfg->jwt_secret_len < 32)
         return fail("%s", "JWT_SECRET: must be at least 32 bytes");
+    if (cfg->rate_limit_user_window_ms == 0)
+        cfg->rate_limit_user_window_ms = cfg->rate_limit_window_ms;
     cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;
     return 0;
 }

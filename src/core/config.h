@@ -72,10 +72,13 @@ typedef struct core_config {
     size_t trust_proxy_len;
     int64_t idempotency_ttl_ms; /* how long an Idempotency-Key and its answer are kept */
 
-    /* rate limits (express-rate-limit semantics: fixed window per client IP) */
+    /* rate limits (express-rate-limit semantics: fixed windows, src/http/ratelimit.h) */
     bool rate_limit_enabled;
     int64_t rate_limit_window_ms;
-    long rate_limit_max;
+    long rate_limit_max;              /* per client IP (IPv6: per network), without a session */
+    int64_t rate_limit_user_window_ms;
+    long rate_limit_user_max;         /* per account, with a verified, unrevoked session */
+    int rate_limit_ipv6_prefix;       /* bits of an IPv6 address that name one client */
     int64_t auth_rate_limit_window_ms;
     long auth_rate_limit_max;
 

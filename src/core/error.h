@@ -4,10 +4,11 @@
  * clients see. Legacy mode answers 200 where the original Express app did
  * (its handlers and auth middleware always used res.json) and keeps the
  * status where Express middleware answered (404 route, 413, 415, malformed
- * JSON, 429). The IDEMPOTENCY_* rows keep theirs too: the original client
- * never sends Idempotency-Key, and a client that does must tell "retry
- * later" (409) and "wrong key" (400, 422) from a handler's answer, which a
- * 200 would hide. It generates the enum
+ * JSON, 429; and Node's own 400 and 417 for a malformed request). The
+ * IDEMPOTENCY_* rows keep theirs too: the original client never sends
+ * Idempotency-Key, and a client that does must tell "retry later" (409) and
+ * "wrong key" (400, 422) from a handler's answer, which a 200 would hide.
+ * It generates the enum
  * (CORE_E_<NAME>, negative; CORE_OK is 0), and core_error_status() /
  * core_error_message() look rows up. Functions return CORE_OK or one of these
  * codes; only the HTTP layer turns a code into a response, so no handler
@@ -19,6 +20,7 @@
 
 #define CORE_ERRORS(X)                                                                                        \
     X(BAD_REQUEST, 400, 200, "Bad Request")                                                                       \
+    X(MALFORMED_REQUEST, 400, 400, "Malformed request")                                                           \
     X(INVALID_JSON, 400, 400, "Malformed JSON body")                                                              \
     X(VALIDATION, 400, 200, "Invalid request")                                                                    \
     X(MISSING_DETAILS, 400, 200, "Missing Details")                                                               \
@@ -43,6 +45,7 @@
     X(IDEMPOTENCY_IN_PROGRESS, 409, 409, "A request with this Idempotency-Key is in progress; retry later")       \
     X(PAYLOAD_TOO_LARGE, 413, 413, "Request body too large")                                                      \
     X(UNSUPPORTED_MEDIA_TYPE, 415, 415, "Content-Type must be application/json")                                  \
+    X(EXPECTATION_FAILED, 417, 417, "Expectation Failed")                                                         \
     X(IDEMPOTENCY_MISMATCH, 422, 422, "This Idempotency-Key was used with a different request")                   \
     X(HEADERS_TOO_LARGE, 431, 431, "Request header fields too large")                                             \
     X(RATE_LIMITED, 429, 429, "Too many requests from this IP, please try again later.")                          \

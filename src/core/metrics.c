@@ -313,6 +313,8 @@ static void put_counters(FILE *f, const totals_t *t)
     fprintf(f, "http_rate_limited_total{limit=\"api\"} %llu\n", (unsigned long long)c[CORE_METRICS_RATE_LIMITED_API]);
     fprintf(f, "http_rate_limited_total{limit=\"auth\"} %llu\n",
             (unsigned long long)c[CORE_METRICS_RATE_LIMITED_AUTH]);
+    fprintf(f, "http_rate_limited_total{limit=\"user\"} %llu\n",
+            (unsigned long long)c[CORE_METRICS_RATE_LIMITED_USER]);
     family(f, "mail_sent_total", "counter", "Emails delivered by this process's outbox sender.");
     fprintf(f, "mail_sent_total %llu\n", (unsigned long long)c[CORE_METRICS_MAIL_SENT]);
     family(f, "mail_failed_total", "counter", "Failed email delivery attempts (each is retried or given up).");

@@ -23,6 +23,7 @@
 enum core_metrics_counter {
     CORE_METRICS_RATE_LIMITED_API = 0, /* http_rate_limited_total{limit="api"} */
     CORE_METRICS_RATE_LIMITED_AUTH,    /* http_rate_limited_total{limit="auth"} */
+    CORE_METRICS_RATE_LIMITED_USER,    /* http_rate_limited_total{limit="user"} */
     CORE_METRICS_MAIL_SENT,            /* mail_sent_total */
     CORE_METRICS_MAIL_FAILED,          /* mail_failed_total (one per failed attempt) */
     CORE_METRICS_CACHE_HIT,            /* kv_cache_requests_total{result="hit"} */

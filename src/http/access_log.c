@@ -1,7 +1,8 @@
 /*
  * This file implements the buffered combined-format access log of
  * access_log.h and the log phase every answered request goes through, API
- * exchange (response.c) or web app file (static.c): one access log line and
+ * exchange (response.c), web app file (static.c) or error h2o answers itself
+ * (h2o_errors.c): one access log line and
  * one observation in http_request_duration_seconds. Request fields are
  * escaped like nginx does (\xHH for quotes, backslashes and non-printable
  * bytes) so a crafted URL or User-Agent cannot forge log lines.
@@ -20,6 +21,9 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/pool.h"
+#include "http/exchange.h"
+#include "http/forwarded.h"
 
 static int log_fd = -1;
 static char *log_path;
@@ -175,4 +179,27 @@ void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const h
     write_line(buf, req, e->client_ip, e->status, e->body_len, e->request_id);
     core_metrics_request_end(core_str(req->method.base, req->method.len), e->route, e->status,
                              core_clock_mono_ns() - e->started_ns);
+}
+
+void http_access_log_answer(h2o_req_t *req, const char *request_id, const char *route, int64_t started_ns)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
+    struct sockaddr_storage peer;
+    socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
+    h2o_iovec_t xff = header(req, H2O_TOKEN_X_FORWARDED_FOR);
+    core_pool_t pool;
+
+    core_pool_init(&pool);
+    http_access_log_entry_t e = {
+        .client_ip = http_client_ip(&pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
+                                    core_str(xff.base, xff.len)),
+        .request_id = request_id,
+        .route = route,
+        .status = req->res.status,
+        .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,
+        .started_ns = started_ns,
+    };
+    core_metrics_request_begin(); /* and ended right away: the answer is h2o's from here */
+    http_access_log_request(&t->access_log, req, &e);
+    core_pool_cleanup(&pool);
 }

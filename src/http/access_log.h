@@ -43,6 +43,13 @@ typedef struct http_access_log_entry {
  * the request's core_metrics_request_begin(). Loop thread owning buf. */
 void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const http_access_log_entry_t *e);
 
+/* The same log phase for an answer h2o gives from req without an exchange
+ * (a web app file, static.c; an error h2o answers before routing,
+ * h2o_errors.c): decides the client IP as the API does (TRUST_PROXY),
+ * begins and ends the request's metrics, and appends to the buffer of the
+ * loop owning req. Call when the response starts; that loop's thread. */
+void http_access_log_answer(h2o_req_t *req, const char *request_id, const char *route, int64_t started_ns);
+
 /* Write out buf (timer, shutdown). */
 void http_access_log_flush(http_access_log_buf_t *buf);
 

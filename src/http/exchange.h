@@ -20,12 +20,15 @@
 
 typedef struct http_thread http_thread_t;
 
+/* What the rate-limit phase (ratelimit.c) leaves for the response. */
 typedef struct http_rate {
-    bool applied;     /* headers must be sent */
+    bool applied;     /* RateLimit-* headers must be sent (of the bucket that refused, else the tightest) */
     long limit;
     long remaining;
-    int64_t reset_ms; /* from now */
-    char undo_key[64]; /* auth counter to take back if the request succeeds */
+    int64_t reset_ms;       /* from now */
+    int64_t retry_after_ms; /* > 0: the limiter refused the request; send Retry-After */
+    const char *refused_by; /* the limit that answered 429 ("api", "user", "auth"), named in the body; or NULL */
+    char undo_key[96];      /* failed-attempts counter to take back if the request succeeds */
 } http_rate_t;
 
 #define HTTP_REQUEST_ID_SIZE 129 /* 128 characters and the NUL */

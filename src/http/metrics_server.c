@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "http/exchange.h"
+#include "http/framing.h"
 
 #define STOP_WAIT_MS 2000
 
@@ -65,9 +66,12 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     core_pool_init(&pool);
     a.pool = &pool;
     a.now_ms = core_clock_now_ms();
-    int rc = handler != NULL ? handler(&a) : CORE_E_NOT_FOUND;
+    const char *why = NULL;
+    int rc = http_framing_check(req, &why); /* a body framed two ways: 400, and the connection closes */
+    if (rc == CORE_OK)
+        rc = handler != NULL ? handler(&a) : CORE_E_NOT_FOUND;
     if (rc != CORE_OK) {
-        api_reply(&a, json_pack("{s:b, s:s}", "success", 0, "message", core_error_message(rc)));
+        api_reply(&a, json_pack("{s:b, s:s}", "success", 0, "message", why != NULL ? why : core_error_message(rc)));
         json = json_dumps(a.reply, JSON_COMPACT);
         req->res.status = core_error_status(rc);
     } else if (a.reply_text != NULL) {
@@ -78,7 +82,10 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         req->res.status = a.status != 0 ? a.status : 200;
     }
     body = json != NULL ? json : a.reply_text;
-    req->res.reason = req->res.status == 200 ? "OK" : req->res.status == 404 ? "Not Found" : "Service Unavailable";
+    req->res.reason = req->res.status == 200   ? "OK"
+                      : req->res.status == 400 ? "Bad Request"
+                      : req->res.status == 404 ? "Not Found"
+                                               : "Service Unavailable";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, H2O_STRLIT("no-store"));
     req->res.content_length = body != NULL ? strlen(body) : 0;

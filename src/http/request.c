@@ -3,10 +3,16 @@
  * every request, http_request_handle(), reads top to bottom in the order of
  * nginx's phases:
  *
- *   head checks -> route -> rate limit (pre-access) -> JSON body ->
- *   token check (access) -> Idempotency-Key (idempotency.c) ->
+ *   framing -> head checks -> route -> token check (access) -> rate limit ->
+ *   JSON body -> Idempotency-Key (idempotency.c) ->
  *   handler (content, inline or on a worker; skipped for a replay) ->
  *   response, access log, counters (log)
+ *
+ * The token check comes before the rate limit so that only a verified,
+ * unrevoked session is counted per account (a user id read from any other
+ * token could spend a victim's quota); its refusal (401) waits until the
+ * request is counted, so requests without a session are limited per client
+ * address like any other. The body is parsed only once the request counted.
  *
  * Each phase is a small function below returning CORE_OK or the error that
  * ends the request; http_exchange_respond() turns that code into the answer.
@@ -25,6 +31,7 @@
 #include "http/cookie.h"
 #include "http/cors.h"
 #include "http/forwarded.h"
+#include "http/framing.h"
 #include "http/idempotency.h"
 #include "core/metrics.h"
 #include "http/ratelimit.h"
@@ -95,6 +102,16 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;
+}
+
+/* A body whose length the head gives in two ways: 400, and the connection
+ * closes after it (framing.c). First, before OPTIONS is answered too. */
+static int phase_check_framing(http_exchange_t *x)
+{
+    const char *why = NULL;
+    int rc = http_framing_check(x->req, &why);
+
+    return rc == CORE_OK ? CORE_OK : api_fail(&x->api, rc, "%s", why);
 }
 
 /* Refuse heads larger than HEADER_LIMIT (h2o's own ceiling is far higher). */
@@ -253,22 +270,24 @@ void http_exchange_run_handler(http_exchange_t *x, store_t *store)
         mail_outbox_wake();
 }
 
-/* The access phases in order; the first failure ends them. The rate limit
- * runs even when no route matched, so probing unknown /api/ paths counts. */
+/* The access phases in order; the first failure ends them, except that a
+ * failed route or token check answers only after the rate limit counted the
+ * request (so probing unknown /api/ paths, or sending bad tokens, counts). */
 static int run_access_phases(http_exchange_t *x)
 {
     int rc, limited;
 
     if ((rc = phase_check_head(x)) != CORE_OK)
         return rc;
-    rc = phase_find_route(x);
+    if ((rc = phase_find_route(x)) == CORE_OK)
+        rc = phase_authenticate(x);
     if ((limited = phase_rate_limit(x)) != CORE_OK)
         return limited;
-    if (rc != CORE_OK || (rc = phase_read_body(x)) != CORE_OK)
+    if (rc != CORE_OK)
         return rc;
-    if ((rc = phase_authenticate(x)) != CORE_OK)
+    if ((rc = phase_read_body(x)) != CORE_OK)
         return rc;
-    return http_idempotency_begin(x); /* after the token check: keys are per user */
+    return http_idempotency_begin(x); /* after the token check (keys are per user) and the count */
 }
 
 int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
@@ -281,7 +300,9 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
     t->inflight++;
     core_metrics_request_begin();
     core_log_context_set(&x->log);
-    if (is_preflight(x)) {
+    if ((rc = phase_check_framing(x)) != CORE_OK) {
+        x->code = rc;
+    } else if (is_preflight(x)) {
         x->code = phase_preflight(x);
     } else if ((rc = run_access_phases(x)) != CORE_OK) {
         x->code = rc;

@@ -69,6 +69,8 @@ static json_t *error_body(http_exchange_t *x, int status)
     if (x->code == CORE_E_INTERNAL && x->api.cfg->env == CORE_ENV_PRODUCTION)
         msg = core_error_message(CORE_E_INTERNAL); /* details stay in the log */
     body = json_pack("{s:b, s:s}", "success", 0, "message", msg);
+    if (x->code == CORE_E_RATE_LIMITED && x->rate.refused_by != NULL)
+        json_object_set_new(body, "limit", json_string(x->rate.refused_by));
     if (status >= 500)
         json_object_set_new(body, "requestId", json_string(x->request_id));
     return body;
@@ -110,9 +112,9 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_num(req, "ratelimit-limit", x->rate.limit);
         add_num(req, "ratelimit-remaining", x->rate.remaining);
         add_num(req, "ratelimit-reset", reset_s);
-        if (x->code == CORE_E_RATE_LIMITED)
-            add_num(req, "retry-after", reset_s);
     }
+    if (x->rate.retry_after_ms > 0 && x->code != CORE_OK)
+        add_num(req, "retry-after", (x->rate.retry_after_ms + 999) / 1000);
     if (http_server_draining())
         req->http1_is_persistent = 0; /* shutting down: this connection ends with this answer */
     if (x->api.set_token != NULL || x->api.clear_token)

@@ -34,13 +34,27 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "core/metrics.h"
 #include "http/access_log.h"
 #include "http/exchange.h"
-#include "http/forwarded.h"
+#include "http/framing.h"
 
 #define STATIC_CACHE_ASSETS "public, max-age=31536000, immutable"
 #define STATIC_CACHE_OTHER "no-cache"
+
+/* The web app's policy, on every answer given here (it binds HTML pages; a
+ * script or stylesheet ignores it). The built app (web/dist) is only files
+ * from this origin: no inline script or style, no data: URL, no frames, no
+ * plugins. It may not be framed (clickjacking; X-Frame-Options for browsers
+ * without frame-ancestors), and forms post only here. deploy/nginx/
+ * lsf-web-headers.conf sends the same three headers where nginx serves it.
+ * Referrer-Policy same-origin: no Referer ever leaves the site, while the
+ * app's own requests keep it, and keep their Origin header, which the API's
+ * CSRF check reads: under no-referrer the Fetch standard has a browser send
+ * "Origin: null" on a same-origin POST it does not make in CORS mode (a
+ * form's), which that check would refuse. */
+#define STATIC_CSP                                                                                             \
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+#define STATIC_REFERRER_POLICY "same-origin"
 
 /* The route label of every answer here (metrics key series by this pointer). */
 static const char STATIC_ROUTE[] = "static";
@@ -122,6 +136,11 @@ static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t
 {
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
+                          H2O_STRLIT(STATIC_CSP));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-frame-options"), 0, NULL, H2O_STRLIT("DENY"));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("referrer-policy"), 0, NULL,
+                          H2O_STRLIT(STATIC_REFERRER_POLICY));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
 }
@@ -172,27 +191,8 @@ typedef struct static_answer {
 static void on_answer(h2o_req_prefilter_t *super, h2o_req_t *req, h2o_ostream_t **slot)
 {
     static_answer_t *self = (static_answer_t *)super;
-    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
-    struct sockaddr_storage peer;
-    socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
-    ssize_t xff = h2o_find_header(&req->headers, H2O_TOKEN_X_FORWARDED_FOR, -1);
-    core_pool_t pool;
 
-    core_pool_init(&pool);
-    http_access_log_entry_t e = {
-        .client_ip = http_client_ip(&pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
-                                    xff >= 0 ? core_str(req->headers.entries[xff].value.base,
-                                                        req->headers.entries[xff].value.len)
-                                             : CORE_STR_NULL),
-        .request_id = self->request_id,
-        .route = STATIC_ROUTE,
-        .status = req->res.status,
-        .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,
-        .started_ns = self->started_ns,
-    };
-    core_metrics_request_begin(); /* and ended right away: the answer is h2o's from here */
-    http_access_log_request(&t->access_log, req, &e);
-    core_pool_cleanup(&pool);
+    http_access_log_answer(req, self->request_id, STATIC_ROUTE, self->started_ns);
     h2o_setup_next_prefilter(super, req, slot);
 }
 
@@ -218,6 +218,9 @@ static int on_req(h2o_handler_t *super, h2o_req_t *req)
 
     if (!is_get_or_head(req) || is_api_path(path) || !is_safe_path(path))
         return -1;
+    const char *why;
+    if (http_framing_check(req, &why) != CORE_OK)
+        return -1; /* the pipeline asks again, answers the JSON 400 and logs it */
     if (path.base[path.len - 1] != '/' && is_regular_file(self, path)) {
         const char *request_id = answer_begin(req, started_ns);
         rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false, request_id)

@@ -33,7 +33,8 @@ typedef struct kv_ops {
     int (*user_sessions_revoke)(kv_t *kv, const char *user_id, int64_t before_ms);
     int (*token_is_revoked)(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
                             bool *revoked);
-    int (*counter_hit)(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count, int64_t *reset_at);
+    int (*counter_hit)(kv_t *kv, const char *key, int64_t window_ms, long max, int64_t now, long *count,
+                       int64_t *reset_at);
     int (*counter_undo)(kv_t *kv, const char *key, int64_t now);
     int (*cache_get)(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len);
     int (*cache_set)(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms);
@@ -73,12 +74,22 @@ static inline int kv_token_is_revoked(kv_t *kv, const char *jti, const char *use
 }
 
 /* Count one hit on a fixed-window counter (express-rate-limit semantics: the
- * window starts at the first hit and lasts window_ms). *count is the count
- * including this hit, *reset_at (ms) when the window ends. */
-static inline int kv_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+ * window starts at the first hit and lasts window_ms) whose limit is max
+ * (>= 1): a backend that must make room for new keys forgets only keys with
+ * hits left (count < max), never one whose client is at or over its limit.
+ * Returns:
+ * - CORE_OK: *count is the count including this hit, *reset_at (ms) when
+ *   the window ends;
+ * - CORE_E_UNAVAILABLE: the hit could not be counted (no room for a new key:
+ *   every key held is at its limit); *reset_at is when room is expected, or 0.
+ *   Callers must refuse the request: an uncounted hit is not a limit off;
+ * - CORE_E_NOT_FOUND: deliberately not counted, by the operator's choice
+ *   (Redis unreachable under REDIS_DOWN_RATE_LIMIT=open): no limit applies;
+ * - CORE_E_INTERNAL: a bad key, window or max (a caller bug). */
+static inline int kv_counter_hit(kv_t *kv, const char *key, int64_t window_ms, long max, int64_t now, long *count,
                                  int64_t *reset_at)
 {
-    return kv->ops->counter_hit(kv, key, window_ms, now, count, reset_at);
+    return kv->ops->counter_hit(kv, key, window_ms, max, now, count, reset_at);
 }
 
 /* Take back one hit (a request that turned out not to count). Never below 0. */

@@ -7,10 +7,12 @@
  * once the store has them; they are loaded back at creation. Expired entries
  * leave a few buckets at a time on every call, and the store's expired
  * revocations are purged at most once an hour. Memory is bounded: at most
- * COUNTER_MAX_KEYS counters (a new key past that, with no expired window to
- * reclaim, gets CORE_E_UNAVAILABLE, which the rate limiter treats as
- * "allow") and CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer
- * than KEY_MAX bytes and other caller mistakes return CORE_E_INTERNAL.
+ * COUNTER_MAX_KEYS counters (past that, counters.c forgets the oldest
+ * windows that have hits left, never one at its limit, and when every key
+ * is at its limit a new one gets CORE_E_UNAVAILABLE, which the rate limiter
+ * answers with 503: a full table never switches a limit off) and
+ * CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer than KEY_MAX
+ * bytes and other caller mistakes return CORE_E_INTERNAL.
  *
  * Several processes on one SQLite file without Redis (docs/DEPLOY.md) each
  * have such a backend, and none sees the others' memory. So each registers
@@ -244,12 +246,12 @@ out:
     return rc;
 }
 
-static int memory_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+static int memory_counter_hit(kv_t *kv, const char *key, int64_t window_ms, long max, int64_t now, long *count,
                               int64_t *reset_at)
 {
     size_t len;
     return key_ok(key, &len)
-               ? kv__counters_hit(&((kv_memory_t *)kv)->counters, key, len, window_ms, now, count, reset_at)
+               ? kv__counters_hit(&((kv_memory_t *)kv)->counters, key, len, window_ms, max, now, count, reset_at)
                : CORE_E_INTERNAL;
 }
 

@@ -18,8 +18,10 @@
  * most once a second. A cache write that failed may have
  * been an invalidation, so the caches are flushed when Redis is back.
  * Counters are atomic Lua scripts; while Redis is down they are counted in
- * this process (REDIS_DOWN_RATE_LIMIT=local) or not at all (open), and
- * caches are bypassed (CORE_E_UNAVAILABLE).
+ * this process (REDIS_DOWN_RATE_LIMIT=local, counters.c) or, by the
+ * operator's explicit choice, not at all (open: CORE_E_NOT_FOUND, and one
+ * warning per outage says limits are off), and caches are bypassed
+ * (CORE_E_UNAVAILABLE).
  */
 #include "kv/redis.h"
 
@@ -93,6 +95,7 @@ typedef struct kv_redis {
     atomic_ulong flush_wanted, flushed;
     _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
     kv__counters_t local; /* counters while Redis is down (policy local) */
+    atomic_bool limits_off; /* policy open and Redis down: said once per outage */
     store_ryw_hook_t ryw;  /* read-your-writes marks, ctx = this */
 } kv_redis_t;
 
@@ -443,7 +446,9 @@ out:
 
 /* ---- rate-limit counters ---- */
 
-static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64_t now, long *count,
+/* Redis keeps every counter until its window ends (the PEXPIRE of the
+ * script), so max is only needed by the local counters of an outage. */
+static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, long max, int64_t now, long *count,
                              int64_t *reset_at)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
@@ -451,7 +456,7 @@ static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64
     char window[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_COUNTER, key) || window_ms <= 0)
+    if (!make_key(&k, P_COUNTER, key) || window_ms <= 0 || max < 1)
         goto out;
     snprintf(window, sizeof(window), "%lld", (long long)window_ms);
     const char *argv[] = {"EVAL", counter_hit_lua, "1", k.buf, window};
@@ -461,10 +466,14 @@ static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, int64
         *count = (long)reply->element[0]->integer;
         *reset_at = now + reply->element[1]->integer;
         rc = CORE_OK;
+        if (atomic_load(&r->limits_off) && atomic_exchange(&r->limits_off, false))
+            log_info("kv: rate limits are counted in redis again");
     } else if (r->down_policy == 0) {
-        rc = kv__counters_hit(&r->local, key, strlen(key), window_ms, now, count, reset_at);
+        rc = kv__counters_hit(&r->local, key, strlen(key), window_ms, max, now, count, reset_at);
     } else {
-        rc = CORE_E_UNAVAILABLE;
+        if (!atomic_exchange(&r->limits_off, true))
+            log_warn("kv: redis cannot count: rate limits are OFF until it can (REDIS_DOWN_RATE_LIMIT=open)");
+        rc = CORE_E_NOT_FOUND;
     }
     freeReplyObject(reply);
 out:
@@ -664,6 +673,7 @@ int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
     atomic_init(&r->flushed, 0);
     atomic_init(&r->marker_checked_at, 0);
     kv__counters_init(&r->local, LOCAL_COUNTER_MAX_KEYS);
+    atomic_init(&r->limits_off, false);
     if ((rc = kv__redis_pool_init(&r->pool, cfg->redis_url)) != CORE_OK) {
         redis_destroy(&r->base);
         goto out;

@@ -136,7 +136,7 @@ describe('redis: shared revocations, caches and rate limits', { skip: !redisAvai
     const c1 = await sibling(a, env);
     const c2 = await sibling(a, env);
     try {
-      await redisCommand(redis.port, 'DEL lsf:rl:rl:api:127.0.0.1');
+      await redisCommand(redis.port, 'DEL lsf:rl:rl:api:ip:127.0.0.1');
       const statuses = [];
       for (const s of [c1, c2, c1, c2, c1, c2]) statuses.push((await fetch(`${s.url}/api/auth/is-auth`)).status);
       assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);

@@ -4,8 +4,10 @@
 // was sent with and is counted in http_request_duration_seconds under the one
 // route label "static", never its path; and GET / says `Vary: Accept` both
 // when it answers index.html (to a browser) and "API Working" (to curl), so a
-// cache cannot hand one client's answer to the other. The web app here is a
-// small fixture written by the test, so the suite needs no web build.
+// cache cannot hand one client's answer to the other; the web app's answers
+// carry its Content-Security-Policy (no framing), X-Frame-Options and
+// Referrer-Policy. The web app here is a small fixture written by the test,
+// so the suite needs no web build.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -130,6 +132,18 @@ describe('web app files in the access log, the metrics and caches', () => {
   test('no series is labelled with a path of the web app', () => {
     for (const route of routes) assert.ok(!/assets|board|\.js/.test(route), `route label ${route}`);
     assert.ok(routes.has('static'));
+  });
+
+  test('the web app may not be framed: a strict CSP, X-Frame-Options and Referrer-Policy on its answers', async () => {
+    const csp = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    for (const [p, headers] of [['/', { accept: HTML }], ['/index.html', {}], ['/tasks/board', { accept: HTML }],
+      ['/assets/app-0123abcd.js', {}], ['/assets/missing-99999999.js', {}]]) {
+      const res = await request(server.url, p, { headers });
+      assert.equal(res.headers['content-security-policy'], csp, `CSP of ${p}`);
+      assert.equal(res.headers['x-frame-options'], 'DENY', `X-Frame-Options of ${p}`);
+      assert.equal(res.headers['referrer-policy'], 'same-origin', `Referrer-Policy of ${p}`);
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', `X-Content-Type-Options of ${p}`);
+    }
   });
 
   test('every static answer has its access log line, with its status and request id', async () => {

@@ -11,7 +11,7 @@ import { Client } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { startServer } from '../support/server.mjs';
 import {
-  createTask, deleteTask, listTasks, send, signedIn, updateTask,
+  createTask, listTasks, send, signedIn, updateTask,
 } from '../support/tasks.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -111,9 +111,16 @@ describe('tasks: CRUD and validation', () => {
     assert.equal(pending.completedAt, null);
   });
 
-  test('DELETE answers "Task deleted"; the task is gone for every method', async () => {
-    const t = await createTask(client, { title: 'to delete' });
-    await deleteTask(client, t._id);
+  test('DELETE answers "Task deleted" with the task as it was; the task is gone for every method', async () => {
+    const created = await createTask(client, { title: 'to delete', priority: 'high', tags: ['x'] });
+    const t = await updateTask(client, created._id, { status: 'completed', dueDate: '2030-01-02T00:00:00Z' });
+    const res = await send(client, 'DELETE', `/api/tasks/${t._id}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), {
+      success: true,
+      message: 'Task deleted',
+      task: { ...t, title: 'to delete', status: 'completed', priority: 'high', dueDate: '2030-01-02T00:00:00.000Z', tags: ['x'] },
+    });
     await expectError(await client.get(`/api/tasks/${t._id}`), 404, 'Task not found');
     await expectError(await send(client, 'PATCH', `/api/tasks/${t._id}`, { title: 'x' }), 404, 'Task not found');
     await expectError(await send(client, 'PUT', `/api/tasks/${t._id}`, { title: 'x' }), 404, 'Task not found');

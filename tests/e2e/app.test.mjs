@@ -3,7 +3,10 @@
 // filter / search / complete / delete tasks while the stats follow, load more
 // with the cursor, log out, reset the password with the emailed code, log in
 // again; a wrong password shows the API's message. Every page is
-// photographed at desktop and phone width and checked with axe-core.
+// photographed at desktop and phone width and checked with axe-core, and the
+// whole run happens under the server's Content-Security-Policy with no
+// violation reported, while an injected inline script and a frame of the app
+// are refused.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
@@ -70,7 +73,10 @@ after(async () => {
 
 test('the web app, end to end', async (t) => {
   await t.test('a visitor lands on the log-in page', async () => {
-    await page.goto(`${server.url}/`);
+    const res = await page.goto(`${server.url}/`);
+    const csp = res.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /default-src 'self'/, `the page runs under a strict policy: ${csp}`);
+    assert.match(csp, /frame-ancestors 'none'/, csp);
     await page.waitForURL('**/login');
     await page.getByRole('heading', { name: 'Log in' }).waitFor();
     await visit('login');
@@ -224,6 +230,33 @@ test('the web app, end to end', async (t) => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'New task' }).waitFor();
     await expectStat('total', 12);
+  });
+
+  await t.test('the app ran without a Content-Security-Policy violation', () => {
+    assert.deepEqual(browser.cspViolations, []);
+  });
+
+  await t.test('the policy refuses an injected inline script and any frame of the app', async () => {
+    const ran = await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'window.injectedRan = true;';
+      document.head.append(s);
+      return window.injectedRan === true;
+    });
+    assert.equal(ran, false, 'an inline script ran');
+    const framer = await browser.context.newPage();
+    try {
+      await framer.setContent(`<iframe title="app" src="${server.url}/login"></iframe>`);
+      await framer.waitForFunction(() => document.querySelector('iframe') !== null);
+      const seen = () => browser.cspViolations.join('\n');
+      const deadline = Date.now() + 5000;
+      while (!(/script-src/.test(seen()) && /frame-ancestors/.test(seen())) && Date.now() < deadline) await page.waitForTimeout(100);
+      assert.match(seen(), /script-src/, 'the refused inline script is reported');
+      assert.match(seen(), /frame-ancestors/, 'the refused frame is reported');
+      assert.equal(await framer.frames()[1]?.getByRole('heading', { name: 'Log in' }).count(), 0, 'the framed app rendered');
+    } finally {
+      await framer.close();
+    }
   });
 
   await t.test('no serious or critical accessibility violations', () => {

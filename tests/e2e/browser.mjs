@@ -1,7 +1,8 @@
 // The e2e tests' browser: Debian's chromium (CHROMIUM, default
 // /usr/bin/chromium) driven by playwright-core, headless with a fresh
 // profile; screenshots at desktop and phone width into test-artifacts/e2e/,
-// and axe-core checks that collect serious and critical violations.
+// axe-core checks that collect serious and critical violations, and every
+// Content-Security-Policy violation any page of the browser reports.
 import AxeBuilder from '@axe-core/playwright';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -44,10 +45,21 @@ export async function launch() {
     timezoneId: 'UTC',
   });
   context.setDefaultTimeout(15000);
+  // Chromium logs a refused load or script as "Refused to ..." and a refused
+  // framing as "Framing '...' violates ..."; the event catches the rest.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} in ${e.documentURI}`));
+  });
+  const cspViolations = [];
+  context.on('console', (msg) => {
+    if (/Content Security Policy|Refused to|CSP violation/.test(msg.text())) cspViolations.push(msg.text());
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   return {
     context,
     page,
+    cspViolations, // console lines about CSP violations, from every page, in order
     async close() {
       await context.close();
       await rm(profile, { recursive: true, force: true });

@@ -1,13 +1,15 @@
 // Split services: `serve --services X` answers 404 for the routes of the
 // services it does not run (/ and /health always), and deploy/nginx/
 // gateway.conf sends /api/auth, /api/user and /api/tasks each to its own
-// process and everything else to the static web client.
+// process and everything else to the static web client, with the web app's
+// security headers; malformed heads get JSON errors (see errors.test.mjs).
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { RawConn } from '../support/raw.mjs';
 import { settle } from '../support/wait.mjs';
 import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
 
@@ -126,6 +128,42 @@ describe('split services behind gateway.conf', { skip: !NGINX_BIN && 'nginx is n
     const missing = await fetch(`${base}/assets/gone-000.js`);
     assert.equal(missing.status, 404, 'a missing asset is not index.html');
     await missing.arrayBuffer();
+  });
+
+  test('the web client nginx serves may not be framed: the CSP, X-Frame-Options and Referrer-Policy of lsf-server', async () => {
+    const csp = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    for (const p of ['/', '/index.html', '/login', '/assets/app-1a2b3c.js', '/assets/gone-000.js']) {
+      const res = await fetch(base + p);
+      assert.equal(res.headers.get('content-security-policy'), csp, `CSP of ${p}`);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', `X-Frame-Options of ${p}`);
+      assert.equal(res.headers.get('referrer-policy'), 'same-origin', `Referrer-Policy of ${p}`);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `X-Content-Type-Options of ${p}`);
+      await res.arrayBuffer();
+    }
+    const js = await fetch(`${base}/assets/app-1a2b3c.js`);
+    assert.match(js.headers.get('cache-control'), /immutable/, 'the location keeps its own header too');
+    await js.arrayBuffer();
+  });
+
+  test('malformed heads to the services get JSON errors from the gateway', async () => {
+    const fields = Array.from({ length: 101 }, (_, i) => `X-Field-${i}: v`);
+    const cases = [
+      ['GET /api/user/data HTTP/1.1', 'Host: x', ...fields], // forwarded; lsf-server's parser refuses it
+      ['GET /api/tasks HTTP/1.1', 'Host: x', 'X-Bad: a\x01b'],
+      ['POST /api/auth/login HTTP/1.1', 'Host: x', 'Content-Length: 2', 'Transfer-Encoding: chunked'], // refused by nginx
+    ];
+    for (const head of cases) {
+      const conn = await RawConn.open(Number(new URL(base).port));
+      try {
+        await conn.write(`${head.join('\r\n')}\r\n\r\n0\r\n\r\n`);
+        const res = await conn.response();
+        assert.equal(res.status, 400, `${head[0]}: ${res.body}`);
+        assert.match(res.headers['content-type'] ?? '', /^application\/json/, `${head[0]}: ${res.body}`);
+        assert.deepEqual(JSON.parse(res.body), { success: false, message: 'Malformed request' }, head[0]);
+      } finally {
+        conn.destroy();
+      }
+    }
   });
 
   test('a client on the gateway keeps its session across the three processes', async () => {

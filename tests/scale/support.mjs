@@ -253,8 +253,9 @@ function childPids(pid) {
 }
 
 // nginx with deploy/nginx/<conf> as is, from a temp prefix: <prefix>/conf/
-// holds symlinks to deploy/nginx/*.conf (includes resolve next to -c) and
-// the generated local/*.conf given in `local` (name -> text).
+// holds symlinks to deploy/nginx/*.conf and *.js (includes and js_import
+// resolve next to -c) and the generated local/*.conf given in `local`
+// (name -> text).
 export class Nginx {
   static async start(conf, local, dir) {
     const n = new Nginx();
@@ -262,7 +263,7 @@ export class Nginx {
     n.conf = conf;
     await mkdir(path.join(dir, 'conf', 'local'), { recursive: true });
     await mkdir(path.join(dir, 'logs'), { recursive: true });
-    for (const f of readdirSync(NGINX_DIR).filter((x) => x.endsWith('.conf')))
+    for (const f of readdirSync(NGINX_DIR).filter((x) => /\.(conf|js)$/.test(x)))
       symlinkSync(path.join(NGINX_DIR, f), path.join(dir, 'conf', f));
     await n.writeLocal(local);
     await n.launch();

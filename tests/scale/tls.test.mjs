@@ -1,10 +1,13 @@
 // deploy/nginx/tls.conf with a self-signed certificate: plain HTTP only
 // redirects (301, path and query kept), HTTPS reaches lsf-server and every
-// answer, errors included, carries HSTS; sessions work over it.
+// answer, errors included, carries HSTS; sessions work over it; malformed
+// heads get JSON errors on both servers.
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
+import { RawConn } from '../support/raw.mjs';
 import { Cluster, freePort, fromAddress, NGINX_BIN, Nginx, selfSignedCert, tempDir } from './support.mjs';
 
 function httpsGet(url, { method = 'GET', headers = {}, body } = {}) {
@@ -71,6 +74,36 @@ describe('tls.conf: HTTPS, redirect and HSTS', { skip: !NGINX_BIN && 'nginx is n
     });
     assert.equal(big.status, 413);
     assert.match(big.headers['strict-transport-security'], /max-age=/, 'HSTS on nginx\'s own errors');
+  });
+
+  test('malformed heads get JSON errors on both servers, with HSTS over HTTPS', async () => {
+    const bad = ['GET /api/a b HTTP/1.1', 'Host: x'];
+    const many = ['GET /api/user/data HTTP/1.1', 'Host: x', ...Array.from({ length: 101 }, (_, i) => `X-Field-${i}: v`)];
+    const plain = await RawConn.open(Number(new URL(httpBase).port));
+    const answers = [];
+    try {
+      await plain.write(`${bad.join('\r\n')}\r\n\r\n`);
+      answers.push(['redirecting server, nginx\'s own 400', await plain.response(), false]);
+    } finally {
+      plain.destroy();
+    }
+    for (const [what, head] of [['HTTPS, nginx\'s own 400', bad], ['HTTPS, h2o\'s own 400', many]]) {
+      const sock = tls.connect({ host: '127.0.0.1', port: Number(new URL(httpsBase).port), rejectUnauthorized: false });
+      await new Promise((resolve, reject) => sock.once('secureConnect', resolve).once('error', reject));
+      const conn = new RawConn(sock);
+      try {
+        await conn.write(`${head.join('\r\n')}\r\n\r\n`);
+        answers.push([what, await conn.response(), true]);
+      } finally {
+        conn.destroy();
+      }
+    }
+    for (const [what, res, hsts] of answers) {
+      assert.equal(res.status, 400, `${what}: ${res.body}`);
+      assert.match(res.headers['content-type'] ?? '', /^application\/json/, `${what}: ${res.body}`);
+      assert.deepEqual(JSON.parse(res.body), { success: false, message: 'Malformed request' }, what);
+      if (hsts) assert.match(res.headers['strict-transport-security'] ?? '', /max-age=/, `${what}: HSTS`);
+    }
   });
 
   test('only TLS 1.2 and 1.3 are offered', async () => {

@@ -44,10 +44,18 @@ export async function updateTask(client, id, fields, method = 'PATCH') {
   return body.task;
 }
 
+// DELETE /api/tasks/:id; asserts 200 "Task deleted", returns the task as it
+// was when deleted (the answer's `task`).
 export async function deleteTask(client, id) {
   const res = await send(client, 'DELETE', `/api/tasks/${id}`);
-  assert.deepEqual(await jsonBody(res), { success: true, message: 'Task deleted' });
-  assert.equal(res.status, 200);
+  const body = await jsonBody(res);
+  assert.equal(res.status, 200, `DELETE ${id}: ${res.status} ${JSON.stringify(body)}`);
+  assert.deepEqual(Object.keys(body).sort(), ['message', 'success', 'task']);
+  assert.equal(body.success, true);
+  assert.equal(body.message, 'Task deleted');
+  assert.equal(body.task._id, id);
+  assertTaskShape(body.task);
+  return body.task;
 }
 
 // GET /api/tasks?query (an object or a string); asserts 200 and the shape.

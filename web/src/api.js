@@ -1,28 +1,96 @@
-// The API client: one axios instance on the same origin (the session is the
-// HttpOnly `token` cookie, so withCredentials), one function per endpoint of
-// docs/openapi.yaml, and errorMessage() turning any failure into the text to show.
-import axios from 'axios';
+// The API client: fetch on the same origin (the session is the server's
+// HttpOnly `token` cookie, which the browser sends), one function per endpoint
+// of docs/openapi.yaml, and errorMessage() turning any failure into the text
+// to show. A failure is an Error with `response` ({status, data, headers})
+// when the server answered, else with `request` and `code` (ERR_NETWORK, or
+// ECONNABORTED after TIMEOUT_MS).
+import { newIdempotencyKey } from './lib/idempotency.js';
+import { parseRetryAfter, rateLimitMessage } from './lib/retryAfter.js';
 
-export const http = axios.create({ baseURL: '/api', withCredentials: true, timeout: 15000 });
+export const TIMEOUT_MS = 15000;
+// A create that got no answer is sent again, with the same Idempotency-Key,
+// after each of these delays.
+export const CREATE_RETRY_DELAYS_MS = [1000, 3000];
 
-// With ERROR_STATUS=legacy the server answers errors with 200 and success:false;
-// make those reject like real HTTP errors so callers handle one shape.
-http.interceptors.response.use((res) => {
-  if (res.data && res.data.success === false) {
-    const err = new Error(res.data.message || 'Request failed');
-    err.response = res;
-    return Promise.reject(err);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function noAnswer(method, path, cause) {
+  const timedOut = cause?.name === 'TimeoutError';
+  const err = new Error(timedOut ? 'Request timed out' : 'Network Error');
+  err.request = { method, path };
+  err.code = timedOut ? 'ECONNABORTED' : 'ERR_NETWORK';
+  err.cause = cause;
+  return err;
+}
+
+// One request; resolves to the JSON body of a 2xx answer. With
+// ERROR_STATUS=legacy the server answers errors with 200 and success:false:
+// those reject like real HTTP errors, so callers handle one shape.
+export async function request(method, path, { body, params, headers = {}, timeoutMs = TIMEOUT_MS } = {}) {
+  const qs = params ? new URLSearchParams(params).toString() : '';
+  const init = {
+    method,
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json', ...headers },
+    signal: AbortSignal.timeout(timeoutMs),
+  };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
   }
-  return res;
-});
+  let res;
+  let text;
+  try {
+    res = await fetch(`/api${path}${qs ? `?${qs}` : ''}`, init);
+    text = await res.text();
+  } catch (cause) {
+    throw noAnswer(method, path, cause); /* the answer, or its body, was lost */
+  }
+  let data = text;
+  try {
+    data = text ? JSON.parse(text) : '';
+  } catch {
+    /* not JSON (a proxy's error page): kept as text */
+  }
+  if (!res.ok || (data && data.success === false)) {
+    const err = new Error((data && typeof data.message === 'string' && data.message) || `Request failed with status code ${res.status}`);
+    err.response = { status: res.status, data, headers: res.headers };
+    throw err;
+  }
+  return data;
+}
 
-// The message to show for a failed request: the API's own `message` when it
-// sent one (axios rejects non-2xx; the body is error.response.data), else a
-// plain description of what went wrong.
-export function errorMessage(err) {
+// send() again after each delay while it gets no answer at all.
+export async function withRetries(send, delays = CREATE_RETRY_DELAYS_MS, wait = sleep) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await send();
+    } catch (err) {
+      if (err.response || attempt >= delays.length) throw err;
+      await wait(delays[attempt]);
+    }
+  }
+}
+
+function header(headers, name) {
+  if (!headers) return undefined;
+  return typeof headers.get === 'function' ? headers.get(name) : headers[name];
+}
+
+// The wait a 429 asked for, in ms; null for other errors or without a
+// usable Retry-After.
+export function retryAfterOf(err, now = Date.now()) {
+  if (err?.response?.status !== 429) return null;
+  return parseRetryAfter(header(err.response.headers, 'retry-after'), now);
+}
+
+// The message to show for a failed request: for a 429, when to try again;
+// else the API's own `message` when it sent one, else a plain description
+// of what went wrong.
+export function errorMessage(err, now = Date.now()) {
+  if (err?.response?.status === 429) return rateLimitMessage(retryAfterOf(err, now));
   const data = err?.response?.data;
   if (data && typeof data.message === 'string' && data.message) return data.message;
-  if (err?.response?.status === 429) return 'Too many requests, please wait a moment';
   if (err?.response) return `Request failed (HTTP ${err.response.status})`;
   if (err?.request || err?.code === 'ECONNABORTED') return 'Cannot reach the server, please try again';
   return err?.message || 'Something went wrong';
@@ -38,20 +106,26 @@ export function taskQuery({ status, priority, tag, search, sort, limit, cursor }
   return q;
 }
 
-const data = (res) => res.data;
+const get = (path, params) => request('GET', path, { params });
+const post = (path, body) => request('POST', path, { body });
+const taskPath = (id) => `/tasks/${encodeURIComponent(id)}`;
 
 export const api = {
-  register: (body) => http.post('/auth/register', body).then(data),
-  login: (body) => http.post('/auth/login', body).then(data),
-  logout: () => http.post('/auth/logout').then(data),
-  sendVerifyOtp: () => http.post('/auth/send-verify-otp').then(data),
-  verifyAccount: (otp) => http.post('/auth/verify-account', { otp }).then(data),
-  sendResetOtp: (email) => http.post('/auth/send-reset-otp', { email }).then(data),
-  resetPassword: (body) => http.post('/auth/reset-password', body).then(data),
-  userData: () => http.get('/user/data').then((res) => res.data.userData),
-  listTasks: (filters) => http.get('/tasks', { params: taskQuery(filters) }).then(data),
-  createTask: (body) => http.post('/tasks', body).then((res) => res.data.task),
-  updateTask: (id, body) => http.patch(`/tasks/${encodeURIComponent(id)}`, body).then((res) => res.data.task),
-  deleteTask: (id) => http.delete(`/tasks/${encodeURIComponent(id)}`).then(data),
-  taskStats: () => http.get('/tasks/stats').then((res) => res.data.stats),
+  register: (body) => post('/auth/register', body),
+  login: (body) => post('/auth/login', body),
+  // a short timeout: the app logs out locally whatever the answer
+  logout: () => request('POST', '/auth/logout', { timeoutMs: 5000 }),
+  sendVerifyOtp: () => post('/auth/send-verify-otp'),
+  verifyAccount: (otp) => post('/auth/verify-account', { otp }),
+  sendResetOtp: (email) => post('/auth/send-reset-otp', { email }),
+  resetPassword: (body) => post('/auth/reset-password', body),
+  userData: () => get('/user/data').then((d) => d.userData),
+  listTasks: (filters) => get('/tasks', taskQuery(filters)),
+  // key: the Idempotency-Key, the same for every retry of this create
+  createTask: (body, { key = newIdempotencyKey(), delays = CREATE_RETRY_DELAYS_MS, wait = sleep } = {}) =>
+    withRetries(() => request('POST', '/tasks', { body, headers: { 'Idempotency-Key': key } }), delays, wait).then((d) => d.task),
+  updateTask: (id, body) => request('PATCH', taskPath(id), { body }).then((d) => d.task),
+  // {success, message, task}: the task as it was
+  deleteTask: (id) => request('DELETE', taskPath(id)),
+  taskStats: () => get('/tasks/stats').then((d) => d.stats),
 };

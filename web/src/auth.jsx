@@ -1,6 +1,6 @@
 // The signed-in user for the whole app: loaded from GET /api/user/data at
-// start (no session: null), reloaded after sign-in and verification.
-import { createContext, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+// start (no session: null), reloaded after sign-in and verification; log out.
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { api } from './api.js';
 
 const AuthContext = createContext(null);
@@ -22,19 +22,27 @@ export function AuthProvider({ children }) {
     }
   }, []);
 
-  const logout = useCallback(async () => {
-    try {
-      await api.logout();
-    } finally {
-      setUser(null);
-    }
+  // Ends the session on this page at once, whatever the server then answers
+  // (a 429, a 5xx, no answer): the log-in page shows while the request runs.
+  // Resolves to null when the server confirmed, else to the error (its
+  // cookie may then stay valid until it expires or a logout gets through).
+  const pendingLogout = useRef(null);
+  const logout = useCallback(() => {
+    setUser(null);
+    const done = api.logout().then(() => null, (err) => err);
+    pendingLogout.current = done;
+    return done;
   }, []);
+
+  // Waits for a logout still on its way, so its answer (which clears the
+  // cookie) cannot land after, and undo, the next log-in.
+  const settled = useCallback(() => pendingLogout.current ?? Promise.resolve(null), []);
 
   useEffect(() => {
     refresh();
   }, [refresh]);
 
-  const value = useMemo(() => ({ user, loading, refresh, logout }), [user, loading, refresh, logout]);
+  const value = useMemo(() => ({ user, loading, refresh, logout, settled }), [user, loading, refresh, logout, settled]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

@@ -33,7 +33,8 @@ static const char *const vars[] = {
     "DB_POOL_MAX", "DB_POOL_MIN", "DB_POOL_IDLE_TIMEOUT_MS", "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_MS",
     "DB_STATEMENT_TIMEOUT_MS", "DB_READ_YOUR_WRITES_MS", "REDIS_URL", "CACHE_USER_TTL_MS", "CACHE_STATS_TTL_MS",
     "REDIS_DOWN_RATE_LIMIT", "METRICS_HOST", "METRICS_PORT", "METRICS_TOKEN", "SHUTDOWN_GRACE_MS",
-    "METRICS", "IDEMPOTENCY_TTL_MS", "OUTBOX_RETENTION_MS",
+    "METRICS", "RATE_LIMIT_USER_MAX", "RATE_LIMIT_USER_WINDOW_MS", "RATE_LIMIT_IPV6_PREFIX", "IDEMPOTENCY_TTL_MS",
+    "OUTBOX_RETENTION_MS",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -183,6 +184,9 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.rate_limit_max, 100);
     assert_int_equal(cfg.auth_rate_limit_window_ms, 900000);
     assert_int_equal(cfg.auth_rate_limit_max, 5);
+    assert_int_equal(cfg.rate_limit_user_max, 3000);
+    assert_int_equal(cfg.rate_limit_user_window_ms, 900000);
+    assert_int_equal(cfg.rate_limit_ipv6_prefix, 64);
     assert_null(cfg.smtp_url);
     assert_null(cfg.smtp_user);
     assert_null(cfg.smtp_pass);
@@ -224,6 +228,16 @@ static void test_int_range(void **state)
     expect_bad("RATE_LIMIT_MAX", "0");
     expect_bad("AUTH_RATE_LIMIT_MAX", "100000001");
     expect_bad("ARGON2_OPSLIMIT", "33");
+    expect_bad("RATE_LIMIT_USER_MAX", "0");
+    expect_ok(&cfg, "RATE_LIMIT_IPV6_PREFIX", "32");
+    assert_int_equal(cfg.rate_limit_ipv6_prefix, 32);
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "RATE_LIMIT_IPV6_PREFIX", "128");
+    assert_int_equal(cfg.rate_limit_ipv6_prefix, 128);
+    core_config_cleanup(&cfg);
+    expect_bad("RATE_LIMIT_IPV6_PREFIX", "31");
+    expect_bad("RATE_LIMIT_IPV6_PREFIX", "129");
+    expect_bad("RATE_LIMIT_IPV6_PREFIX", "/64");
     /* the error says what is allowed and echoes (a bounded part of) the value */
     expect_bad("PORT", "70000");
     assert_non_null(strstr(captured, "1 to 65535"));
@@ -305,7 +319,20 @@ static void test_ms_vars(void **state)
     expect_bad("REQUEST_TIMEOUT_MS", "99");
     expect_bad("REQUEST_TIMEOUT_MS", "600001");
     expect_bad("REQUEST_TIMEOUT_MS", "10s");
+    /* the per-account window follows RATE_LIMIT_WINDOW_MS unless set */
+    char *saved = env_push("RATE_LIMIT_WINDOW_MS", "60000");
+    expect_ok(&cfg, "RATE_LIMIT_USER_WINDOW_MS", "");
+    assert_int_equal(cfg.rate_limit_user_window_ms, 60000);
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "RATE_LIMIT_USER_WINDOW_MS", "3600000");
+    assert_int_equal(cfg.rate_limit_user_window_ms, 3600000);
+    assert_int_equal(cfg.rate_limit_window_ms, 60000);
+    core_config_cleanup(&cfg);
+    env_pop("RATE_LIMIT_WINDOW_MS", saved);
+
     expect_bad("RATE_LIMIT_WINDOW_MS", "999");
+    expect_bad("RATE_LIMIT_USER_WINDOW_MS", "999");
+    expect_bad("RATE_LIMIT_USER_WINDOW_MS", "15m");
     expect_bad("AUTH_RATE_LIMIT_WINDOW_MS", "604800001");
     assert_non_null(strstr(captured, "milliseconds"));
 }

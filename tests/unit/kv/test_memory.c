@@ -291,10 +291,10 @@ static void test_bad_keys(void **state)
 
     memset(big, 'k', sizeof(big));
     big[KEY_MAX] = '\0';
-    assert_int_equal(kv_counter_hit(kv, big, 1000, 1, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, big, 1000, 100, 1, &count, &reset_at), CORE_OK);
     big[KEY_MAX] = 'k';
     big[KEY_MAX + 1] = '\0';
-    assert_int_equal(kv_counter_hit(kv, big, 1000, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, big, 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
     assert_int_equal(kv_counter_undo(kv, big, 1), CORE_E_INTERNAL);
     assert_int_equal(kv_cache_set(kv, big, "v", 1, 1000), CORE_E_INTERNAL);
     assert_int_equal(kv_cache_del(kv, big), CORE_E_INTERNAL);
@@ -303,9 +303,10 @@ static void test_bad_keys(void **state)
     assert_int_equal(kv_token_is_revoked(kv, big, USER_A, T0, &revoked), CORE_E_INTERNAL);
     assert_true(revoked); /* fails closed */
     assert_int_equal(fake.token_calls + fake.user_calls, 0);
-    assert_int_equal(kv_counter_hit(kv, "", 1000, 1, &count, &reset_at), CORE_E_INTERNAL);
-    assert_int_equal(kv_counter_hit(kv, NULL, 1000, 1, &count, &reset_at), CORE_E_INTERNAL);
-    assert_int_equal(kv_counter_hit(kv, "k", 0, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "", 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, NULL, 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "k", 0, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "k", 1000, 0, 1, &count, &reset_at), CORE_E_INTERNAL);
     assert_int_equal(kv_cache_set(kv, "k", NULL, 3, 1000), CORE_E_INTERNAL);
 }
 
@@ -315,21 +316,21 @@ static void test_counter_windows(void **state)
     long count = 0;
     int64_t reset_at = 0;
 
-    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 5000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 100, 5000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     assert_int_equal(reset_at, 6000);
-    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 5999, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 100, 5999, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 2);
     assert_int_equal(reset_at, 6000);
     /* another key has its own window */
-    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.5", 1000, 5500, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.5", 1000, 100, 5500, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     assert_int_equal(reset_at, 6500);
     /* the window ends at reset_at; the next hit opens a new one */
-    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 6000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 100, 6000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     assert_int_equal(reset_at, 7000);
-    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 9000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:api:1.2.3.4", 1000, 100, 9000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     assert_int_equal(reset_at, 10000);
 }
@@ -341,24 +342,27 @@ static void test_counter_undo_floor(void **state)
     int64_t reset_at;
 
     assert_int_equal(kv_counter_undo(kv, "never-hit", 100), CORE_OK);
-    kv_counter_hit(kv, "k", 1000, 100, &count, &reset_at);
-    kv_counter_hit(kv, "k", 1000, 100, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 100, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 100, &count, &reset_at);
     assert_int_equal(kv_counter_undo(kv, "k", 150), CORE_OK);
-    kv_counter_hit(kv, "k", 1000, 200, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 200, &count, &reset_at);
     assert_int_equal(count, 2);
     for (int i = 0; i < 5; i++)
         assert_int_equal(kv_counter_undo(kv, "k", 300), CORE_OK);
-    kv_counter_hit(kv, "k", 1000, 400, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 400, &count, &reset_at);
     assert_int_equal(count, 1);
     assert_int_equal(reset_at, 1100);
     /* an undo after the window ended does not reach into the next one */
-    kv_counter_hit(kv, "k", 1000, 500, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 500, &count, &reset_at);
     assert_int_equal(kv_counter_undo(kv, "k", 1100), CORE_OK);
-    kv_counter_hit(kv, "k", 1000, 1100, &count, &reset_at);
-    kv_counter_hit(kv, "k", 1000, 1150, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 1100, &count, &reset_at);
+    kv_counter_hit(kv, "k", 1000, 100, 1150, &count, &reset_at);
     assert_int_equal(count, 2);
 }
 
+/* The memory backend behind a full counter table (counters.c has the
+ * details, tests/unit/kv/test_counters.c): room comes from ended windows,
+ * then from keys with hits left, never from a key at its limit. */
 static void test_counter_cap(void **state)
 {
     kv_t *kv = *state;
@@ -367,19 +371,26 @@ static void test_counter_cap(void **state)
     int64_t reset_at;
 
     m->counters.max_keys = 3;
-    assert_int_equal(kv_counter_hit(kv, "a", 1000, 100, &count, &reset_at), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "b", 1000, 100, &count, &reset_at), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "c", 5000, 100, &count, &reset_at), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "d", 1000, 200, &count, &reset_at), CORE_E_UNAVAILABLE);
-    assert_int_equal(kv_counter_hit(kv, "a", 1000, 200, &count, &reset_at), CORE_OK);
-    assert_int_equal(count, 2);
+    assert_int_equal(kv_counter_hit(kv, "a", 1000, 1, 100, &count, &reset_at), CORE_OK); /* a: at its limit */
+    assert_int_equal(kv_counter_hit(kv, "b", 1000, 5, 100, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "c", 5000, 1, 100, &count, &reset_at), CORE_OK); /* c: at its limit */
+    /* d makes room by forgetting b, the only key with hits left */
+    assert_int_equal(kv_counter_hit(kv, "d", 1000, 1, 200, &count, &reset_at), CORE_OK);
     assert_int_equal(m->counters.table.count, 3);
-    /* once windows a and b are over, their room goes to new keys */
-    assert_int_equal(kv_counter_hit(kv, "d", 1000, 1200, &count, &reset_at), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "e", 1000, 1200, &count, &reset_at), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "f", 1000, 1200, &count, &reset_at), CORE_E_UNAVAILABLE);
-    assert_int_equal(kv_counter_hit(kv, "c", 5000, 1200, &count, &reset_at), CORE_OK);
+    assert_int_equal(m->counters.evicted, 1);
+    /* e finds only keys at their limit: refused, with when room is expected */
+    assert_int_equal(kv_counter_hit(kv, "e", 1000, 5, 300, &count, &reset_at), CORE_E_UNAVAILABLE);
+    assert_int_equal(reset_at, 1100);
+    /* a and c are still counted: still over */
+    assert_int_equal(kv_counter_hit(kv, "a", 1000, 1, 300, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 2);
+    assert_int_equal(kv_counter_hit(kv, "c", 5000, 1, 300, &count, &reset_at), CORE_OK);
+    assert_int_equal(count, 2);
+    /* once the windows of a and d are over, their room goes to new keys */
+    assert_int_equal(kv_counter_hit(kv, "e", 1000, 5, 1200, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "f", 1000, 5, 1200, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "c", 5000, 1, 1200, &count, &reset_at), CORE_OK);
+    assert_int_equal(count, 3);
 }
 
 static void test_cache_ttl_and_copies(void **state)
@@ -467,7 +478,7 @@ static void *hammer(void *arg)
     long count, last = 0;
     int64_t reset_at;
     for (int i = 0; i < HITS; i++) {
-        if (kv_counter_hit(kv, "shared", 60000, 5000, &count, &reset_at) != CORE_OK || count <= last)
+        if (kv_counter_hit(kv, "shared", 60000, 100, 5000, &count, &reset_at) != CORE_OK || count <= last)
             return (void *)1;
         last = count;
         char jti[32];
@@ -494,7 +505,7 @@ static void test_threads_exact_count(void **state)
         assert_int_equal(pthread_join(threads[i], &ret), 0);
         assert_null(ret);
     }
-    assert_int_equal(kv_counter_hit(kv, "shared", 60000, 5000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "shared", 60000, 100, 5000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, THREADS * HITS + 1);
     assert_int_equal(reset_at, 65000);
     /* the fake store is not thread-safe: exact call counts show the kv serialized it */

@@ -395,8 +395,9 @@ static void test_bad_keys(void **state)
     assert_int_equal(kv_user_sessions_revoke(kv, "", 1), CORE_E_INTERNAL);
     assert_int_equal(kv_token_is_revoked(kv, long_key, USER_A, 1, &revoked), CORE_E_INTERNAL);
     assert_true(revoked);
-    assert_int_equal(kv_counter_hit(kv, "", 1000, 1, &count, &reset_at), CORE_E_INTERNAL);
-    assert_int_equal(kv_counter_hit(kv, "k", 0, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "", 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "k", 0, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
+    assert_int_equal(kv_counter_hit(kv, "k", 1000, 0, 1, &count, &reset_at), CORE_E_INTERNAL);
     assert_int_equal(kv_counter_undo(kv, long_key, 1), CORE_E_INTERNAL);
     assert_int_equal(kv_cache_get(kv, &pool, NULL, &value, &len), CORE_E_INTERNAL);
     assert_int_equal(kv_cache_set(kv, long_key, "v", 1, 1000), CORE_E_INTERNAL);
@@ -414,12 +415,12 @@ static void test_counter_window_and_undo(void **state)
     int64_t reset_at;
 
     for (long i = 1; i <= 3; i++) {
-        assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 1000, &count, &reset_at), CORE_OK);
+        assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 100, 1000, &count, &reset_at), CORE_OK);
         assert_int_equal(count, i);
         assert_true(reset_at > 1000 + 55000 && reset_at <= 1000 + 60000);
     }
     assert_int_equal(kv_counter_undo(kv, "rl:a", 1000), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 3);
 
     /* never below 0, and undo on a missing key creates nothing */
@@ -427,18 +428,18 @@ static void test_counter_window_and_undo(void **state)
         assert_int_equal(kv_counter_undo(kv, "rl:a", 1000), CORE_OK);
     assert_int_equal(kv_counter_undo(kv, "rl:none", 1000), CORE_OK);
     assert_int_equal(admin_int("EXISTS", P_COUNTER "rl:none"), 0);
-    assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:a", 60000, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
 
     /* the window starts at the first hit and a new one opens after it */
-    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     sleep_ms(60);
-    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 2);
     assert_true(reset_at <= 1000 + 100); /* not pushed back by the second hit */
     sleep_ms(150);
-    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:short", 150, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
 }
 
@@ -450,7 +451,7 @@ static void *hammer(void *arg)
     long count;
     int64_t reset_at;
     for (int i = 0; i < HITS; i++)
-        if (kv_counter_hit(arg, "rl:shared", 60000, 1000, &count, &reset_at) != CORE_OK)
+        if (kv_counter_hit(arg, "rl:shared", 60000, 100, 1000, &count, &reset_at) != CORE_OK)
             return arg;
     return NULL;
 }
@@ -470,7 +471,7 @@ static void test_counters_shared_and_atomic(void **state)
         assert_int_equal(pthread_join(threads[i], &ret), 0);
         assert_null(ret);
     }
-    assert_int_equal(kv_counter_hit(other, "rl:shared", 60000, 1000, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(other, "rl:shared", 60000, 100, 1000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, THREADS * HITS + 1);
     kv_destroy(other);
     fake.closed = 0;
@@ -527,7 +528,7 @@ static void test_outage_and_restart(void **state)
 
     core_pool_init(&pool);
     assert_int_equal(kv_token_revoke(kv, JTI_B, now + 60000), CORE_OK);
-    assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, now, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, 100, now, &count, &reset_at), CORE_OK);
     redis_stop();
 
     fake.check_answer = true;
@@ -545,7 +546,7 @@ static void test_outage_and_restart(void **state)
     assert_int_equal(kv_cache_get(kv, &pool, "c", &value, &len), CORE_E_UNAVAILABLE);
     assert_int_equal(kv_cache_set(kv, "c", "v", 1, 1000), CORE_E_UNAVAILABLE);
     for (long i = 1; i <= 3; i++) {
-        assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, now, &count, &reset_at), CORE_OK);
+        assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, 100, now, &count, &reset_at), CORE_OK);
         assert_int_equal(count, i);
     }
 
@@ -558,7 +559,7 @@ static void test_outage_and_restart(void **state)
     assert_int_equal(fake.check_calls, 0);
     assert_false(((kv_redis_t *)kv)->pool.down);
     assert_int_equal(admin_int("EXISTS", P_TOKEN JTI_C), 1);
-    assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, now, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:o", 60000, 100, now, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     core_pool_cleanup(&pool);
 }
@@ -639,9 +640,11 @@ static void test_open_policy(void **state)
 
     fake.closed = 0;
     redis_stop();
-    assert_int_equal(kv_counter_hit(open, "rl:p", 60000, 1, &count, &reset_at), CORE_E_UNAVAILABLE);
+    /* open: not counted on purpose (CORE_E_NOT_FOUND), which only this policy answers */
+    assert_int_equal(kv_counter_hit(open, "rl:p", 60000, 100, 1, &count, &reset_at), CORE_E_NOT_FOUND);
+    assert_true(atomic_load(&((kv_redis_t *)open)->limits_off));
     assert_int_equal(kv_counter_undo(open, "rl:p", 1), CORE_E_UNAVAILABLE);
-    assert_int_equal(kv_counter_hit(kv, "rl:p", 60000, 1, &count, &reset_at), CORE_OK);
+    assert_int_equal(kv_counter_hit(kv, "rl:p", 60000, 100, 1, &count, &reset_at), CORE_OK);
     assert_int_equal(count, 1);
     kv_destroy(open);
     fake.closed = 0;

@@ -184,7 +184,8 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     f->cfg.data_dir = f->dir;
     f->cfg.mail_from = "LSF Tasks <no-reply@lsf-tasks.local>";
-    f->cfg.outbox_retention_ms = 7LL * 24 * 3600 * 1000;
+    /* the messages here say they were queued on 2026-01-01: keep their files */
+    f->cfg.outbox_retention_ms = 100LL * 365 * 24 * 3600 * 1000;
     *state = f;
     return 0;
 }
@@ -367,7 +368,7 @@ static bool eml_at(fixture_t *f, int64_t created_at)
 static void test_purges_old_mail(void **state)
 {
     fixture_t *f = *state;
-    int64_t retention = f->cfg.outbox_retention_ms, t0 = core_clock_now_ms();
+    int64_t retention = f->cfg.outbox_retention_ms = 7LL * 24 * 3600 * 1000, t0 = core_clock_now_ms();
 
     put_eml(f, t0 - retention - 60000); /* a week and a minute old */
     put_eml(f, t0 - retention + 60000);

@@ -3,6 +3,7 @@ import { Link, useNavigate } from 'react-router-dom';
 import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
 import { useAuth } from '../auth.jsx';
+import { notifyError } from '../notify.jsx';
 
 export default function Navbar() {
   const { user, logout } = useAuth();
@@ -14,18 +15,16 @@ export default function Navbar() {
       toast.success(res.message || 'Verification code sent');
       navigate('/verify');
     } catch (err) {
-      toast.error(errorMessage(err));
+      notifyError(err);
     }
   }
 
   async function onLogout() {
-    try {
-      await logout();
-      toast.success('Logged out');
-    } catch (err) {
-      toast.error(errorMessage(err));
-    }
+    const answer = logout();
     navigate('/login');
+    const err = await answer;
+    if (!err) toast.success('Logged out');
+    else toast.warn(`Logged out on this page, but the server did not confirm it (${errorMessage(err)})`);
   }
 
   return (

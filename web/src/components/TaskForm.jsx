@@ -1,5 +1,6 @@
 // Create or edit a task. Client checks first; then the API's validation
-// message is shown at the field it names (or above the buttons).
+// message is shown at the field it names (or above the buttons). An edit
+// form opens with its title focused.
 import { useState } from 'react';
 import { errorMessage } from '../api.js';
 import { PRIORITY_LABELS, STATUS_LABELS } from '../lib/chart.js';
@@ -31,7 +32,8 @@ export default function TaskForm({ task, onSave, onCancel, submitLabel = 'Save' 
 
   return (
     <form className="task-form" onSubmit={onSubmit} noValidate aria-label={task ? `Edit ${task.title}` : 'New task'}>
-      <Field label="Title" name="title" value={values.title} onChange={set('title')} error={errors.title} required />
+      <Field label="Title" name="title" value={values.title} onChange={set('title')} error={errors.title} required
+        autoFocus={Boolean(task)} />
       <Field label="Description" name="description" as="textarea" rows={2} value={values.description} onChange={set('description')} error={errors.description} />
       <div className="row">
         <Field label="Status" name="status" as="select" value={values.status} onChange={set('status')} error={errors.status}>

@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
+import { notifyError } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { validateCredentials } from '../lib/validate.js';
@@ -14,7 +15,7 @@ export default function Login() {
   const [errors, setErrors] = useState({});
   const [formError, setFormError] = useState('');
   const [busy, setBusy] = useState(false);
-  const { refresh } = useAuth();
+  const { refresh, settled } = useAuth();
   const navigate = useNavigate();
 
   const set = (k) => (e) => setValues((v) => ({ ...v, [k]: e.target.value }));
@@ -27,15 +28,15 @@ export default function Login() {
     if (Object.keys(found).length) return;
     setBusy(true);
     try {
+      await settled();
       if (signUp) await api.register({ name: values.name.trim(), email: values.email.trim(), password: values.password });
       else await api.login({ email: values.email.trim(), password: values.password });
       await refresh();
       toast.success(signUp ? 'Account created' : 'Welcome back');
       navigate('/');
     } catch (err) {
-      const msg = errorMessage(err);
-      setFormError(msg);
-      toast.error(msg);
+      setFormError(errorMessage(err));
+      notifyError(err);
     } finally {
       setBusy(false);
     }

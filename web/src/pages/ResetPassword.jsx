@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
+import { notifyError } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { isOtp, validateCredentials } from '../lib/validate.js';
@@ -22,9 +23,8 @@ export default function ResetPassword() {
     try {
       await fn();
     } catch (err) {
-      const msg = errorMessage(err);
-      setErrors({ form: msg });
-      toast.error(msg);
+      setErrors({ form: errorMessage(err) });
+      notifyError(err);
     } finally {
       setBusy(false);
     }

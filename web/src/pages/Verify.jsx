@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
+import { notifyError } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { isOtp } from '../lib/validate.js';
@@ -37,9 +38,8 @@ export default function Verify() {
       await refresh();
       navigate('/');
     } catch (err) {
-      const msg = errorMessage(err);
-      setError(msg);
-      toast.error(msg);
+      setError(errorMessage(err));
+      notifyError(err);
     } finally {
       setBusy(false);
     }
@@ -50,7 +50,7 @@ export default function Verify() {
       const res = await api.sendVerifyOtp();
       toast.success(res.message || 'A new code is on its way');
     } catch (err) {
-      toast.error(errorMessage(err));
+      notifyError(err);
     }
   }
 
