@@ -64,7 +64,8 @@ static const char *fingerprint(http_exchange_t *x)
     crypto_generichash_init(&st, NULL, 0, sizeof(hash));
     crypto_generichash_update(&st, (const unsigned char *)req->method.base, req->method.len);
     crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
-    crypto_generichash_update(&st, (const unsigned char *)req->path_normalized.base, req->path_normalized.len);
+    crypto_generichash_update(&st, (const unsigned char *)req->path_normalized.base,
+                              req->path_normalized.len);
     crypto_generichash_update(&st, (const unsigned char *)"\n", 1);
     if (req->entity.base != NULL)
         crypto_generichash_update(&st, (const unsigned char *)req->entity.base, req->entity.len);
@@ -78,12 +79,13 @@ static const char *fingerprint(http_exchange_t *x)
 static void purge_if_due(http_exchange_t *x)
 {
     int64_t now = x->api.now_ms, ttl = x->api.cfg->idempotency_ttl_ms, due = atomic_load(&next_purge);
+    int64_t interval = ttl < PURGE_INTERVAL_MAX_MS ? ttl : PURGE_INTERVAL_MAX_MS;
     int deleted = 0;
 
-    if (now < due ||
-        !atomic_compare_exchange_strong(&next_purge, &due, now + (ttl < PURGE_INTERVAL_MAX_MS ? ttl : PURGE_INTERVAL_MAX_MS)))
-        return;
-    if (store_idempotency_purge(x->thread->store, now, PURGE_BATCH, &deleted) == CORE_OK && deleted == PURGE_BATCH)
+    if (now < due || !atomic_compare_exchange_strong(&next_purge, &due, now + interval))
+        return; /* not due, or another loop thread took this turn */
+    if (store_idempotency_purge(x->thread->store, now, PURGE_BATCH, &deleted) == CORE_OK &&
+        deleted == PURGE_BATCH)
         atomic_store(&next_purge, 0);
 }
 
@@ -94,7 +96,7 @@ int http_idempotency_begin(http_exchange_t *x)
     store_idem_answer_t answer;
     h2o_iovec_t key;
     int64_t lease = cfg->idempotency_ttl_ms < HTTP_IDEMPOTENCY_LEASE_MS ? cfg->idempotency_ttl_ms
-                                                                         : HTTP_IDEMPOTENCY_LEASE_MS;
+                                                                        : HTTP_IDEMPOTENCY_LEASE_MS;
     int rc;
 
     if (!applies(x))
@@ -149,14 +151,15 @@ void http_idempotency_end(http_exchange_t *x, int status, const char *body, size
     if (!idem->held)
         return;
     idem->held = false;
+    if (body == NULL)
+        body = "", len = 0;
     if (is_final(real))
         rc = store_idempotency_finish(x->thread->store, &idem->key, status,
-                                      core_pool_strndup(&x->pool, body != NULL ? body : "", body != NULL ? len : 0),
-                                      body != NULL ? len : 0);
+                                      core_pool_strndup(&x->pool, body, len), len);
     else
         rc = store_idempotency_release(x->thread->store, &idem->key);
     /* a retry then finds the key running until the lease ends, and runs it again */
     if (rc != CORE_OK)
-        log_warn("idempotency key not settled", LOG_STR("error", core_error_name(rc)), LOG_INT("status", status),
-                 LOG_BOOL("final", is_final(real)));
+        log_warn("idempotency key not settled", LOG_STR("error", core_error_name(rc)),
+                 LOG_INT("status", status), LOG_BOOL("final", is_final(real)));
 }

@@ -16,7 +16,8 @@
 #include "store/store.h"
 
 #define HTTP_IDEMPOTENCY_KEY_MAX 255
-#define HTTP_IDEMPOTENCY_LEASE_MS 60000 /* a request holds its key this long at most before a retry may run */
+#define HTTP_IDEMPOTENCY_LEASE_MS 60000 /* a request holds its key this long at most before a retry may run  \
+                                         */
 
 struct http_exchange;
 

@@ -117,7 +117,8 @@ static void deliver_due(void)
 static void purge_if_due(void)
 {
     int64_t now = core_clock_now_ms(), retention = sender.cfg->outbox_retention_ms;
-    int64_t interval = retention < PURGE_INTERVAL_MAX_MS ? retention : PURGE_INTERVAL_MAX_MS, rows = 0, files = 0;
+    int64_t interval = retention < PURGE_INTERVAL_MAX_MS ? retention : PURGE_INTERVAL_MAX_MS;
+    int64_t rows = 0, files = 0;
     int n = 0, rc;
 
     if (sender.last_purge != 0 && now - sender.last_purge < interval)

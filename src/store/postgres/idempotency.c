@@ -18,10 +18,12 @@
  * it may see no row, or the old one: both read as "running" below. */
 static const char SQL_BEGIN[] =
     "WITH taken AS (INSERT INTO idempotency_keys AS k (user_id, key, fingerprint, token, status, body, "
-    "lease_until, expires_at) VALUES ($1, $2, $3, $4, 0, NULL, $5, $6) ON CONFLICT (user_id, key) DO UPDATE SET "
+    "lease_until, expires_at) VALUES ($1, $2, $3, $4, 0, NULL, $5, $6) ON CONFLICT (user_id, key) DO UPDATE "
+    "SET "
     "fingerprint = EXCLUDED.fingerprint, token = EXCLUDED.token, status = 0, body = NULL, "
     "lease_until = EXCLUDED.lease_until, expires_at = EXCLUDED.expires_at "
-    "WHERE k.expires_at <= $7 OR (k.status = 0 AND k.lease_until <= $7 AND k.fingerprint = EXCLUDED.fingerprint) "
+    "WHERE k.expires_at <= $7 OR (k.status = 0 AND k.lease_until <= $7 AND k.fingerprint = "
+    "EXCLUDED.fingerprint) "
     "RETURNING 1) "
     "SELECT (SELECT count(*) FROM taken), k.fingerprint, k.status, k.body, k.expires_at "
     "FROM (SELECT 1) AS one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2";
@@ -107,7 +109,8 @@ int store_pg_idempotency_finish(store_t *base, const store_idem_key_t *k, int st
                                 size_t len)
 {
     char token[24], st[24];
-    const char *params[] = {k->user_id, k->key, store_pg_i64(token, k->token), store_pg_i64(st, status), body};
+    const char *params[] = {k->user_id, k->key, store_pg_i64(token, k->token), store_pg_i64(st, status),
+                            body};
 
     (void)len; /* body is NUL-terminated: JSON text never holds a NUL */
     return change_one(base, SQL_FINISH, 5, params, "idempotency finish");
@@ -132,7 +135,8 @@ int store_pg_idempotency_purge(store_t *base, int64_t now, int max, int *deleted
     *deleted = 0;
     if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
         return rc;
-    if ((rc = store_pg_query(c, SQL_PURGE, 2, params, NULL, "idempotency purge", false, NULL, &res)) == CORE_OK)
+    if ((rc = store_pg_query(c, SQL_PURGE, 2, params, NULL, "idempotency purge", false, NULL, &res)) ==
+        CORE_OK)
         *deleted = (int)store_pg_changes(res);
     PQclear(res);
     store_pg_release(c);

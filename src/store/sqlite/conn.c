@@ -315,8 +315,8 @@ static int configure(store_sqlite_t *s, const char *path)
     /* secure_delete: a blanked mail body or a deleted row is overwritten
      * with zeros, not left in the file's free space (Debian's build has it
      * on by default; this keeps it on whatever the build) */
-    rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;", NULL,
-                      NULL, NULL);
+    rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+                      NULL, NULL, NULL);
     return rc == SQLITE_OK ? CORE_OK : store_sqlite_fail(s, rc, "pragmas");
 }
 

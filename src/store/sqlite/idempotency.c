@@ -12,8 +12,9 @@
 #include "core/error.h"
 #include "store/sqlite/sqlite.h"
 
-static const char SQL_GET[] = "SELECT fingerprint, status, body, lease_until, expires_at FROM idempotency_keys "
-                              "WHERE user_id = ?1 AND key = ?2";
+static const char SQL_GET[] =
+    "SELECT fingerprint, status, body, lease_until, expires_at FROM idempotency_keys "
+    "WHERE user_id = ?1 AND key = ?2";
 static const char SQL_RESERVE[] =
     "INSERT INTO idempotency_keys (user_id, key, fingerprint, token, status, body, lease_until, expires_at) "
     "VALUES (?1, ?2, ?3, ?4, 0, NULL, ?5, ?6) ON CONFLICT (user_id, key) DO UPDATE SET "
@@ -26,7 +27,8 @@ static const char SQL_RELEASE[] =
 static const char SQL_PURGE[] = "DELETE FROM idempotency_keys WHERE (user_id, key) IN "
                                 "(SELECT user_id, key FROM idempotency_keys WHERE expires_at <= ?1 LIMIT ?2)";
 
-static int bind_key(store_sqlite_t *s, sqlite3_stmt *stmt, const store_idem_key_t *k, bool token, const char *op)
+static int bind_key(store_sqlite_t *s, sqlite3_stmt *stmt, const store_idem_key_t *k, bool token,
+                    const char *op)
 {
     if (sqlite3_bind_text(stmt, 1, k->user_id, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(stmt, 2, k->key, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -80,7 +82,8 @@ static int reserve(store_sqlite_t *s, const store_idem_key_t *k, int64_t lease_u
     if ((rc = bind_key(s, stmt, k, false, "idempotency reserve")) != CORE_OK)
         return rc;
     if (sqlite3_bind_text(stmt, 3, k->fingerprint, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 4, k->token) != SQLITE_OK || sqlite3_bind_int64(stmt, 5, lease_until) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 4, k->token) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, 5, lease_until) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, 6, expires_at) != SQLITE_OK)
         return store_sqlite_bind_fail(s, stmt, "idempotency reserve");
     rc = store_sqlite_step_done(s, stmt, "idempotency reserve", &constraint);

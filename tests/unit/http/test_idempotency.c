@@ -25,7 +25,7 @@
 typedef struct fake_store {
     store_t base;
     int begins, finishes, releases, purges;
-    store_idem_key_t last;  /* of the last begin */
+    store_idem_key_t last; /* of the last begin */
     char fingerprint[STORE_IDEM_FINGERPRINT_LEN + 1];
     int64_t lease_ms, ttl_ms;
     store_idem_answer_t answer; /* what begin answers */
@@ -85,10 +85,18 @@ static const store_ops_t fake_ops = {.name = "fake",
                                      .idempotency_release = fake_release,
                                      .idempotency_purge = fake_purge};
 
-static const api_route_t tasks_route = {API_POST | API_PUT | API_PATCH, "/api/tasks/:id", "/api/tasks/:id", NULL,
-                                        API_AUTH_REQUIRED, API_RATE_API, true, false, API_SERVICE_TASKS};
-static const api_route_t logout_route = {API_POST, "/api/auth/logout", "/api/auth/logout", NULL, API_AUTH_OPTIONAL,
-                                         API_RATE_AUTH, false, false, API_SERVICE_AUTH};
+static const api_route_t tasks_route = {API_POST | API_PUT | API_PATCH,
+                                        "/api/tasks/:id",
+                                        "/api/tasks/:id",
+                                        NULL,
+                                        API_AUTH_REQUIRED,
+                                        API_RATE_API,
+                                        true,
+                                        false,
+                                        API_SERVICE_TASKS};
+static const api_route_t logout_route = {
+    API_POST, "/api/auth/logout", "/api/auth/logout", NULL, API_AUTH_OPTIONAL, API_RATE_AUTH, false,
+    false,    API_SERVICE_AUTH};
 
 typedef struct fixture {
     fake_store_t store;
@@ -249,8 +257,8 @@ static void test_store_answers(void **state)
     fixture_t *f = *state;
 
     header(f, "k-2", 3);
-    f->store.answer = (store_idem_answer_t){.state = STORE_IDEM_DONE, .status = 201, .body = "{\"success\":true}",
-                                            .body_len = 16};
+    f->store.answer = (store_idem_answer_t){
+        .state = STORE_IDEM_DONE, .status = 201, .body = "{\"success\":true}", .body_len = 16};
     assert_int_equal(begin(f), CORE_OK);
     assert_true(f->x.idem.replayed);
     assert_false(f->x.idem.held);

@@ -185,8 +185,8 @@ static void test_purge_by_name(void **state)
 
     put(f, "1000-1.eml", 0600);
     put(f, "4999-2.eml", 0600);
-    put(f, "5000-3.eml", 0600);  /* queued at the cutoff: kept */
-    put(f, "notes.txt", 0600);   /* not ours */
+    put(f, "5000-3.eml", 0600); /* queued at the cutoff: kept */
+    put(f, "notes.txt", 0600);  /* not ours */
     put(f, "1-4.eml.tmp42", 0600);
     put(f, "x1-5.eml", 0600);
     mail_eml_purge(&f->cfg, 5000, &deleted);

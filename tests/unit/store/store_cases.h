@@ -43,8 +43,8 @@ static inline void cases_user(store_t *s, char digit, store_user_t *out)
     out->email = NULL; /* email was on our stack */
 }
 
-static inline enum store_idem_state cases_begin(store_t *s, core_pool_t *pool, const char *user, const char *key,
-                                                const char *fp, int64_t token, int64_t now,
+static inline enum store_idem_state cases_begin(store_t *s, core_pool_t *pool, const char *user,
+                                                const char *key, const char *fp, int64_t token, int64_t now,
                                                 store_idem_answer_t *out)
 {
     store_idem_key_t k = {.user_id = user, .key = key, .fingerprint = fp, .token = token};
@@ -77,10 +77,12 @@ static inline void cases_idempotency_states(store_t *s, core_pool_t *pool)
     assert_int_equal(a.body_len, 10);
     assert_memory_equal(a.body, "{\"a\":\"\xc3\xa9\"}", 10);
     assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 5, t + 2, &a), STORE_IDEM_MISMATCH);
-    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_A, 6, t + CASES_TTL - 1, &a), STORE_IDEM_DONE);
+    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_A, 6, t + CASES_TTL - 1, &a),
+                     STORE_IDEM_DONE);
 
     /* expired: new again, whatever it was used for */
-    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 7, t + CASES_TTL, &a), STORE_IDEM_RESERVED);
+    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 7, t + CASES_TTL, &a),
+                     STORE_IDEM_RESERVED);
     store_idem_key_t k7 = {.user_id = u.id, .key = "key-1", .fingerprint = CASES_FP_B, .token = 7};
     /* released (a 5xx): the next try runs */
     assert_int_equal(store_idempotency_release(s, &k7), CORE_OK);
@@ -91,22 +93,28 @@ static inline void cases_idempotency_states(store_t *s, core_pool_t *pool)
     /* the holder died: running until its lease ends, then taken over */
     assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 10, t2 + CASES_LEASE - 1, &a),
                      STORE_IDEM_RUNNING);
-    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_A, 11, t2 + CASES_LEASE, &a), STORE_IDEM_MISMATCH);
-    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 12, t2 + CASES_LEASE, &a), STORE_IDEM_RESERVED);
+    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_A, 11, t2 + CASES_LEASE, &a),
+                     STORE_IDEM_MISMATCH);
+    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 12, t2 + CASES_LEASE, &a),
+                     STORE_IDEM_RESERVED);
     store_idem_key_t k8 = {.user_id = u.id, .key = "key-1", .fingerprint = CASES_FP_B, .token = 8};
     store_idem_key_t k12 = {.user_id = u.id, .key = "key-1", .fingerprint = CASES_FP_B, .token = 12};
     /* the old holder, back late, touches nothing */
     assert_int_equal(store_idempotency_finish(s, &k8, 200, "{\"late\":1}", 10), CORE_E_NOT_FOUND);
     assert_int_equal(store_idempotency_release(s, &k8), CORE_E_NOT_FOUND);
     assert_int_equal(store_idempotency_finish(s, &k12, 200, "{\"b\":2}", 7), CORE_OK);
-    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 13, t2 + CASES_LEASE + 1, &a), STORE_IDEM_DONE);
+    assert_int_equal(cases_begin(s, pool, u.id, "key-1", CASES_FP_B, 13, t2 + CASES_LEASE + 1, &a),
+                     STORE_IDEM_DONE);
     assert_int_equal(a.status, 200);
     assert_memory_equal(a.body, "{\"b\":2}", 7);
 
     /* a user that does not exist (deleted while its token lives) */
-    store_idem_key_t ghost = {.user_id = "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c90", .key = "key-1",
-                              .fingerprint = CASES_FP_A, .token = 14};
-    assert_int_equal(store_idempotency_begin(s, pool, &ghost, t, CASES_LEASE, CASES_TTL, &a), CORE_E_NOT_AUTHORIZED);
+    store_idem_key_t ghost = {.user_id = "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c90",
+                              .key = "key-1",
+                              .fingerprint = CASES_FP_A,
+                              .token = 14};
+    assert_int_equal(store_idempotency_begin(s, pool, &ghost, t, CASES_LEASE, CASES_TTL, &a),
+                     CORE_E_NOT_AUTHORIZED);
 }
 
 static inline void cases_idempotency_purge(store_t *s, core_pool_t *pool, cases_sql_cb sql, void *ctx)
@@ -145,11 +153,16 @@ static inline void cases_outbox_at_rest(store_t *s, core_pool_t *pool, cases_sql
         char email[32];
         store_user_t u;
         snprintf(email, sizeof(email), "mail%c@example.com", d);
-        u = (store_user_t){.name = "M", .email = email, .password_hash = "x", .created_at = CASES_T0,
+        u = (store_user_t){.name = "M",
+                           .email = email,
+                           .password_hash = "x",
+                           .created_at = CASES_T0,
                            .updated_at = CASES_T0};
         snprintf(u.id, sizeof(u.id), "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c9%c", d);
-        mail_msg_t m = {.recipient = email, .subject = "Account Verification OTP",
-                        .body = "Your OTP is 604213.", .created_at = CASES_T0 + (d - '4')};
+        mail_msg_t m = {.recipient = email,
+                        .subject = "Account Verification OTP",
+                        .body = "Your OTP is 604213.",
+                        .created_at = CASES_T0 + (d - '4')};
         assert_int_equal(store_user_create(s, &u, &m), CORE_OK);
     }
     assert_int_equal(store_outbox_claim(s, pool, CASES_T0 + 10, 60000, 4, out, &n), CORE_OK);
