@@ -27,6 +27,7 @@
 #include "store/store.h"
 
 #define API_MAX_PARAMS 2
+#define API_TOKENS_MAX 4 /* tokens a logout looks at: the Bearer one and `token` cookies */
 
 enum api_method {
     API_GET = 1 << 0,
@@ -87,7 +88,10 @@ struct api_req {
     core_str_t query; /* after '?', undecoded */
     json_t *body;     /* JSON object when route->json_body, else NULL */
     auth_claims_t claims;
-    bool authenticated; /* claims are valid and not revoked */
+    bool authenticated; /* claims are valid, not revoked, and the account exists */
+    core_str_t tokens[API_TOKENS_MAX]; /* tokens presented (the first is claims'), all of them for
+                                          API_AUTH_OPTIONAL routes; slices of the request */
+    size_t ntokens;
     int64_t now_ms;     /* wall clock when the request arrived */
 
     /* response */

@@ -103,13 +103,23 @@ int api_auth_login(api_req_t *req)
     return api_session_start(req, user.id);
 }
 
+/* Every valid token the request presents is revoked, not only the one that
+ * would authenticate it: a client holding a stale Bearer token and a live
+ * cookie (or two cookies) is logged out of each. Tokens that do not verify
+ * are skipped; those already revoked, or of a deleted account, are revoked
+ * again, which is harmless. */
 int api_auth_logout(api_req_t *req)
 {
+    auth_claims_t claims;
     int rc;
 
-    if (req->authenticated &&
-        (rc = kv_token_revoke(req->kv, req->claims.jti, req->claims.exp * 1000)) != CORE_OK)
-        return rc; /* the cookie stays until the revocation is durable */
+    for (size_t i = 0; i < req->ntokens; i++) {
+        if (auth_jwt_verify(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->tokens[i], req->now_ms,
+                            &claims) != CORE_OK)
+            continue;
+        if ((rc = kv_token_revoke(req->kv, claims.jti, claims.exp * 1000)) != CORE_OK)
+            return rc; /* the cookie stays until the revocation is durable */
+    }
     req->clear_token = true;
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Logged Out"));
     return CORE_OK;

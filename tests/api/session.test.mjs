@@ -134,6 +134,39 @@ describe('session: tokens, is-auth, logout and revocation', () => {
     await expectError(await client.get('/api/user/data'), 401, NOT_AUTHORIZED);
   });
 
+  test('logout with an invalid Bearer token and a valid cookie revokes the cookie\'s token', async () => {
+    const { client } = await registeredClient(server.url, 'logoutmixed');
+    const token = client.token;
+    for (const bad of ['a.b.c', `${token.slice(0, -2)}xx`]) {
+      const res = await client.post('/api/auth/logout', undefined, { headers: { authorization: `Bearer ${bad}`, cookie: `token=${token}` } });
+      assert.deepEqual(await jsonBody(res), { success: true, message: 'Logged Out' });
+      const c = res.headers.getSetCookie().map(parseSetCookie).find((x) => x.name === 'token');
+      assert.equal(c?.attrs['max-age'], '0', 'the cookie is cleared');
+    }
+    await expectError(await fetch(`${server.url}/api/user/data`, { headers: { cookie: `token=${token}` } }), 401, NOT_AUTHORIZED);
+    await expectError(await fetch(`${server.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
+  });
+
+  test('logout revokes every valid token presented: the Bearer one and each token cookie', async () => {
+    const { identity } = await registeredClient(server.url, 'logoutall');
+    const sessions = [];
+    for (let i = 0; i < 3; i++) {
+      const c = new Client(server.url);
+      assert.equal((await c.login(identity)).status, 200);
+      sessions.push(c.token);
+    }
+    const survivor = new Client(server.url);
+    assert.equal((await survivor.login(identity)).status, 200);
+    const [a, b, c] = sessions;
+    const res = await fetch(`${server.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a}`, cookie: `theme=dark; token=garbage; token=${b}; x=1; token="${c}"` },
+    });
+    assert.deepEqual(await jsonBody(res), { success: true, message: 'Logged Out' });
+    for (const t of sessions) await expectError(await fetch(`${server.url}/api/user/data`, bearer(t)), 401, NOT_AUTHORIZED);
+    assert.equal((await survivor.get('/api/user/data')).status, 200, 'a session not presented still works');
+  });
+
   test('logout revokes only its own session', async () => {
     const { client: first, identity } = await registeredClient(server.url, 'twosessions');
     const second = new Client(server.url);
