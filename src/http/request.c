@@ -245,14 +245,15 @@ static int phase_authenticate(http_exchange_t *x)
     x->api.ntokens = find_tokens(x->req, x->api.tokens, mode == API_AUTH_OPTIONAL ? API_TOKENS_MAX : 1);
     core_str_t token = x->api.ntokens > 0 ? x->api.tokens[0] : CORE_STR_NULL;
     int rc = CORE_OK;
-    if (token.len > 0 &&
-        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) == CORE_OK &&
-        (rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
+    if (token.len == 0 ||
+        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
+        goto out;
+    x->log.user_id = x->api.claims.user_id; /* signed by us: the log lines of the checks below name it */
+    if ((rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
                                   x->api.claims.issued_at_ms, &revoked)) == CORE_OK &&
-        !revoked && (rc = store_user_exists(x->api.store, x->api.claims.user_id, &exists)) == CORE_OK && exists) {
+        !revoked && (rc = store_user_exists(x->api.store, x->api.claims.user_id, &exists)) == CORE_OK && exists)
         x->api.authenticated = true;
-        x->log.user_id = x->api.claims.user_id;
-    }
+out:
     if (x->api.authenticated || mode != API_AUTH_REQUIRED)
         return CORE_OK;
     /* a valid token that could not be checked (revocation, account): 503 (or 500), not a logout */

@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
+#include "http/workers.h"
 
 static const char *reason(int status)
 {
@@ -105,9 +106,11 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_num(req, "ratelimit-limit", x->rate.limit);
         add_num(req, "ratelimit-remaining", x->rate.remaining);
         add_num(req, "ratelimit-reset", reset_s);
-        if (x->code == CORE_E_RATE_LIMITED)
+        if (x->code == CORE_E_RATE_LIMITED && x->api.retry_after_ms == 0)
             add_num(req, "retry-after", reset_s);
     }
+    if (x->code == CORE_E_RATE_LIMITED && x->api.retry_after_ms > 0) /* a handler's own limit */
+        add_num(req, "retry-after", (x->api.retry_after_ms + 999) / 1000);
     if (http_server_draining())
         req->http1_is_persistent = 0; /* shutting down: this connection ends with this answer */
     if (x->api.set_token != NULL || x->api.clear_token)
@@ -163,6 +166,8 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .started_ns = x->started_ns});
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(dumped);
+    if (x->api.job != NULL) /* after the answer, which must not depend on it */
+        http_workers_post(x->api.job);
 
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);
