@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/secret.h"
 #include "core/str.h"
 
 typedef struct row row_t;
@@ -400,7 +401,7 @@ static const row_t rows[] = {
     {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
-    {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes; required in production, generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
+    {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes (make one with: openssl rand -base64 48); required in production, where an obviously weak one (a repeated character or pattern, a run, low entropy) is refused; generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
     {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
     {"ARGON2_OPSLIMIT", "2", "argon2id passes for password hashes", parse_ull, OFF(argon2_opslimit), 1, 32, NULL},
     {"ARGON2_MEMLIMIT", "64mb", "argon2id memory per password hash", parse_size, OFF(argon2_memlimit), 8 << 10, 1LL << 32, NULL},
@@ -538,7 +539,8 @@ static int finish(core_config_t *cfg)
         return fail("%s", "DATABASE_URL: must not be empty");
     if (cfg->jwt_secret == NULL) {
         if (cfg->env == CORE_ENV_PRODUCTION)
-            return fail("%s", "JWT_SECRET: required when LSF_ENV=production (at least 32 bytes)");
+            return fail("%s", "JWT_SECRET: required when LSF_ENV=production (at least 32 random bytes; make one "
+                              "with: openssl rand -base64 48)");
         if (ensure_dev_secret(cfg) != 0) {
             char msg[256];
             snprintf(msg, sizeof(msg), "JWT_SECRET: %s", errbuf);
@@ -547,7 +549,11 @@ static int finish(core_config_t *cfg)
     }
     cfg->jwt_secret_len = strlen(cfg->jwt_secret);
     if (cfg->jwt_secret_len < 32)
-        return fail("%s", "JWT_SECRET: must be at least 32 bytes");
+        return fail("%s", "JWT_SECRET: must be at least 32 bytes; make one with: openssl rand -base64 48");
+    const char *weak = core_secret_weakness(cfg->jwt_secret, cfg->jwt_secret_len);
+    if (weak != NULL && cfg->env == CORE_ENV_PRODUCTION) /* its value is never shown */
+        return fail("JWT_SECRET: too weak for production (%s); make a random one with: openssl rand -base64 48",
+                    weak);
     cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;
     return 0;
 }

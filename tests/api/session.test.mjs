@@ -1,7 +1,7 @@
 // Sessions: the token is accepted as the `token` cookie and as a Bearer
 // header, is-auth answers 200 either way, logout clears the cookie and
-// revokes that token server-side (and only that one), and tampered, expired,
-// foreign-key or alg=none tokens are refused.
+// revokes every valid token presented (and only those), and tampered,
+// expired, foreign-key, alg=none or crit-carrying tokens are refused.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -96,6 +96,10 @@ describe('session: tokens, is-auth, logout and revocation', () => {
       tamperedPayload: `${client.token.split('.')[0]}.${b64url({ ...payload, id: `${payload.id.slice(0, -1)}${payload.id.endsWith('0') ? '1' : '0'}` })}.${client.token.split('.')[2]}`,
       truncatedSig: client.token.slice(0, -3),
       hs512: signJwt({ ...header, alg: 'HS512' }, payload, secret),
+      // RFC 7515 4.1.11: an extension we do not understand must be refused, even when well signed
+      crit: signJwt({ ...header, crit: ['exp'] }, payload, secret),
+      critExtension: signJwt({ ...header, crit: ['x-lsf-scope'], 'x-lsf-scope': 'admin' }, payload, secret),
+      critEmpty: signJwt({ ...header, crit: [] }, payload, secret),
     };
     for (const [name, token] of Object.entries(bad)) {
       const res = await fetch(`${server.url}/api/user/data`, bearer(token));
