@@ -16,6 +16,7 @@
 #include "http/http.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
+#include "http/workers.h"
 
 static const char *reason(int status)
 {
@@ -108,8 +109,10 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_num(req, "ratelimit-remaining", x->rate.remaining);
         add_num(req, "ratelimit-reset", reset_s);
     }
-    if (x->rate.retry_after_ms > 0 && x->code != CORE_OK)
-        add_num(req, "retry-after", (x->rate.retry_after_ms + 999) / 1000);
+    /* the limiter's retry time, or a handler's own limit (send-verify-otp's throttle) */
+    int64_t retry_ms = x->api.retry_after_ms > 0 ? x->api.retry_after_ms : x->rate.retry_after_ms;
+    if (retry_ms > 0 && x->code != CORE_OK)
+        add_num(req, "retry-after", (retry_ms + 999) / 1000);
     if (http_server_draining())
         req->http1_is_persistent = 0; /* shutting down: this connection ends with this answer */
     if (x->api.set_token != NULL || x->api.clear_token)
@@ -165,6 +168,8 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .started_ns = x->started_ns});
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(dumped);
+    if (x->api.job != NULL) /* after the answer, which must not depend on it */
+        http_workers_post(x->api.job);
 
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);

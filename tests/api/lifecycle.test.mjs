@@ -270,11 +270,42 @@ describe('lifecycle: command line and bad configuration', () => {
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   }
 
-  test('the base configuration is valid (migrate exits 0), also in production with a 32-byte secret', () => {
+  test('the base configuration is valid (migrate exits 0), also in production with a random secret', () => {
     const ok = run(['migrate']);
     assert.equal(ok.status, 0, ok.stderr);
-    const prod = run(['migrate'], { LSF_ENV: 'production', JWT_SECRET: 's'.repeat(32) });
-    assert.equal(prod.status, 0, prod.stderr);
+    for (const secret of [randomBytes(48).toString('base64'), randomBytes(16).toString('hex')]) {
+      const prod = run(['migrate'], { LSF_ENV: 'production', JWT_SECRET: secret });
+      assert.equal(prod.status, 0, prod.stderr);
+    }
+  });
+
+  // Obviously weak secrets: exit 2 naming JWT_SECRET, saying how to make a
+  // good one, never echoing the value. Outside production they still start.
+  const weakSecrets = ['a'.repeat(40), '0123456789abcdef0123456789abcdef', 'abcdefghijklmnopqrstuvwxyz012345',
+    'changeme-changeme-changeme-changeme!', 'ab'.repeat(20)];
+  for (const secret of weakSecrets) {
+    test(`serve in production with JWT_SECRET=${secret.slice(0, 12)}... exits 2 saying how to make a good one`, () => {
+      const r = run(['serve'], { LSF_ENV: 'production', JWT_SECRET: secret });
+      assert.equal(r.status, 2, `status ${r.status} (signal ${r.signal}); stderr:\n${r.stderr}`);
+      assert.match(r.stderr, /JWT_SECRET: too weak for production/);
+      assert.match(r.stderr, /openssl rand -base64 48/);
+      assert.ok(!r.stderr.includes(secret), `the secret is echoed:\n${r.stderr}`);
+    });
+  }
+  test('outside production a weak secret is allowed (tests, development)', () => {
+    const r = run(['migrate'], { JWT_SECRET: 'a'.repeat(40) });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('in production with a random secret the server starts and serves', async () => {
+    const server = await startServer({ LSF_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64') });
+    try {
+      const res = await fetch(`${server.url}/health`);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).status, 'healthy');
+    } finally {
+      assert.equal(await server.close(), 0, server.stderr());
+    }
   });
 
   const bad = [
