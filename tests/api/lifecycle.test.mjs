@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { newIdentity } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { RawConn, connectOutcome } from '../support/raw.mjs';
+import { assertNoSanitizerReport } from '../support/sanitizers.mjs';
 import { binPath, freePort, startServer } from '../support/server.mjs';
 
 const CONFIG_C = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/core/config.c');
@@ -267,6 +268,7 @@ describe('lifecycle: command line and bad configuration', () => {
     };
     for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
     const r = spawnSync(binPath(), args, { cwd: dir, env: full, encoding: 'utf8', timeout: 10000, killSignal: 'SIGKILL' });
+    assertNoSanitizerReport(r.stderr, `lsf-server ${args.join(' ')}`); // startServer() checks its servers; these run here
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   }
 
