@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, test } from 'node:test';
 
-import { Cluster, freePort, fromAddress, NGINX_BIN, Nginx, selfSignedCert, tempDir } from './support.mjs';
+import { Cluster, freePort, fromAddress, needs, Nginx, selfSignedCert, tempDir } from './support.mjs';
 
 function httpsGet(url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
@@ -21,7 +21,7 @@ function httpsGet(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-describe('tls.conf: HTTPS, redirect and HSTS', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+describe('tls.conf: HTTPS, redirect and HSTS', { skip: needs.nginx() }, () => {
   let cluster, httpBase, httpsBase;
   before(async () => {
     cluster = await Cluster.create();
