@@ -381,7 +381,7 @@ static const row_t rows[] = {
     {"HEADER_LIMIT", "16kb", "largest request head (request line and headers; 431 above it)", parse_size, OFF(header_limit), 1024, 256 << 10, NULL},
     {"REQUEST_TIMEOUT_MS", "10000", "a connection must deliver a whole request this soon after it starts waiting for one: bounds keep-alive idle time and slow (slowloris) clients", parse_ms, OFF(request_timeout_ms), 100, 600000, NULL},
     {"SHUTDOWN_GRACE_MS", "0", "on SIGTERM, keep accepting this long first, answering every request with Connection: close, so a proxy can stop sending here (set above the proxy's upstream keepalive_timeout)", parse_ms, OFF(shutdown_grace_ms), 0, 600000, NULL},
-    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
+    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests (then exit 1, leaving them unanswered)", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
     {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},

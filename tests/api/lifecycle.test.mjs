@@ -1,8 +1,10 @@
 // Connection and process lifecycle: REQUEST_TIMEOUT_MS against slow heads
 // and bodies (slowloris) and idle keep-alive, keep-alive itself, head size
 // limits at and beyond h2o's own ceiling, SIGHUP reopening the access log,
-// SIGTERM draining an in-flight slow request, and the command line refusing
-// bad configuration with status 2 (and documenting every variable).
+// SIGTERM draining an in-flight slow request, SHUTDOWN_TIMEOUT_MS passing
+// with one still in flight (exit 1, nothing freed under the running
+// threads), and the command line refusing bad configuration with status 2
+// (and documenting every variable).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -232,6 +234,42 @@ describe('lifecycle: SIGTERM drains in-flight requests', () => {
     const code = await Promise.race([server.exited, sleep(30000, 'still running', { ref: false })]);
     assert.equal(code, 0, `exit status after the drain:\n${server.stderr()}`);
     assert.equal(await connectOutcome(server.port), 'ECONNREFUSED', 'nothing listens after the drain');
+  });
+});
+
+describe('lifecycle: SHUTDOWN_TIMEOUT_MS passes with a request still in flight', () => {
+  let server, mport;
+  before(async () => {
+    // one hash takes seconds (32 passes over 256 MB), far beyond the 300 ms timeout
+    mport = await freePort();
+    server = await startServer({
+      ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '32', WORKER_THREADS: '1', SHUTDOWN_TIMEOUT_MS: '300',
+      METRICS_PORT: String(mport),
+    });
+  });
+  after(async () => {
+    await server.close(); // throws on a sanitizer report (a use-after-free of kv or the config)
+  });
+
+  test('the process exits non-zero at once, saying so, without touching what the running request uses', async () => {
+    const conn = await RawConn.open(server.port);
+    const body = JSON.stringify(newIdentity('abandoned'));
+    await conn.write(`POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // the registration is being served (hashing on the worker) before SIGTERM
+    await poll('the registration in flight', async () => {
+      const text = await (await get(`http://127.0.0.1:${mport}/metrics`)).text();
+      return /^http_requests_in_flight 1$/m.test(text);
+    }, 10000);
+    process.kill(server.proc.pid, 'SIGTERM');
+
+    const code = await Promise.race([server.exited, sleep(30000, 'still running', { ref: false })]);
+    assert.notEqual(code, 'still running', `lsf-server did not exit after the shutdown timeout:\n${server.stderr()}`);
+    assert.equal(code, 1, `exit status after the shutdown timeout:\n${server.stderr()}`);
+    assert.match(server.stderr(), /"level":"error","msg":"shutdown timeout: requests still in flight are abandoned"/);
+    const { byServer } = await conn.waitClosed(5000);
+    assert.ok(byServer, 'the connection of the abandoned request ends with the process');
+    assert.equal(conn.buf.length, 0, `the abandoned request got no answer: ${conn.buf.toString('latin1').slice(0, 200)}`);
   });
 });
 
