@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/cursor.h"
 #include "auth/otp.h"
 #include "auth/password.h"
 #include "core/config.h"
@@ -178,6 +179,7 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
 
     auth_password_configure(cfg->argon2_opslimit, cfg->argon2_memlimit);
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
+    api_cursor_init(cfg->jwt_secret, cfg->jwt_secret_len);
     if (open_migrated(cfg, &durable) != CORE_OK)
         goto out;
     rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv)
