@@ -325,6 +325,17 @@ describe('lifecycle: command line and bad configuration', () => {
     ['JWT_SECRET', { LSF_ENV: 'production', JWT_SECRET: 's'.repeat(31) }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
     ['SMTP_URL', { SMTP_URL: 'http://x' }],
+    ['REDIS_URL', { REDIS_URL: 'rediss://cache.example:6380' }], // no TLS to Redis in this build
+    ['REDIS_URL', { REDIS_URL: 'http://cache.example' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example:99999' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example:0' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example/x' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example/1/2' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example?db=1' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://[::1' }],
+    ['REDIS_URL', { REDIS_URL: 'redis:///3' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://:p%0Aw@cache.example' }], // a control character once decoded
   ];
   for (const [name, env] of bad) {
     test(`serve with ${JSON.stringify(env)} exits 2 naming ${name}`, () => {
@@ -333,6 +344,22 @@ describe('lifecycle: command line and bad configuration', () => {
       assert.match(r.stderr, new RegExp(`\\b${name}\\b`), `stderr does not name ${name}:\n${r.stderr}`);
     });
   }
+
+  test('rediss:// is refused at start with a message saying why', () => {
+    const r = run(['serve'], { REDIS_URL: 'rediss://cache.example:6380' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /REDIS_URL: rediss:\/\/ \(TLS\) is not supported/);
+  });
+
+  test('a REDIS_URL error does not echo its user or password', () => {
+    for (const url of ['redis://admin:hunter2-secret@cache.example:99999', 'redis://:hunter2-secret@cache@example',
+      'rediss://admin:hunter2-secret@cache.example', 'redis://admin:hunter2-secret@cache.example/db']) {
+      const r = run(['serve'], { REDIS_URL: url });
+      assert.equal(r.status, 2, `${url}: ${r.stderr}`);
+      assert.match(r.stderr, /REDIS_URL/);
+      assert.ok(!r.stderr.includes('hunter2') && !r.stderr.includes('admin'), r.stderr);
+    }
+  });
 
   test('the SMTP_URL error does not echo the rest of the URL', () => {
     const r = run(['serve'], { SMTP_URL: 'http://user:hunter2-secret@mail.example' });
