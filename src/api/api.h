@@ -146,7 +146,8 @@ void api_reply(api_req_t *req, json_t *obj);
  * longer) is sent as is with the JSON Content-Type. */
 void api_reply_raw(api_req_t *req, const char *body, size_t len);
 
-/* Return code after setting a precise message (copied into the pool). */
+/* Return code after setting a precise message (copied into the pool; cut
+ * at 511 bytes, on a character boundary). */
 int api_fail(api_req_t *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Sign a session token for user_id and arrange for the cookie to be set. */

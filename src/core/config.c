@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/redis_url.h"
 #include "core/secret.h"
 #include "core/str.h"
 
@@ -369,11 +370,24 @@ static int parse_url(const row_t *row, const char *v, core_config_t *cfg)
                 row->choices[1] ? row->choices[1] : "", (int)(scheme < 20 ? scheme : 20), v);
 }
 
+/* REDIS_URL, checked by the parser the Redis backend connects with, so a URL
+ * it cannot use (rediss:// included) stops the start with status 2. */
+static int parse_redis_url(const row_t *row, const char *v, core_config_t *cfg)
+{
+    core_redis_url_t url;
+
+    if (*v != '\0') {
+        if (core_redis_url_parse(v, &url, errbuf, sizeof(errbuf)) != 0)
+            return -1;
+        core_redis_url_cleanup(&url);
+    }
+    return parse_str(row, v, cfg);
+}
+
 static const char *const envs[] = {"development", "test", "production", NULL};
 static const char *const error_modes[] = {"http", "legacy", NULL};
 static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
 static const char *const database_schemes[] = {"sqlite:", "postgres://", "postgresql://", NULL};
-static const char *const redis_schemes[] = {"redis://", "rediss://", NULL};
 static const char *const redis_down_policies[] = {"local", "open", NULL};
 static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
 
@@ -392,7 +406,7 @@ static const row_t rows[] = {
     {"HEADER_LIMIT", "16kb", "largest request head (request line and headers; 431 above it)", parse_size, OFF(header_limit), 1024, 256 << 10, NULL},
     {"REQUEST_TIMEOUT_MS", "10000", "a connection must deliver a whole request this soon after it starts waiting for one: bounds keep-alive idle time and slow (slowloris) clients", parse_ms, OFF(request_timeout_ms), 100, 600000, NULL},
     {"SHUTDOWN_GRACE_MS", "0", "on SIGTERM, keep accepting this long first, answering every request with Connection: close, so a proxy can stop sending here (set above the proxy's upstream keepalive_timeout)", parse_ms, OFF(shutdown_grace_ms), 0, 600000, NULL},
-    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
+    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests (then exit 1, leaving them unanswered)", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
     {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
@@ -406,7 +420,7 @@ static const row_t rows[] = {
     {"DB_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL: statement_timeout of every session", parse_ms, OFF(db_statement_timeout_ms), 1, 600000, NULL},
     {"DB_READ_YOUR_WRITES_MS", "5000", "after a user's write, their reads go to the primary this long (replicas may lag)", parse_ms, OFF(db_read_your_writes_ms), 0, 600000, NULL},
     {NULL, NULL, "Shared state (many instances)", NULL, 0, 0, 0, NULL},
-    {"REDIS_URL", NULL, "redis://[:PASS@]HOST:PORT[/DB] for revocations, rate limits and caches shared by all instances; unset: in-process", parse_url, OFF(redis_url), 0, 0, redis_schemes},
+    {"REDIS_URL", NULL, "redis://[[USER]:PASS@]HOST[:PORT][/DB] (USER and PASS percent-encoded; no rediss://) for revocations, rate limits and caches shared by all instances; unset: in-process", parse_redis_url, OFF(redis_url), 0, 0, NULL},
     {"CACHE_USER_TTL_MS", "3600000", "how long /api/user/data answers are cached (with REDIS_URL)", parse_ms, OFF(cache_user_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},

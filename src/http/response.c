@@ -58,7 +58,9 @@ static void add_num(h2o_req_t *req, const char *name, long long n)
 }
 
 /* The JSON body of an error: {"success":false,"message":...}, plus the
- * request id on 5xx so a user's report can be matched to the log line. */
+ * request id on 5xx so a user's report can be matched to the log line.
+ * Never NULL: a message jansson refuses (not UTF-8) gives way to the
+ * table's own, so no error goes out without its body. */
 static json_t *error_body(http_exchange_t *x, int status)
 {
     const char *msg = x->api.message != NULL ? x->api.message : core_error_message(x->code);
@@ -67,6 +69,10 @@ static json_t *error_body(http_exchange_t *x, int status)
     if (x->code == CORE_E_INTERNAL && x->api.cfg->env == CORE_ENV_PRODUCTION)
         msg = core_error_message(CORE_E_INTERNAL); /* details stay in the log */
     body = json_pack("{s:b, s:s}", "success", 0, "message", msg);
+    if (body == NULL) {
+        log_error("error message is not valid UTF-8: sending the table's", LOG_STR("error", core_error_name(x->code)));
+        body = json_pack("{s:b, s:s}", "success", 0, "message", core_error_message(x->code));
+    }
     if (x->code == CORE_E_RATE_LIMITED && x->rate.refused_by != NULL)
         json_object_set_new(body, "limit", json_string(x->rate.refused_by));
     if (status >= 500)

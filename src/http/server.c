@@ -300,7 +300,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     server.listen_fd = -1;
     clean = join_threads(cfg);
     if (!clean)
-        return rc; /* threads still run: leave their state alone, the process exits */
+        return HTTP_SERVER_ABANDONED; /* threads still run: leave their state alone, the process exits */
 out:
     core_metrics_server_stop();
     http_workers_stop();

@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { parseMetrics } from '../support/metrics.mjs';
+import { requireOrSkip } from '../support/require.mjs';
 import { clockAhead, FAKETIME_LIB, gateway, startServer } from '../support/server.mjs';
 
 const VERIFY = { match: (m) => /verification/i.test(m.subject) };
@@ -250,7 +251,10 @@ describe('otp: email verification and password reset', () => {
   // The server's clock is moved forward by restarting it under libfaketime
   // on the same data directory; codes and tokens are issued at real time.
   test('OTPs and tokens expire: reset after 15 minutes, verification after 24 hours, session after 7 days',
-    { skip: !FAKETIME_LIB && 'needs libfaketime, and a build without ASan' }, async () => {
+    {
+      skip: process.env.LSF_SANITIZED ? 'ASan build: its runtime clashes with libfaketime'
+        : requireOrSkip('libfaketime', FAKETIME_LIB, 'apt-get install libfaketime'),
+    }, async () => {
       const clock = await startServer();
       try {
         const send = async (path, client, body) => {
