@@ -71,10 +71,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 run: deps all web
 	$(BIN) serve
 
-# Every suite, first on the optimized build, then under ASan+UBSan.
+# Every suite, first on the optimized build, then under ASan+UBSan and ThreadSanitizer, then the fuzz targets.
 test: deps
 	$(MAKE) --no-print-directory unit api api-scaled api-gateway lint scale observability web-test e2e
-	$(MAKE) --no-print-directory asan-test
+	$(MAKE) --no-print-directory asan-test tsan-test
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -141,6 +141,30 @@ asan-unit:
 
 asan-test:
 	LSF_SANITIZED=1 $(MAKE) --no-print-directory $(ASAN_VARS) unit api
+
+# ThreadSanitizer (build/tsan): the unit tests, then the API suite on SQLite and on
+# PostgreSQL + Redis, the server run by tests/tsan/lsf-server.sh (HTTP_THREADS and
+# WORKER_THREADS 2, TSan stops it at its first report, its stderr copied to
+# build/tsan/server-stderr.log); a report anywhere fails the target.
+TSAN_VARS    := BUILD=build/tsan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' HARDEN='' SANITIZE='-fsanitize=thread'
+TSAN_OPTIONS_UNIT := halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(abspath tests/tsan/suppressions.txt)
+TSAN_LOG     := build/tsan/server-stderr.log
+
+.PHONY: tsan tsan-test
+
+tsan:
+	$(MAKE) --no-print-directory $(TSAN_VARS) all
+
+tsan-test: tsan
+	@rm -f $(TSAN_LOG)
+	TSAN_OPTIONS=$(TSAN_OPTIONS_UNIT) $(MAKE) --no-print-directory $(TSAN_VARS) unit
+	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 tests/support/with-pg-redis.sh \
+	  node --test --test-concurrency=1 tests/api/
+	@test -s $(TSAN_LOG) || { echo "tsan-test: no server output in $(TSAN_LOG): was tests/tsan/lsf-server.sh used?"; exit 1; }
+	@if grep -q 'WARNING: ThreadSanitizer' $(TSAN_LOG); then \
+	  grep -n -A40 'WARNING: ThreadSanitizer' $(TSAN_LOG); echo "tsan-test: ThreadSanitizer reports above"; exit 1; fi
+	@echo "tsan-test: no ThreadSanitizer report"
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))
