@@ -141,6 +141,19 @@ static void put_text(buf_t *b, core_str_t s, size_t plain_max)
         put_encoded_words(b, s);
 }
 
+/* True when s is one RFC 5322 quoted-string: a quote, then text in which
+ * every quote and backslash is escaped, then the closing quote. */
+static bool is_quoted_string(core_str_t s)
+{
+    size_t i = 1;
+
+    if (s.len < 2 || s.base[0] != '"')
+        return false;
+    while (i < s.len && s.base[i] != '"')
+        i += s.base[i] == '\\' ? 2 : 1;
+    return i == s.len - 1;
+}
+
 /* A display name: atoms as is, other ASCII quoted, the rest encoded. */
 static void put_phrase(buf_t *b, core_str_t s)
 {
@@ -150,7 +163,7 @@ static void put_phrase(buf_t *b, core_str_t s)
         atoms = atoms && is_phrase_char(s.base[i]);
     if (!is_ascii(s)) {
         put_encoded_words(b, s);
-    } else if (atoms || (s.len >= 2 && s.base[0] == '"' && s.base[s.len - 1] == '"')) {
+    } else if (atoms || is_quoted_string(s)) {
         buf_put(b, s.base, s.len);
     } else {
         buf_puts(b, "\"");

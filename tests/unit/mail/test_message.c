@@ -154,6 +154,11 @@ static void test_from_forms(void **state)
                         "\"LSF Tasks, Inc.\" <a@x.org>");
     assert_string_equal(header(render_ok("\"Say \\\"hi\\\"\" <a@x.org>", &m), "From"),
                         "\"Say \\\"hi\\\"\" <a@x.org>");
+    /* a name that only starts and ends with a quote is not one quoted string:
+     * sent as is, it made a From of two mailboxes (found by tests/fuzz/mail_header.c) */
+    assert_string_equal(header(render_ok("\"a\" <x@y.z> \"b\" <w@v.u>", &m), "From"),
+                        "\"\\\"a\\\" <x@y.z> \\\"b\\\"\" <w@v.u>");
+    assert_string_equal(header(render_ok("\"x\\\" <a@x.org>", &m), "From"), "\"\\\"x\\\\\\\"\" <a@x.org>");
     const char *f = header(render_ok("Zoë's Tasks <a@x.org>", &m), "From");
     const char *lt = strrchr(f, '<');
     assert_string_equal(lt, "<a@x.org>");
