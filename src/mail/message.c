@@ -154,10 +154,12 @@ static bool is_quoted_string(core_str_t s)
     return i == s.len - 1;
 }
 
-/* A display name: atoms as is, other ASCII quoted, the rest encoded. */
+/* A display name: atoms as is, other ASCII quoted, the rest encoded. Atoms
+ * that look like an encoded word ("=?") are quoted, where RFC 2047 5 says
+ * no decoding happens, so the name shows as written. */
 static void put_phrase(buf_t *b, core_str_t s)
 {
-    bool atoms = true;
+    bool atoms = memmem(s.base, s.len, "=?", 2) == NULL;
 
     for (size_t i = 0; i < s.len; i++)
         atoms = atoms && is_phrase_char(s.base[i]);

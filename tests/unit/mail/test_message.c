@@ -159,6 +159,10 @@ static void test_from_forms(void **state)
     assert_string_equal(header(render_ok("\"a\" <x@y.z> \"b\" <w@v.u>", &m), "From"),
                         "\"\\\"a\\\" <x@y.z> \\\"b\\\"\" <w@v.u>");
     assert_string_equal(header(render_ok("\"x\\\" <a@x.org>", &m), "From"), "\"\\\"x\\\\\\\"\" <a@x.org>");
+    /* text that looks like an encoded word is quoted, so it shows as written
+     * (as Subject does; found by tests/fuzz/mail_header.c) */
+    assert_string_equal(header(render_ok("=?UTF-8?B?QWRtaW4=?= <a@x.org>", &m), "From"),
+                        "\"=?UTF-8?B?QWRtaW4=?=\" <a@x.org>");
     const char *f = header(render_ok("Zoë's Tasks <a@x.org>", &m), "From");
     const char *lt = strrchr(f, '<');
     assert_string_equal(lt, "<a@x.org>");
