@@ -20,6 +20,7 @@
 #define LINE_MAX_OCTETS 998        /* RFC 5322 2.1.1, without the CRLF */
 #define QP_LINE_MAX 76             /* RFC 2045 6.7, including the soft-break '=' */
 #define SUBJECT_PLAIN_MAX (78 - 9) /* "Subject: " + text fits the recommended 78 */
+#define NAME_PLAIN_MAX (78 - 6)    /* "From: " + a display name; longer ones are folded as encoded words */
 #define WORD_BYTES 45              /* 60 base64 chars: "=?UTF-8?B?...?=" stays <= 75 (RFC 2047 2) */
 #define MESSAGE_ID_BYTES 16
 
@@ -154,18 +155,30 @@ static bool is_quoted_string(core_str_t s)
     return i == s.len - 1;
 }
 
-/* A display name: atoms as is, other ASCII quoted, the rest encoded. Atoms
- * that look like an encoded word ("=?") are quoted, where RFC 2047 5 says
- * no decoding happens, so the name shows as written. */
+/* A display name (the content of a quoted one): atoms as is, other ASCII
+ * quoted, the rest, and names too long for one line, encoded (encoded words
+ * fold). Atoms that look like an encoded word ("=?") are quoted, where
+ * RFC 2047 5 says no decoding happens, so the name shows as written. */
 static void put_phrase(buf_t *b, core_str_t s)
 {
-    bool atoms = memmem(s.base, s.len, "=?", 2) == NULL;
+    char *content = NULL;
 
+    if (is_quoted_string(s)) { /* MAIL_FROM quoted the name: it means what is inside */
+        size_t n = 0;
+        content = core_malloc(s.len);
+        for (size_t i = 1; i + 1 < s.len; i++) {
+            if (s.base[i] == '\\')
+                i++;
+            content[n++] = s.base[i];
+        }
+        s = core_str(content, n);
+    }
+    bool atoms = memmem(s.base, s.len, "=?", 2) == NULL;
     for (size_t i = 0; i < s.len; i++)
         atoms = atoms && is_phrase_char(s.base[i]);
-    if (!is_ascii(s)) {
+    if (!is_ascii(s) || s.len > NAME_PLAIN_MAX) {
         put_encoded_words(b, s);
-    } else if (atoms || is_quoted_string(s)) {
+    } else if (atoms) {
         buf_put(b, s.base, s.len);
     } else {
         buf_puts(b, "\"");
@@ -176,6 +189,7 @@ static void put_phrase(buf_t *b, core_str_t s)
         }
         buf_puts(b, "\"");
     }
+    free(content);
 }
 
 static int put_from(buf_t *b, const char *from, const char *addr)
