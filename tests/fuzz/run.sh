@@ -67,8 +67,8 @@ done
 
 printf '\n%-18s %7s %12s %10s %6s %7s\n' target time executions "exec/s" cov ft
 printf '%s' "$summary"
-echo "fuzz $mode: $count targets in $(( $(date +%s) - started )) s"
+echo "run.sh $mode: $count targets in $(( $(date +%s) - started )) s"
 if [ -n "$failed" ]; then
-  echo "fuzz $mode FAILED:$failed (crash inputs in $build/crashes/<target>/; see tests/fuzz/README.md)"
+  echo "run.sh $mode FAILED:$failed (crash inputs in $build/crashes/<target>/; see tests/fuzz/README.md)"
   exit 1
 fi
