@@ -185,6 +185,8 @@ describe('tasks: CRUD and validation', () => {
     [{ title: 'ok', dueDate: '2024-01-01T25:00:00Z' }, 'dueDate'],
     [{ title: 'ok', dueDate: 1700000000000 }, 'dueDate'],
     [{ title: 'ok', dueDate: '' }, 'dueDate'],
+    [{ title: 'ok', dueDate: '9999-12-31T23:30:00-01:00' }, 'dueDate'], // year 10000 in UTC
+    [{ title: 'ok', dueDate: '1970-01-01T00:30:00+01:00' }, 'dueDate'], // 1969 in UTC
     [{ title: 'ok', tags: 'work' }, 'tags'],
     [{ title: 'ok', tags: [1] }, 'tags'],
     [{ title: 'ok', tags: [''] }, 'tags'],
