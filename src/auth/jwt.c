@@ -4,11 +4,12 @@
  * time), iat and exp, and copies libjwt's malloc'd string into the caller's
  * pool. Verification refuses oversized or oddly shaped input before libjwt
  * sees it, lets libjwt check the HMAC (Debian's build compares in constant
- * time, CVE-2024-25189), then refuses any algorithm but HS256 and any header
- * with `crit` (RFC 7515 4.1.11: a recipient must refuse critical extensions
- * it does not understand, and we understand none; libjwt ignores the
- * member), and checks each claim's JSON type and range itself, because
- * libjwt's integer getters do not say when a claim is a string or a float. The HTTP layer verifies on every
+ * time, CVE-2024-25189), then refuses any algorithm but HS256 (spelled
+ * exactly so) and any header with `crit` (RFC 7515 4.1.11: a recipient must
+ * refuse critical extensions it does not understand, and we understand none;
+ * libjwt ignores the member), and checks each claim's JSON type and range
+ * itself, because libjwt's integer getters do not say when a claim is a
+ * string or a float. The HTTP layer verifies on every
  * authenticated request; api/reply.c signs when a session starts.
  */
 #include "auth/jwt.h"
@@ -110,11 +111,14 @@ static bool uuid_claim(jwt_t *jwt, const char *name, char out[CORE_UUID_LEN + 1]
     return true;
 }
 
-/* A JOSE header without `crit`, whatever its value (even [] or null). */
+/* A JOSE header whose alg is exactly "HS256" (names are case-sensitive, RFC
+ * 7518 3.1, while libjwt maps "hS256" to HS256 too) and without `crit`,
+ * whatever its value (even [] or null). */
 static bool header_ok(jwt_t *jwt)
 {
+    const char *alg = jwt_get_header(jwt, "alg");
     char *crit = jwt_get_headers_json(jwt, "crit");
-    bool ok = crit == NULL;
+    bool ok = alg != NULL && strcmp(alg, "HS256") == 0 && crit == NULL;
 
     free(crit);
     return ok;

@@ -217,6 +217,11 @@ static void test_other_algorithms_refused(void **state)
                      CORE_E_NOT_AUTHORIZED);
     assert_int_equal(verify_at(forge("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", payload, KEY, 256, NULL), NOW_MS),
                      CORE_E_NOT_AUTHORIZED);
+    /* algorithm names are case-sensitive (RFC 7518 3.1); libjwt's lookup is not */
+    assert_int_equal(verify_at(forge("{\"alg\":\"hS256\",\"typ\":\"JWT\"}", payload, KEY, 256, NULL), NOW_MS),
+                     CORE_E_NOT_AUTHORIZED);
+    assert_int_equal(verify_at(forge("{\"alg\":\"hs256\"}", payload, KEY, 256, NULL), NOW_MS),
+                     CORE_E_NOT_AUTHORIZED);
 }
 
 /* RFC 7515 4.1.11: critical extensions we do not understand (all of them)
