@@ -71,10 +71,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 run: deps all web
 	$(BIN) serve
 
-# Every suite, first on the optimized build, then under ASan+UBSan.
+# Every suite, first on the optimized build, then under ASan+UBSan and ThreadSanitizer, then the fuzz targets.
 test: deps
 	$(MAKE) --no-print-directory unit api api-scaled api-gateway lint scale observability web-test e2e
-	$(MAKE) --no-print-directory asan-test
+	$(MAKE) --no-print-directory asan-test tsan-test fuzz-test
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -141,6 +141,56 @@ asan-unit:
 
 asan-test:
 	LSF_SANITIZED=1 $(MAKE) --no-print-directory $(ASAN_VARS) unit api
+
+# ThreadSanitizer (build/tsan): the unit tests, then the API suite on SQLite and on
+# PostgreSQL + Redis, the server run by tests/tsan/lsf-server.sh (HTTP_THREADS and
+# WORKER_THREADS 2, TSan stops it at its first report, its stderr copied to
+# build/tsan/server-stderr.log); a report anywhere fails the target.
+TSAN_VARS    := BUILD=build/tsan CC=clang OPT='-O1 -g -fno-omit-frame-pointer' HARDEN='' SANITIZE='-fsanitize=thread'
+TSAN_OPTIONS_UNIT := halt_on_error=1:exitcode=66:second_deadlock_stack=1:suppressions=$(abspath tests/tsan/suppressions.txt)
+TSAN_LOG     := build/tsan/server-stderr.log
+
+.PHONY: tsan tsan-test fuzz fuzz-test fuzz-targets
+
+tsan:
+	$(MAKE) --no-print-directory $(TSAN_VARS) all
+
+tsan-test: tsan
+	@rm -f $(TSAN_LOG)
+	TSAN_OPTIONS=$(TSAN_OPTIONS_UNIT) $(MAKE) --no-print-directory $(TSAN_VARS) unit
+	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 tests/support/with-pg-redis.sh \
+	  node --test --test-concurrency=1 tests/api/
+	@test -s $(TSAN_LOG) || { echo "tsan-test: no server output in $(TSAN_LOG): was tests/tsan/lsf-server.sh used?"; exit 1; }
+	@if grep -q 'WARNING: ThreadSanitizer' $(TSAN_LOG); then \
+	  grep -n -A40 'WARNING: ThreadSanitizer' $(TSAN_LOG); echo "tsan-test: ThreadSanitizer reports above"; exit 1; fi
+	@echo "tsan-test: no ThreadSanitizer report"
+
+# libFuzzer targets (tests/fuzz/*.c, one parser each) over the library built with
+# -fsanitize=fuzzer-no-link,address,undefined in build/fuzz. `make fuzz` fuzzes each
+# for FUZZ_SECONDS, new inputs going to build/fuzz/corpus/<name>, not the committed
+# corpus; `make fuzz-test` (in `make test`) replays tests/fuzz/corpus and
+# tests/fuzz/regression, then fuzzes each for FUZZ_TEST_SECONDS. See tests/fuzz/README.md.
+FUZZ_VARS    := BUILD=build/fuzz CC=clang OPT='-O1 -g -fno-omit-frame-pointer' HARDEN='' \
+                SANITIZE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all'
+FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
+FUZZ_SECONDS ?= 60
+FUZZ_TEST_SECONDS ?= 10
+
+# (with FUZZ_VARS) the target binaries, linked with -fsanitize=fuzzer
+fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) $(subst fuzzer-no-link,fuzzer,$(SANITIZE)) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+fuzz:
+	$(MAKE) --no-print-directory $(FUZZ_VARS) fuzz-targets
+	tests/fuzz/run.sh fuzz $(FUZZ_SECONDS) build/fuzz $(FUZZ_NAMES)
+
+fuzz-test:
+	$(MAKE) --no-print-directory $(FUZZ_VARS) fuzz-targets
+	tests/fuzz/run.sh test $(FUZZ_TEST_SECONDS) build/fuzz $(FUZZ_NAMES)
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))

@@ -9,7 +9,8 @@
 # Each row is wrk -t2 -c32 -d10s after a 2 s warm-up. Prints a markdown table
 # and the aims (see README.md). Then, with their own servers: observability.sh
 # (what metrics and the access log cost on the list endpoint), web.mjs (the
-# web app's gzipped JS+CSS and its board's load time in headless Chromium) and
+# web app's gzipped JS+CSS and its board's load time in headless Chromium),
+# reset_timing.mjs (send-reset-otp for a known versus an unknown email) and
 # scale.sh (PostgreSQL + Redis, and 1 versus 3 instances behind nginx).
 #
 # Usage: bench/run.sh <path to lsf-server>     all sections
@@ -19,8 +20,9 @@
 #   measured once a round and the table gives medians), WRK_DURATION, WRK_CONNS, WRK_THREADS,
 #   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed),
 #   BENCH_OBSERVABILITY (1; 0 = skip observability.sh), BENCH_WEB (1; 0 = skip
-#   web.mjs), BENCH_SCALE (1; 0 = skip scale.sh); more in tasks.sh,
-#   observability.sh, web.mjs and scale.sh.
+#   web.mjs), BENCH_RESET (1; 0 = skip reset_timing.mjs), BENCH_SCALE (1; 0 =
+#   skip scale.sh); more in tasks.sh, observability.sh, web.mjs,
+#   reset_timing.mjs and scale.sh.
 #
 # A new section is a function section_<name> that calls
 #   measure "<row name>" <url> [header]   (or measure_both, tasks.sh)
@@ -41,7 +43,7 @@ BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 case "${1:-}" in
   --nginx-only) LSF_BIN="" ;;
   "" | -h | --help)
-    sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ] && exit 0
     exit 2
     ;;
@@ -187,6 +189,9 @@ if [ -n "$LSF_BIN" ]; then
   fi
   if [ "${BENCH_WEB:-1}" = 1 ]; then
     LSF_BIN=$LSF_BIN node "$HERE/web.mjs" || AIMS_MISSED=1
+  fi
+  if [ "${BENCH_RESET:-1}" = 1 ]; then
+    LSF_BIN=$LSF_BIN node "$HERE/reset_timing.mjs" || AIMS_MISSED=1
   fi
   if [ "${BENCH_SCALE:-1}" = 1 ]; then
     "$HERE/scale.sh" "$LSF_BIN" || AIMS_MISSED=1

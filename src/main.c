@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api/api.h"
+#include "api/cursor.h"
 #include "auth/otp.h"
 #include "auth/password.h"
 #include "core/config.h"
@@ -67,7 +69,8 @@ static void serve_usage(FILE *out)
 {
     fprintf(out, "usage: lsf-server serve [--services LIST]\n"
                  "\n"
-                 "Run the HTTP server on HOST:PORT until SIGTERM or SIGINT (then drain and exit 0).\n"
+                 "Run the HTTP server on HOST:PORT until SIGTERM or SIGINT (then drain and exit 0, or 1\n"
+                 "when SHUTDOWN_TIMEOUT_MS passes with requests still in flight).\n"
                  "SIGHUP reopens the access log.\n"
                  "\n"
                  "options:\n"
@@ -157,6 +160,17 @@ static const char *sqlite_path(const core_config_t *cfg)
     return path;
 }
 
+/* SHUTDOWN_TIMEOUT_MS passed with requests in flight (http.h): their threads
+ * still use kv, the stores, the access log and the configuration, so nothing
+ * is freed and no atexit handler runs under them; the process ends here. The
+ * abandoned requests get no answer; mail already queued stays in the outbox
+ * for the next start. */
+static _Noreturn void exit_abandoned(void)
+{
+    log_info("stopped", LOG_INT("exit_status", EXIT_FAILURE));
+    _exit(EXIT_FAILURE);
+}
+
 static int cmd_serve(const core_config_t *cfg, unsigned services)
 {
     store_t *durable = NULL, *mail_store = NULL;
@@ -165,6 +179,7 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
 
     auth_password_configure(cfg->argon2_opslimit, cfg->argon2_memlimit);
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
+    api_cursor_init(cfg->jwt_secret, cfg->jwt_secret_len);
     if (open_migrated(cfg, &durable) != CORE_OK)
         goto out;
     rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv)
@@ -179,7 +194,9 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
         mail_outbox_start(cfg, mail_store) != CORE_OK)
         goto out;
     mail_store = NULL;
-    if (http_server_run(cfg, kv, services) == 0)
+    if ((rc = http_server_run(cfg, kv, services)) == HTTP_SERVER_ABANDONED)
+        exit_abandoned();
+    if (rc == 0)
         status = EXIT_SUCCESS;
     mail_outbox_stop();
 out:

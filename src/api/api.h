@@ -27,6 +27,7 @@
 #include "store/store.h"
 
 #define API_MAX_PARAMS 2
+#define API_TOKENS_MAX 4 /* tokens a logout looks at: the Bearer one and `token` cookies */
 
 enum api_method {
     API_GET = 1 << 0,
@@ -63,6 +64,29 @@ enum api_service {
 typedef struct api_req api_req_t;
 typedef int (*api_handler_cb)(api_req_t *req);
 
+/* A job a handler leaves for after its answer (api_req_t.job). It runs on a
+ * worker thread with that thread's own store session, so nothing it does
+ * (look-ups that differ by account, writes, mail) shows in the answer or in
+ * its timing. Fire and forget: a full queue drops it (logged, counted in
+ * worker_jobs_dropped_total), and the answer does not change. A job is one
+ * heap block without pointers into the request: only the pointers below,
+ * which outlive every request. */
+#define API_JOB_ARG_MAX 254    /* API_EMAIL_MAX, api/input.h */
+#define API_JOB_REQUEST_ID 129 /* HTTP_REQUEST_ID_SIZE, http/exchange.h */
+
+typedef struct api_job api_job_t;
+typedef void (*api_job_cb)(const api_job_t *job, store_t *store);
+
+struct api_job {
+    api_job_cb run;             /* on a worker thread; the job is freed after it */
+    const char *name;           /* for logs ("send-reset-otp"), static */
+    const core_config_t *cfg;
+    kv_t *kv;
+    int64_t now_ms;                       /* the request's time */
+    char request_id[API_JOB_REQUEST_ID]; /* the request's, on the job's log lines */
+    char arg[API_JOB_ARG_MAX + 1];        /* the job's input (an email), NUL-terminated */
+};
+
 typedef struct api_route {
     unsigned methods;   /* API_GET | ... */
     const char *path;   /* "/api/tasks/:id": segments starting with ':' are parameters */
@@ -89,7 +113,10 @@ struct api_req {
     core_str_t query; /* after '?', undecoded */
     json_t *body;     /* JSON object when route->json_body, else NULL */
     auth_claims_t claims;
-    bool authenticated; /* claims are valid and not revoked */
+    bool authenticated; /* claims are valid, not revoked, and the account exists */
+    core_str_t tokens[API_TOKENS_MAX]; /* tokens presented (the first is claims'), all of them for
+                                          API_AUTH_OPTIONAL routes; slices of the request */
+    size_t ntokens;
     int64_t now_ms;     /* wall clock when the request arrived */
 
     /* response */
@@ -99,9 +126,12 @@ struct api_req {
     const char *reply_type; /* Content-Type of reply_text; NULL for text/html */
     size_t reply_len;       /* length of reply_text; 0 means up to its NUL */
     const char *message; /* error message override */
+    int64_t retry_after_ms; /* with CORE_E_RATE_LIMITED from a handler: the Retry-After to send */
     const char *set_token; /* sign-in: send this token as the cookie */
     bool clear_token;      /* sign-out: expire the cookie */
     bool mail_queued;      /* the outbox has new mail: wake the sender */
+    api_job_t *job;        /* heap (core_calloc), set by a handler that wants it run after the answer:
+                              the HTTP layer queues or drops it, and frees it either way */
 };
 
 /* The route table (src/api/routes.c) and its length. */
@@ -116,7 +146,8 @@ void api_reply(api_req_t *req, json_t *obj);
  * longer) is sent as is with the JSON Content-Type. */
 void api_reply_raw(api_req_t *req, const char *body, size_t len);
 
-/* Return code after setting a precise message (copied into the pool). */
+/* Return code after setting a precise message (copied into the pool; cut
+ * at 511 bytes, on a character boundary). */
 int api_fail(api_req_t *req, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Sign a session token for user_id and arrange for the cookie to be set. */

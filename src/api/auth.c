@@ -4,7 +4,17 @@
  * Express app (same paths, fields, messages and cookie). Register, login and
  * reset-password hash passwords, so their routes are marked slow and these
  * handlers run on worker threads; the others run on the event loop.
+ *
+ * send-reset-otp answers before it knows whether the email has an account:
+ * it validates the address, answers, and leaves a job (api_job_t) that a
+ * worker runs afterwards with its own store session: look the email up and,
+ * for an account under its OTP_SEND_MAX, issue the code and queue the mail.
+ * Known and unknown addresses therefore cost the request the same work, by
+ * construction, and the answer cannot tell them apart, by content or timing.
  */
+#include <sodium.h>
+#include <stdio.h>
+
 #include "api/api.h"
 #include "api/cache.h"
 #include "api/input.h"
@@ -12,7 +22,12 @@
 #include "auth/password.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/mem.h"
+#include "core/metrics.h"
+#include "mail/outbox.h"
 #include "mail/templates.h"
+
+_Static_assert(API_JOB_ARG_MAX >= API_EMAIL_MAX, "a job's argument holds a normalized email");
 
 /* Length checks shared by register and reset-password. */
 static int check_password(api_req_t *req, core_str_t password)
@@ -103,13 +118,23 @@ int api_auth_login(api_req_t *req)
     return api_session_start(req, user.id);
 }
 
+/* Every valid token the request presents is revoked, not only the one that
+ * would authenticate it: a client holding a stale Bearer token and a live
+ * cookie (or two cookies) is logged out of each. Tokens that do not verify
+ * are skipped; those already revoked, or of a deleted account, are revoked
+ * again, which is harmless. */
 int api_auth_logout(api_req_t *req)
 {
+    auth_claims_t claims;
     int rc;
 
-    if (req->authenticated &&
-        (rc = kv_token_revoke(req->kv, req->claims.jti, req->claims.exp * 1000)) != CORE_OK)
-        return rc; /* the cookie stays until the revocation is durable */
+    for (size_t i = 0; i < req->ntokens; i++) {
+        if (auth_jwt_verify(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->tokens[i], req->now_ms,
+                            &claims) != CORE_OK)
+            continue;
+        if ((rc = kv_token_revoke(req->kv, claims.jti, claims.exp * 1000)) != CORE_OK)
+            return rc; /* the cookie stays until the revocation is durable */
+    }
     req->clear_token = true;
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Logged Out"));
     return CORE_OK;
@@ -122,24 +147,45 @@ int api_auth_is_auth(api_req_t *req)
     return CORE_OK;
 }
 
-/* Issue an OTP of this purpose to user and queue the mail carrying it. */
-static int send_otp(api_req_t *req, const store_user_t *user, enum store_otp_purpose purpose)
+/* Issue an OTP of this purpose to user and queue the mail carrying it, at
+ * now. CORE_E_NOT_FOUND when the account is gone meanwhile. */
+static int send_otp(store_t *store, core_pool_t *pool, const store_user_t *user, enum store_otp_purpose purpose,
+                    int64_t now)
 {
     char code[AUTH_OTP_DIGITS + 1];
     uint8_t hash[STORE_OTP_HASH_LEN];
     mail_msg_t mail;
     int64_t ttl = purpose == STORE_OTP_VERIFY ? AUTH_OTP_VERIFY_TTL_MS : AUTH_OTP_RESET_TTL_MS;
-    int rc;
 
     auth_otp_generate(code);
     auth_otp_hash(user->id, purpose, core_str_c(code), hash);
     if (purpose == STORE_OTP_VERIFY)
-        mail_template_verify_otp(req->pool, user->name, user->email, code, &mail);
+        mail_template_verify_otp(pool, user->name, user->email, code, &mail);
     else
-        mail_template_reset_otp(req->pool, user->name, user->email, code, &mail);
-    rc = store_otp_put(req->store, user->id, purpose, hash, req->now_ms + ttl, &mail);
-    if (rc == CORE_OK)
-        req->mail_queued = true;
+        mail_template_reset_otp(pool, user->name, user->email, code, &mail);
+    sodium_memzero(code, sizeof(code));
+    return store_otp_put(store, user->id, purpose, hash, now + ttl, &mail);
+}
+
+/* Count one code for user_id and purpose against OTP_SEND_MAX per
+ * OTP_SEND_WINDOW_MS, in the kv counters (shared by every instance of one
+ * Redis). CORE_OK with *over (counted in otp_throttled_total) and *reset_at
+ * (ms, the window's end), or the kv's error (a hit it could not count):
+ * then nothing is sent. */
+static int otp_throttle(kv_t *kv, const core_config_t *cfg, const char *user_id, enum store_otp_purpose purpose,
+                        int64_t now, bool *over, int64_t *reset_at)
+{
+    char key[64];
+    long count = 0;
+    int rc;
+
+    snprintf(key, sizeof(key), "otp:%s:%s", purpose == STORE_OTP_VERIFY ? "verify" : "reset", user_id);
+    rc = kv_counter_hit(kv, key, cfg->otp_send_window_ms, cfg->otp_send_max, now, &count, reset_at);
+    if (rc == CORE_E_NOT_FOUND)
+        rc = CORE_OK; /* not counted by the operator's choice (REDIS_DOWN_RATE_LIMIT=open): no limit */
+    *over = rc == CORE_OK && count > cfg->otp_send_max;
+    if (*over)
+        core_metrics_count(CORE_METRICS_OTP_THROTTLED);
     return rc;
 }
 
@@ -170,17 +216,28 @@ static int current_user(api_req_t *req, store_user_t *user)
     return rc == CORE_E_NOT_FOUND ? CORE_E_NOT_AUTHORIZED : rc;
 }
 
+/* The caller is signed in and knows their own address, so a throttled
+ * request may say so: 429 with Retry-After. */
 int api_auth_send_verify_otp(api_req_t *req)
 {
     store_user_t user;
+    int64_t reset_at = 0;
+    bool over = false;
     int rc;
 
     if ((rc = current_user(req, &user)) != CORE_OK)
         return rc;
     if (user.is_account_verified)
         return CORE_E_ALREADY_VERIFIED;
-    if ((rc = send_otp(req, &user, STORE_OTP_VERIFY)) != CORE_OK)
+    if ((rc = otp_throttle(req->kv, req->cfg, user.id, STORE_OTP_VERIFY, req->now_ms, &over, &reset_at)) != CORE_OK)
         return rc;
+    if (over) {
+        req->retry_after_ms = reset_at > req->now_ms ? reset_at - req->now_ms : 1;
+        return api_fail(req, CORE_E_RATE_LIMITED, "Too many verification emails; please try again later.");
+    }
+    if ((rc = send_otp(req->store, req->pool, &user, STORE_OTP_VERIFY, req->now_ms)) != CORE_OK)
+        return rc == CORE_E_NOT_FOUND ? CORE_E_NOT_AUTHORIZED : rc; /* the account is gone */
+    req->mail_queued = true;
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Verification OTP Sent on Email"));
     return CORE_OK;
 }
@@ -209,10 +266,40 @@ int api_auth_verify_account(api_req_t *req)
     return CORE_OK;
 }
 
+/* The job of send-reset-otp, on a worker thread after the answer: for an
+ * account of that email, under its OTP_SEND_MAX, a code and its mail. An
+ * unknown email, a throttled account or a failure sends nothing; only the
+ * log tells them apart (by user id, never the address). */
+static void reset_otp_job(const api_job_t *job, store_t *store)
+{
+    core_pool_t pool;
+    store_user_t user;
+    int64_t reset_at = 0;
+    bool over = false;
+    int rc;
+
+    core_pool_init(&pool);
+    if ((rc = store_user_find_by_email(store, &pool, job->arg, &user)) != CORE_OK)
+        goto out;
+    if ((rc = otp_throttle(job->kv, job->cfg, user.id, STORE_OTP_RESET, job->now_ms, &over, &reset_at)) != CORE_OK)
+        goto out;
+    if (over) {
+        log_info("password reset code not sent: OTP_SEND_MAX reached", LOG_STR("user_id", user.id));
+        goto out;
+    }
+    if ((rc = send_otp(store, &pool, &user, STORE_OTP_RESET, job->now_ms)) == CORE_OK)
+        mail_outbox_wake();
+out:
+    if (rc != CORE_OK && rc != CORE_E_NOT_FOUND)
+        log_warn("password reset code not sent", LOG_STR("error", core_error_name(rc)));
+    core_pool_cleanup(&pool);
+}
+
+/* The same answer and the same work for every well-formed address, known or
+ * not: no look-up and no write before the answer (see the top of the file). */
 int api_auth_send_reset_otp(api_req_t *req)
 {
     core_str_t email;
-    store_user_t user;
     char *normalized;
     int rc;
 
@@ -220,13 +307,16 @@ int api_auth_send_reset_otp(api_req_t *req)
         return rc;
     if (api_input_blank(email))
         return CORE_E_EMAIL_REQUIRED;
-    /* the same answer whether or not the account exists: no email enumeration */
     if (api_input_email(req->pool, email, &normalized)) {
-        rc = store_user_find_by_email(req->store, req->pool, normalized, &user);
-        if (rc == CORE_OK)
-            rc = send_otp(req, &user, STORE_OTP_RESET);
-        if (rc != CORE_OK && rc != CORE_E_NOT_FOUND)
-            return rc;
+        api_job_t *job = core_calloc(1, sizeof(*job));
+        job->run = reset_otp_job;
+        job->name = "send-reset-otp";
+        job->cfg = req->cfg;
+        job->kv = req->kv;
+        job->now_ms = req->now_ms;
+        snprintf(job->request_id, sizeof(job->request_id), "%s", req->request_id != NULL ? req->request_id : "");
+        snprintf(job->arg, sizeof(job->arg), "%s", normalized);
+        req->job = job;
     }
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "OTP sent to your email"));
     return CORE_OK;

@@ -6,9 +6,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "api/api.h"
 #include "core/error.h"
+#include "core/str.h"
+
+#define MESSAGE_MAX 511 /* bytes of an api_fail message; longer ones end at a character boundary */
 
 void api_reply(api_req_t *req, json_t *obj)
 {
@@ -28,12 +32,15 @@ void api_reply_raw(api_req_t *req, const char *body, size_t len)
 int api_fail(api_req_t *req, int code, const char *fmt, ...)
 {
     va_list ap;
-    char buf[512];
+    char buf[MESSAGE_MAX + 2]; /* a byte past the limit shows whether the cut falls inside a character */
+    int n;
 
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    n = vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    req->message = core_pool_strdup(req->pool, buf);
+    /* the message goes into a JSON string: it must stay valid UTF-8 */
+    size_t len = n < 0 ? 0 : core_str_utf8_prefix(core_str(buf, strnlen(buf, sizeof(buf) - 1)), MESSAGE_MAX);
+    req->message = core_pool_strndup(req->pool, buf, len);
     return code;
 }
 

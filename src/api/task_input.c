@@ -18,6 +18,7 @@ const char *const api_task_priorities[STORE_TASK_PRIORITIES] = {"low", "medium",
 static const char *const sort_fields[] = {"createdAt", "updatedAt", "dueDate", "priority", "title"};
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define NAME_QUOTE_MAX 64 /* bytes of an unknown field or parameter name quoted in its error */
 
 static int lookup(const char *const *names, size_t n, const char *s)
 {
@@ -28,6 +29,13 @@ static int lookup(const char *const *names, size_t n, const char *s)
 }
 
 /* A trimmed string of 1..max characters (0..max when may_be_empty). */
+/* How much of a name the client sent (valid UTF-8) an error message quotes:
+ * at most NAME_QUOTE_MAX bytes, never part of a character. */
+static int quoted_len(const char *name)
+{
+    return (int)core_str_utf8_prefix(core_str_c(name), NAME_QUOTE_MAX);
+}
+
 static int text(api_req_t *req, const char *field, json_t *v, size_t max, bool may_be_empty, const char **out)
 {
     if (!json_is_string(v))
@@ -130,7 +138,7 @@ int api_task_input(api_req_t *req, bool creating, store_task_patch_t *patch)
         } else if (is_read_only(key)) {
             rc = api_fail(req, CORE_E_VALIDATION, "%s is set by the server and cannot be written", key);
         } else {
-            rc = api_fail(req, CORE_E_VALIDATION, "Unknown field: %.64s", key);
+            rc = api_fail(req, CORE_E_VALIDATION, "Unknown field: %.*s", quoted_len(key), key);
         }
         if (rc != CORE_OK)
             return rc;
@@ -197,7 +205,7 @@ static int parse_param(api_req_t *req, const char *name, const char *v, store_ta
     } else if (strcmp(name, "cursor") == 0) {
         *cursor = v;
     } else {
-        return api_fail(req, CORE_E_VALIDATION, "Unknown query parameter: %.64s", name);
+        return api_fail(req, CORE_E_VALIDATION, "Unknown query parameter: %.*s", quoted_len(name), name);
     }
     return CORE_OK;
 }

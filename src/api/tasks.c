@@ -59,8 +59,9 @@ int api_tasks_create(api_req_t *req)
         return rc;
     t->id[0] = '\0'; /* the store gives it id and times (store_task_stamp) */
     memcpy(t->user_id, req->claims.user_id, sizeof(t->user_id));
+    /* the foreign key: the account was deleted since the access phase saw it */
     if ((rc = store_task_create(req->store, t)) != CORE_OK)
-        return rc;
+        return rc == CORE_E_NOT_FOUND ? CORE_E_NOT_AUTHORIZED : rc;
     api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     req->status = 201;
     return reply_task(req, t);

@@ -4,9 +4,12 @@
  * time), iat and exp, and copies libjwt's malloc'd string into the caller's
  * pool. Verification refuses oversized or oddly shaped input before libjwt
  * sees it, lets libjwt check the HMAC (Debian's build compares in constant
- * time, CVE-2024-25189), then refuses any algorithm but HS256 and checks each
- * claim's JSON type and range itself, because libjwt's integer getters do not
- * say when a claim is a string or a float. The HTTP layer verifies on every
+ * time, CVE-2024-25189), then refuses any algorithm but HS256 (spelled
+ * exactly so) and any header with `crit` (RFC 7515 4.1.11: a recipient must
+ * refuse critical extensions it does not understand, and we understand none;
+ * libjwt ignores the member), and checks each claim's JSON type and range
+ * itself, because libjwt's integer getters do not say when a claim is a
+ * string or a float. The HTTP layer verifies on every
  * authenticated request; api/reply.c signs when a session starts.
  */
 #include "auth/jwt.h"
@@ -108,6 +111,19 @@ static bool uuid_claim(jwt_t *jwt, const char *name, char out[CORE_UUID_LEN + 1]
     return true;
 }
 
+/* A JOSE header whose alg is exactly "HS256" (names are case-sensitive, RFC
+ * 7518 3.1, while libjwt maps "hS256" to HS256 too) and without `crit`,
+ * whatever its value (even [] or null). */
+static bool header_ok(jwt_t *jwt)
+{
+    const char *alg = jwt_get_header(jwt, "alg");
+    char *crit = jwt_get_headers_json(jwt, "crit");
+    bool ok = alg != NULL && strcmp(alg, "HS256") == 0 && crit == NULL;
+
+    free(crit);
+    return ok;
+}
+
 static bool claims_ok(jwt_t *jwt, int64_t now_ms, auth_claims_t *c)
 {
     int64_t now_s = now_ms / 1000;
@@ -132,7 +148,7 @@ int auth_jwt_verify(const char *key, size_t key_len, core_str_t token, int64_t n
     memcpy(buf, token.base, token.len);
     buf[token.len] = '\0';
     if (jwt_decode(&jwt, buf, (const unsigned char *)key, (int)key_len) != 0 || jwt == NULL ||
-        jwt_get_alg(jwt) != JWT_ALG_HS256 || !claims_ok(jwt, now_ms, claims))
+        jwt_get_alg(jwt) != JWT_ALG_HS256 || !header_ok(jwt) || !claims_ok(jwt, now_ms, claims))
         goto out;
     rc = CORE_OK;
 out:

@@ -31,7 +31,7 @@ int auth_jwt_sign(const char *key, size_t key_len, const char *user_id, int64_t 
                   char **token, auth_claims_t *claims);
 
 /* Verify signature (HS256 only: "none" and other algorithms are refused),
- * expiry against now_ms, and claim shapes. Returns CORE_OK with *claims
+ * a header without `crit`, expiry against now_ms, and claim shapes. Returns CORE_OK with *claims
  * filled, or CORE_E_NOT_AUTHORIZED for any defect. */
 int auth_jwt_verify(const char *key, size_t key_len, core_str_t token, int64_t now_ms, auth_claims_t *claims);
 

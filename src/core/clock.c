@@ -95,6 +95,8 @@ void core_clock_clf(int64_t ms, char out[32])
     strftime(out, 32, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 }
 
+#define CLOCK_LAST_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+
 /* Read exactly n digits at *p into *v. */
 static bool digits(const char **p, const char *end, int n, int *v)
 {
@@ -178,6 +180,11 @@ bool core_clock_parse_iso8601(const char *s, size_t len, int64_t *ms_out)
     struct tm tm = {.tm_year = year - 1900, .tm_mon = mon - 1, .tm_mday = day,
                     .tm_hour = hour, .tm_min = min, .tm_sec = sec};
     time_t t = timegm(&tm);
-    *ms_out = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + millis;
+    int64_t ms = ((int64_t)t - (int64_t)offset_min * 60) * 1000 + millis;
+    /* an offset can carry the instant out of the years core_clock_iso8601
+     * writes ("9999-12-31T23:30:00-01:00" is in year 10000 in UTC) */
+    if (ms < 0 || ms > CLOCK_LAST_MS)
+        return false;
+    *ms_out = ms;
     return true;
 }

@@ -27,7 +27,9 @@ struct timespec core_clock_deadline(clockid_t clock, int64_t ms);
 void core_clock_iso8601(int64_t ms, char out[32]);
 
 /* Parse an ISO-8601 date-time ("2026-11-24T19:57:03Z", fractional seconds and
- * "+hh:mm" offsets accepted) or a date ("2026-11-24", midnight UTC) into ms. */
+ * "+hh:mm" offsets accepted) or a date ("2026-11-24", midnight UTC) into ms.
+ * False unless the instant, in UTC, lies in years 1970 to 9999 (what
+ * core_clock_iso8601 writes), so every date accepted can be answered back. */
 bool core_clock_parse_iso8601(const char *s, size_t len, int64_t *ms_out);
 
 /* Apache log time, "24/Nov/2026:19:57:03 +0000", into out[32]. */

@@ -22,6 +22,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/redis_url.h"
+#include "core/secret.h"
 #include "core/str.h"
 
 typedef struct row row_t;
@@ -368,11 +370,24 @@ static int parse_url(const row_t *row, const char *v, core_config_t *cfg)
                 row->choices[1] ? row->choices[1] : "", (int)(scheme < 20 ? scheme : 20), v);
 }
 
+/* REDIS_URL, checked by the parser the Redis backend connects with, so a URL
+ * it cannot use (rediss:// included) stops the start with status 2. */
+static int parse_redis_url(const row_t *row, const char *v, core_config_t *cfg)
+{
+    core_redis_url_t url;
+
+    if (*v != '\0') {
+        if (core_redis_url_parse(v, &url, errbuf, sizeof(errbuf)) != 0)
+            return -1;
+        core_redis_url_cleanup(&url);
+    }
+    return parse_str(row, v, cfg);
+}
+
 static const char *const envs[] = {"development", "test", "production", NULL};
 static const char *const error_modes[] = {"http", "legacy", NULL};
 static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
 static const char *const database_schemes[] = {"sqlite:", "postgres://", "postgresql://", NULL};
-static const char *const redis_schemes[] = {"redis://", "rediss://", NULL};
 static const char *const redis_down_policies[] = {"local", "open", NULL};
 static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
 
@@ -386,12 +401,12 @@ static const row_t rows[] = {
     {"PORT", "4000", "TCP port to listen on", parse_int, OFF(port), 1, 65535, NULL},
     {"HTTP_THREADS", "0", "event-loop threads; 0 = one per CPU", parse_int, OFF(http_threads), 0, 256, NULL},
     {"WORKER_THREADS", "0", "threads for slow work such as password hashing; 0 = one per CPU", parse_int, OFF(worker_threads), 0, 256, NULL},
-    {"WORKER_QUEUE", "256", "slow jobs allowed to wait for a worker before answering 503", parse_int, OFF(worker_queue), 1, 1000000, NULL},
+    {"WORKER_QUEUE", "256", "slow requests allowed to wait for a worker before answering 503; as many background jobs (password-reset mail) may wait, more are dropped", parse_int, OFF(worker_queue), 1, 1000000, NULL},
     {"BODY_LIMIT", "1mb", "largest request body accepted (413 above it)", parse_size, OFF(body_limit), 1024, 64 << 20, NULL},
     {"HEADER_LIMIT", "16kb", "largest request head (request line and headers; 431 above it)", parse_size, OFF(header_limit), 1024, 256 << 10, NULL},
     {"REQUEST_TIMEOUT_MS", "10000", "a connection must deliver a whole request this soon after it starts waiting for one: bounds keep-alive idle time and slow (slowloris) clients", parse_ms, OFF(request_timeout_ms), 100, 600000, NULL},
     {"SHUTDOWN_GRACE_MS", "0", "on SIGTERM, keep accepting this long first, answering every request with Connection: close, so a proxy can stop sending here (set above the proxy's upstream keepalive_timeout)", parse_ms, OFF(shutdown_grace_ms), 0, 600000, NULL},
-    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
+    {"SHUTDOWN_TIMEOUT_MS", "30000", "on SIGTERM, longest wait for in-flight requests (then exit 1, leaving them unanswered)", parse_ms, OFF(shutdown_timeout_ms), 0, 3600000, NULL},
     {"DATA_DIR", "data", "directory for the generated JWT secret and, without SMTP_URL, outgoing mail (.eml)", parse_str, OFF(data_dir), 0, 0, NULL},
     {"WEB_DIR", "web/dist", "built web app served at / (ignored when missing)", parse_str, OFF(web_dir), 0, 0, NULL},
     {NULL, NULL, "Storage", NULL, 0, 0, 0, NULL},
@@ -405,15 +420,17 @@ static const row_t rows[] = {
     {"DB_STATEMENT_TIMEOUT_MS", "5000", "PostgreSQL: statement_timeout of every session", parse_ms, OFF(db_statement_timeout_ms), 1, 600000, NULL},
     {"DB_READ_YOUR_WRITES_MS", "5000", "after a user's write, their reads go to the primary this long (replicas may lag)", parse_ms, OFF(db_read_your_writes_ms), 0, 600000, NULL},
     {NULL, NULL, "Shared state (many instances)", NULL, 0, 0, 0, NULL},
-    {"REDIS_URL", NULL, "redis://[:PASS@]HOST:PORT[/DB] for revocations, rate limits and caches shared by all instances; unset: in-process", parse_url, OFF(redis_url), 0, 0, redis_schemes},
+    {"REDIS_URL", NULL, "redis://[[USER]:PASS@]HOST[:PORT][/DB] (USER and PASS percent-encoded; no rediss://) for revocations, rate limits and caches shared by all instances; unset: in-process", parse_redis_url, OFF(redis_url), 0, 0, NULL},
     {"CACHE_USER_TTL_MS", "3600000", "how long /api/user/data answers are cached (with REDIS_URL)", parse_ms, OFF(cache_user_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
-    {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes; required in production, generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
+    {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes (make one with: openssl rand -base64 48); required in production, where an obviously weak one (a repeated character or pattern, a run, low entropy) is refused; generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
     {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
     {"ARGON2_OPSLIMIT", "2", "argon2id passes for password hashes", parse_ull, OFF(argon2_opslimit), 1, 32, NULL},
     {"ARGON2_MEMLIMIT", "64mb", "argon2id memory per password hash", parse_size, OFF(argon2_memlimit), 8 << 10, 1LL << 32, NULL},
+    {"OTP_SEND_MAX", "3", "one-time-code emails per account and purpose (verify, reset) per OTP_SEND_WINDOW_MS; more: send-verify-otp answers 429, send-reset-otp answers as always and sends nothing", parse_long, OFF(otp_send_max), 1, 1000000, NULL},
+    {"OTP_SEND_WINDOW_MS", "900000", "window of OTP_SEND_MAX (fixed, from the first code sent)", parse_ms, OFF(otp_send_window_ms), 1000, 7 * DAY_MS, NULL},
     {NULL, NULL, "HTTP behaviour", NULL, 0, 0, 0, NULL},
     {"ERROR_STATUS", "http", "http: errors carry their status; legacy: every error answers 200, as the original app did", parse_choice, OFF(error_status), 0, 0, error_modes},
     {"CORS_ORIGINS", "http://localhost:5173", "comma list of origins allowed to call the API with credentials", parse_origins, 0, 0, 0, NULL},
@@ -553,7 +570,8 @@ static int finish(core_config_t *cfg)
         return fail("%s", "DATABASE_URL: must not be empty");
     if (cfg->jwt_secret == NULL) {
         if (cfg->env == CORE_ENV_PRODUCTION)
-            return fail("%s", "JWT_SECRET: required when LSF_ENV=production (at least 32 bytes)");
+            return fail("%s", "JWT_SECRET: required when LSF_ENV=production (at least 32 random bytes; make one "
+                              "with: openssl rand -base64 48)");
         if (ensure_dev_secret(cfg) != 0) {
             char msg[256];
             snprintf(msg, sizeof(msg), "JWT_SECRET: %s", errbuf);
@@ -562,7 +580,11 @@ static int finish(core_config_t *cfg)
     }
     cfg->jwt_secret_len = strlen(cfg->jwt_secret);
     if (cfg->jwt_secret_len < 32)
-        return fail("%s", "JWT_SECRET: must be at least 32 bytes");
+        return fail("%s", "JWT_SECRET: must be at least 32 bytes; make one with: openssl rand -base64 48");
+    const char *weak = core_secret_weakness(cfg->jwt_secret, cfg->jwt_secret_len);
+    if (weak != NULL && cfg->env == CORE_ENV_PRODUCTION) /* its value is never shown */
+        return fail("JWT_SECRET: too weak for production (%s); make a random one with: openssl rand -base64 48",
+                    weak);
     if (cfg->rate_limit_user_window_ms == 0)
         cfg->rate_limit_user_window_ms = cfg->rate_limit_window_ms;
     cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;

@@ -63,6 +63,8 @@ typedef struct core_config {
     bool cookie_secure;
     unsigned long long argon2_opslimit;
     size_t argon2_memlimit;
+    long otp_send_max;          /* one-time-code emails per account and purpose per window */
+    int64_t otp_send_window_ms;
 
     /* http behaviour */
     enum core_error_status_mode error_status;

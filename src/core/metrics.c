@@ -325,6 +325,10 @@ static void put_counters(FILE *f, const totals_t *t)
     fprintf(f, "kv_cache_requests_total{result=\"error\"} %llu\n", (unsigned long long)c[CORE_METRICS_CACHE_ERROR]);
     family(f, "db_query_errors_total", "counter", "Database statements that failed.");
     fprintf(f, "db_query_errors_total %llu\n", (unsigned long long)c[CORE_METRICS_DB_ERRORS]);
+    family(f, "worker_jobs_dropped_total", "counter", "Background jobs dropped because the worker queue was full.");
+    fprintf(f, "worker_jobs_dropped_total %llu\n", (unsigned long long)c[CORE_METRICS_JOBS_DROPPED]);
+    family(f, "otp_throttled_total", "counter", "One-time codes not sent: the account reached OTP_SEND_MAX.");
+    fprintf(f, "otp_throttled_total %llu\n", (unsigned long long)c[CORE_METRICS_OTP_THROTTLED]);
 }
 
 static int64_t gauge(enum core_metrics_gauge g)

@@ -30,6 +30,8 @@ enum core_metrics_counter {
     CORE_METRICS_CACHE_MISS,           /* kv_cache_requests_total{result="miss"} */
     CORE_METRICS_CACHE_ERROR,          /* kv_cache_requests_total{result="error"} */
     CORE_METRICS_DB_ERRORS,            /* db_query_errors_total */
+    CORE_METRICS_JOBS_DROPPED,         /* worker_jobs_dropped_total (background jobs refused by a full queue) */
+    CORE_METRICS_OTP_THROTTLED,        /* otp_throttled_total (codes not sent: OTP_SEND_MAX per account) */
     CORE_METRICS_COUNTERS
 };
 

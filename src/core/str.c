@@ -126,3 +126,16 @@ size_t core_str_utf8_len(core_str_t s)
             n++;
     return n;
 }
+
+size_t core_str_utf8_prefix(core_str_t s, size_t max)
+{
+    size_t n = max;
+
+    if (s.len <= max)
+        return s.len;
+    /* s.base[n] is the first byte left out: while it continues a character,
+     * that character started inside the prefix, so leave it out whole */
+    while (n > 0 && ((unsigned char)s.base[n] & 0xc0) == 0x80)
+        n--;
+    return n;
+}

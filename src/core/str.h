@@ -53,4 +53,10 @@ bool core_str_is_utf8(core_str_t s);
 /* Number of Unicode code points in a valid UTF-8 slice. */
 size_t core_str_utf8_len(core_str_t s);
 
+/* Length of the longest prefix of s that is at most max bytes and does not
+ * end inside a character: s itself when it fits, else max backed off to a
+ * character boundary. For quoting user text in a bounded message that must
+ * stay valid UTF-8 (JSON); s valid UTF-8. */
+size_t core_str_utf8_prefix(core_str_t s, size_t max);
+
 #endif

@@ -59,6 +59,7 @@ struct http_thread {
     unsigned services;
     long inflight;
     int index;
+    int listen_fd; /* dup of the listening socket until the loop thread wraps it */
     h2o_socket_t *listener;
     int64_t drain_started_ms; /* monotonic; when this loop closed its listener */
     bool shutdown_requested;  /* h2o told to close idle connections */

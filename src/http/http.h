@@ -10,11 +10,17 @@
 
 #include <stdbool.h>
 
+#define HTTP_SERVER_ABANDONED 1 /* http_server_run: requests were still in flight at the timeout */
+
 /* Serve the routes of the given services (API_SERVICE_* mask) until SIGTERM
  * or SIGINT, then stop accepting, let in-flight requests finish (up to
  * SHUTDOWN_TIMEOUT_MS) and return 0; returns -1 when the server cannot start
- * (port taken, database unreachable), after logging why. Call from the main
- * thread; it blocks SIGTERM, SIGINT and SIGHUP in every thread it starts. */
+ * (port taken, database unreachable), after logging why. Returns
+ * HTTP_SERVER_ABANDONED when the timeout passed with requests in flight:
+ * their event-loop and worker threads still run and use cfg, kv and the
+ * stores, so the caller must free none of them and end the process with
+ * _exit(). Call from the main thread; it blocks SIGTERM, SIGINT and SIGHUP
+ * in every thread it starts. */
 int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services);
 
 /* True once SIGTERM/SIGINT arrived (readiness turns false). Any thread. */

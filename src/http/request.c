@@ -210,53 +210,76 @@ static int phase_read_body(http_exchange_t *x)
     return CORE_OK;
 }
 
-/* The token from "Authorization: Bearer ..." or else the `token` cookie. */
-static core_str_t find_token(h2o_req_t *req)
+/* The tokens a request presents, at most max of them into out: the one of
+ * "Authorization: Bearer ...", then each `token` cookie of each Cookie
+ * header, in order. The first is the session's token (with max 1, the Bearer
+ * token if there is one, else the first cookie); logout revokes them all.
+ * Returns how many. */
+static size_t find_tokens(h2o_req_t *req, core_str_t *out, size_t max)
 {
-    core_str_t auth = slice(find_header(req, H2O_TOKEN_AUTHORIZATION)), token = CORE_STR_NULL;
-    if (auth.len > 7 && core_str_eq_nocase(core_str(auth.base, 7), CORE_STR_LIT("Bearer ")))
-        return core_str_trim(core_str(auth.base + 7, auth.len - 7));
-    for (ssize_t i = -1; (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;)
-        if (http_cookie_find(slice(req->headers.entries[i].value), CORE_STR_LIT(HTTP_COOKIE_NAME), &token))
-            break;
-    return token;
+    core_str_t auth = slice(find_header(req, H2O_TOKEN_AUTHORIZATION));
+    size_t n = 0;
+
+    if (n < max && auth.len > 7 && core_str_eq_nocase(core_str(auth.base, 7), CORE_STR_LIT("Bearer ")))
+        out[n++] = core_str_trim(core_str(auth.base + 7, auth.len - 7));
+    for (ssize_t i = -1; n < max && (i = h2o_find_header(&req->headers, H2O_TOKEN_COOKIE, i)) >= 0;) {
+        core_str_t rest = slice(req->headers.entries[i].value), token;
+        while (n < max && http_cookie_find(rest, CORE_STR_LIT(HTTP_COOKIE_NAME), &token)) {
+            out[n++] = token;
+            const char *end = rest.base + rest.len, *next = token.base + token.len; /* inside its item */
+            rest = core_str(next, (size_t)(end - next));
+        }
+    }
+    return n;
 }
 
-/* "Authorization: Bearer METRICS_TOKEN", compared in constant time. */
+/* "Authorization: Bearer METRICS_TOKEN", compared in constant time, length
+ * included: the BLAKE2b digests of both are what sodium_memcmp compares. */
 static bool metrics_token_ok(http_exchange_t *x)
 {
     const char *want = x->api.cfg->metrics_token;
     core_str_t auth = slice(find_header(x->req, H2O_TOKEN_AUTHORIZATION));
+    unsigned char got_hash[crypto_generichash_BYTES], want_hash[crypto_generichash_BYTES];
 
     if (want == NULL || auth.len <= 7 || !core_str_eq_nocase(core_str(auth.base, 7), CORE_STR_LIT("Bearer ")))
         return false;
     core_str_t got = core_str_trim(core_str(auth.base + 7, auth.len - 7));
-    return got.len == strlen(want) && sodium_memcmp(got.base, want, got.len) == 0;
+    crypto_generichash(got_hash, sizeof(got_hash), (const unsigned char *)got.base, got.len, NULL, 0);
+    crypto_generichash(want_hash, sizeof(want_hash), (const unsigned char *)want, strlen(want), NULL, 0);
+    return sodium_memcmp(got_hash, want_hash, sizeof(got_hash)) == 0;
 }
 
+/* A session is a token that verifies, is not revoked, and names an account
+ * that still exists: a row deleted behind our back (an operator, another
+ * program) ends its sessions here, before any handler could hit the foreign
+ * key. The existence check is one primary-key probe, made only for a token
+ * that passed the others. */
 static int phase_authenticate(http_exchange_t *x)
 {
     const core_config_t *cfg = x->api.cfg;
     enum api_auth mode = x->api.route->auth;
-    bool revoked = true;
+    bool revoked = true, exists = false;
 
     if (mode == API_AUTH_NONE)
         return CORE_OK;
     if (mode == API_AUTH_METRICS)
         return metrics_token_ok(x) ? CORE_OK : CORE_E_NOT_FOUND;
-    core_str_t token = find_token(x->req);
+    /* logout revokes every token presented; other routes need the first */
+    x->api.ntokens = find_tokens(x->req, x->api.tokens, mode == API_AUTH_OPTIONAL ? API_TOKENS_MAX : 1);
+    core_str_t token = x->api.ntokens > 0 ? x->api.tokens[0] : CORE_STR_NULL;
     int rc = CORE_OK;
-    if (token.len > 0 &&
-        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) == CORE_OK &&
-        (rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
+    if (token.len == 0 ||
+        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
+        goto out;
+    x->log.user_id = x->api.claims.user_id; /* signed by us: the log lines of the checks below name it */
+    if ((rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
                                   x->api.claims.issued_at_ms, &revoked)) == CORE_OK &&
-        !revoked) {
+        !revoked && (rc = store_user_exists(x->api.store, x->api.claims.user_id, &exists)) == CORE_OK && exists)
         x->api.authenticated = true;
-        x->log.user_id = x->api.claims.user_id;
-    }
+out:
     if (x->api.authenticated || mode != API_AUTH_REQUIRED)
         return CORE_OK;
-    /* a valid token whose revocation could not be checked: 503 (or 500), not a logout */
+    /* a valid token that could not be checked (revocation, account): 503 (or 500), not a logout */
     return rc != CORE_OK ? rc : CORE_E_NOT_AUTHORIZED;
 }
 

@@ -18,6 +18,7 @@
 #include "http/idempotency.h"
 #include "http/ratelimit.h"
 #include "http/router.h"
+#include "http/workers.h"
 
 static const char *reason(int status)
 {
@@ -60,7 +61,9 @@ static void add_num(h2o_req_t *req, const char *name, long long n)
 }
 
 /* The JSON body of an error: {"success":false,"message":...}, plus the
- * request id on 5xx so a user's report can be matched to the log line. */
+ * request id on 5xx so a user's report can be matched to the log line.
+ * Never NULL: a message jansson refuses (not UTF-8) gives way to the
+ * table's own, so no error goes out without its body. */
 static json_t *error_body(http_exchange_t *x, int status)
 {
     const char *msg = x->api.message != NULL ? x->api.message : core_error_message(x->code);
@@ -69,6 +72,10 @@ static json_t *error_body(http_exchange_t *x, int status)
     if (x->code == CORE_E_INTERNAL && x->api.cfg->env == CORE_ENV_PRODUCTION)
         msg = core_error_message(CORE_E_INTERNAL); /* details stay in the log */
     body = json_pack("{s:b, s:s}", "success", 0, "message", msg);
+    if (body == NULL) {
+        log_error("error message is not valid UTF-8: sending the table's", LOG_STR("error", core_error_name(x->code)));
+        body = json_pack("{s:b, s:s}", "success", 0, "message", core_error_message(x->code));
+    }
     if (x->code == CORE_E_RATE_LIMITED && x->rate.refused_by != NULL)
         json_object_set_new(body, "limit", json_string(x->rate.refused_by));
     if (status >= 500)
@@ -113,8 +120,10 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_num(req, "ratelimit-remaining", x->rate.remaining);
         add_num(req, "ratelimit-reset", reset_s);
     }
-    if (x->rate.retry_after_ms > 0 && x->code != CORE_OK)
-        add_num(req, "retry-after", (x->rate.retry_after_ms + 999) / 1000);
+    /* the limiter's retry time, or a handler's own limit (send-verify-otp's throttle) */
+    int64_t retry_ms = x->api.retry_after_ms > 0 ? x->api.retry_after_ms : x->rate.retry_after_ms;
+    if (retry_ms > 0 && x->code != CORE_OK)
+        add_num(req, "retry-after", (retry_ms + 999) / 1000);
     if (http_server_draining())
         req->http1_is_persistent = 0; /* shutting down: this connection ends with this answer */
     if (x->api.set_token != NULL || x->api.clear_token)
@@ -171,6 +180,8 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .started_ns = x->started_ns});
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(dumped);
+    if (x->api.job != NULL) /* after the answer, which must not depend on it */
+        http_workers_post(x->api.job);
 
     http_ratelimit_settle(x, x->thread->kv);
     core_log_context_set(NULL);

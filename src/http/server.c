@@ -124,52 +124,29 @@ static bool drained(http_thread_t *t)
     return t->shutdown_requested && t->inflight == 0 && h2o_linklist_is_empty(&t->ctx.http1._conns);
 }
 
-static void *thread_main(void *arg)
+/* Loop thread: h2o keeps per-thread state (the recycled socket buffers of
+ * h2o_socket_buffer_prototype are thread-local, and a socket remembers the
+ * thread whose pool its buffer came from), so the context, its message queue
+ * and the listener are created, run and disposed of on the one thread that
+ * runs the loop. Created on the main thread, every loop's queue socket took
+ * its buffers from the main thread's pool, and two loops woken at once by
+ * workers raced on that free list (ThreadSanitizer, `make tsan-test`). */
+static void loop_open(http_thread_t *t)
 {
-    http_thread_t *t = arg;
-    h2o_evloop_t *loop = t->ctx.loop;
-
-    while (!drained(t)) {
-        h2o_evloop_run(loop, 100);
-        if (atomic_load(&server.draining))
-            begin_drain(t);
-    }
-    http_access_log_flush(&t->access_log);
-    atomic_fetch_sub(&server.running, 1);
-    return NULL;
-}
-
-static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv_t *kv, unsigned services)
-{
-    int rc;
-
-    t->index = index;
-    t->cfg = cfg;
-    t->kv = kv;
-    t->services = services | (cfg->metrics_token != NULL ? API_SERVICE_METRICS : 0);
-    if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
-        return rc;
     h2o_context_init(&t->ctx, (h2o_loop_t *)h2o_evloop_create(), &server.globalconf);
     h2o_multithread_register_receiver(t->ctx.queue, &t->done, http_request_on_done);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = server.globalconf.hosts;
-    int fd = dup(server.listen_fd);
-    if (fd < 0)
-        return CORE_E_INTERNAL;
-    t->listener = h2o_evloop_socket_create(t->ctx.loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listener = h2o_evloop_socket_create(t->ctx.loop, t->listen_fd, H2O_SOCKET_FLAG_DONT_READ);
+    t->listen_fd = -1; /* the listener owns it now */
     t->listener->data = t;
     h2o_socket_read_start(t->listener, on_accept);
     t->tick.cb = on_tick;
     h2o_timeout_link(t->ctx.loop, &t->ctx.one_sec_timeout, &t->tick);
-    return CORE_OK;
 }
 
-static void thread_dispose(http_thread_t *t)
+static void loop_close(http_thread_t *t)
 {
-    if (t->ctx.loop == NULL) {
-        store_close(t->store);
-        return;
-    }
     if (h2o_timeout_is_linked(&t->tick))
         h2o_timeout_unlink(&t->tick);
     /* h2o_context_request_shutdown() arms HTTP/2's GOAWAY resend timer for a
@@ -178,10 +155,52 @@ static void thread_dispose(http_thread_t *t)
         h2o_timeout_unlink(&t->ctx.http2._graceful_shutdown_timeout);
     if (t->listener != NULL)
         h2o_socket_close(t->listener);
+    t->listener = NULL;
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->done);
     h2o_loop_t *loop = t->ctx.loop;
     h2o_context_dispose(&t->ctx);
     h2o_evloop_destroy(loop);
+}
+
+static void *thread_main(void *arg)
+{
+    http_thread_t *t = arg;
+
+    loop_open(t);
+    while (!drained(t)) {
+        h2o_evloop_run(t->ctx.loop, 100);
+        if (atomic_load(&server.draining))
+            begin_drain(t);
+    }
+    http_access_log_flush(&t->access_log);
+    loop_close(t);
+    atomic_fetch_sub(&server.running, 1);
+    return NULL;
+}
+
+/* Main thread, before the loop starts: what can fail (the store, the dup of
+ * the listening socket). */
+static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv_t *kv, unsigned services)
+{
+    int rc;
+
+    t->index = index;
+    t->cfg = cfg;
+    t->kv = kv;
+    t->services = services | (cfg->metrics_token != NULL ? API_SERVICE_METRICS : 0);
+    t->listen_fd = -1;
+    if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
+        return rc;
+    if ((t->listen_fd = dup(server.listen_fd)) < 0)
+        return CORE_E_INTERNAL;
+    return CORE_OK;
+}
+
+/* Main thread, once the loop thread has ended (or never started). */
+static void thread_dispose(http_thread_t *t)
+{
+    if (t->cfg != NULL && t->listen_fd >= 0) /* thread_init ran, the loop did not take the socket */
+        close(t->listen_fd);
     store_close(t->store);
 }
 
@@ -300,7 +319,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     server.listen_fd = -1;
     clean = join_threads(cfg);
     if (!clean)
-        return rc; /* threads still run: leave their state alone, the process exits */
+        return HTTP_SERVER_ABANDONED; /* threads still run: leave their state alone, the process exits */
 out:
     core_metrics_server_stop();
     http_workers_stop();

@@ -1,8 +1,10 @@
 /*
  * This file implements the bounded worker pool of workers.h with a mutex, a
- * condition variable and a ring of exchange pointers. Results travel back
- * through h2o's multithread queue of the exchange's own event loop, the only
- * thread allowed to touch its connection.
+ * condition variable and two rings: exchanges of slow handlers, and
+ * fire-and-forget jobs that handlers leave for after their answer. Results of
+ * exchanges travel back through h2o's multithread queue of the exchange's own
+ * event loop, the only thread allowed to touch its connection; a job has no
+ * result and is freed by the worker that ran it.
  */
 #include "http/workers.h"
 
@@ -12,39 +14,81 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
+
+typedef struct ring {
+    void **items;
+    size_t cap, head, len;
+} ring_t;
 
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t nonempty;
-    http_exchange_t **ring;
-    size_t cap, head, len;
+    ring_t exchanges, jobs;
     bool stopping;
     pthread_t *threads;
     store_t **stores;
     int nthreads;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .nonempty = PTHREAD_COND_INITIALIZER};
 
+static bool ring_push(ring_t *r, void *item)
+{
+    if (r->len == r->cap)
+        return false;
+    r->items[(r->head + r->len) % r->cap] = item;
+    r->len++;
+    return true;
+}
+
+static void *ring_pop(ring_t *r)
+{
+    void *item = r->items[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->len--;
+    return item;
+}
+
+static void run_exchange(http_exchange_t *x, store_t *store)
+{
+    core_log_context_set(&x->log);
+    http_exchange_run_handler(x, store);
+    core_log_context_set(NULL); /* before the loop owns x again */
+    h2o_multithread_send_message(&x->thread->done, &x->msg);
+}
+
+static void run_job(api_job_t *job, store_t *store)
+{
+    core_log_context_t ctx = {.request_id = job->request_id};
+
+    core_log_context_set(&ctx);
+    job->run(job, store);
+    core_log_context_set(NULL);
+    free(job);
+}
+
 static void *worker_main(void *arg)
 {
     store_t *store = arg;
+    bool took_job = false;
 
     for (;;) {
         pthread_mutex_lock(&pool.lock);
-        while (pool.len == 0 && !pool.stopping)
+        while (pool.exchanges.len == 0 && pool.jobs.len == 0 && !pool.stopping)
             pthread_cond_wait(&pool.nonempty, &pool.lock);
-        if (pool.len == 0) {
+        if (pool.exchanges.len == 0 && pool.jobs.len == 0) {
             pthread_mutex_unlock(&pool.lock);
             break;
         }
-        http_exchange_t *x = pool.ring[pool.head];
-        pool.head = (pool.head + 1) % pool.cap;
-        pool.len--;
+        /* a client waits for an exchange, nobody for a job: exchanges first,
+         * but a thread never takes two exchanges in a row while jobs wait */
+        took_job = pool.jobs.len > 0 && (pool.exchanges.len == 0 || !took_job);
+        void *item = ring_pop(took_job ? &pool.jobs : &pool.exchanges);
         pthread_mutex_unlock(&pool.lock);
 
-        core_log_context_set(&x->log);
-        http_exchange_run_handler(x, store);
-        core_log_context_set(NULL); /* before the loop owns x again */
-        h2o_multithread_send_message(&x->thread->done, &x->msg);
+        if (took_job)
+            run_job(item, store);
+        else
+            run_exchange(item, store);
     }
     return NULL;
 }
@@ -53,8 +97,9 @@ int http_workers_start(const core_config_t *cfg)
 {
     int rc = CORE_OK;
 
-    pool.cap = (size_t)cfg->worker_queue;
-    pool.ring = core_calloc(pool.cap, sizeof(*pool.ring));
+    pool.exchanges.cap = pool.jobs.cap = (size_t)cfg->worker_queue;
+    pool.exchanges.items = core_calloc(pool.exchanges.cap, sizeof(void *));
+    pool.jobs.items = core_calloc(pool.jobs.cap, sizeof(void *));
     pool.threads = core_calloc((size_t)cfg->worker_threads, sizeof(*pool.threads));
     pool.stores = core_calloc((size_t)cfg->worker_threads, sizeof(*pool.stores));
     for (int i = 0; i < cfg->worker_threads; i++) {
@@ -74,18 +119,37 @@ int http_workers_start(const core_config_t *cfg)
 int http_workers_submit(http_exchange_t *x)
 {
     int rc = CORE_OK;
+    size_t cap;
 
     pthread_mutex_lock(&pool.lock);
-    if (pool.stopping || pool.len == pool.cap) {
+    cap = pool.exchanges.cap;
+    if (pool.stopping || !ring_push(&pool.exchanges, x))
         rc = CORE_E_UNAVAILABLE;
-    } else {
-        pool.ring[(pool.head + pool.len) % pool.cap] = x;
-        pool.len++;
+    else
         pthread_cond_signal(&pool.nonempty);
-    }
     pthread_mutex_unlock(&pool.lock);
     if (rc != CORE_OK)
-        log_warn("worker queue full; answering 503", LOG_INT("queue", (long long)pool.cap));
+        log_warn("worker queue full; answering 503", LOG_INT("queue", (long long)cap));
+    return rc;
+}
+
+int http_workers_post(api_job_t *job)
+{
+    int rc = CORE_OK;
+    size_t cap;
+
+    pthread_mutex_lock(&pool.lock);
+    cap = pool.jobs.cap;
+    if (pool.stopping || pool.nthreads == 0 || !ring_push(&pool.jobs, job))
+        rc = CORE_E_UNAVAILABLE;
+    else
+        pthread_cond_signal(&pool.nonempty);
+    pthread_mutex_unlock(&pool.lock);
+    if (rc != CORE_OK) {
+        core_metrics_count(CORE_METRICS_JOBS_DROPPED);
+        log_warn("worker job queue full; job dropped", LOG_STR("job", job->name), LOG_INT("queue", (long long)cap));
+        free(job);
+    }
     return rc;
 }
 
@@ -101,6 +165,11 @@ void http_workers_stop(void)
     }
     free(pool.threads);
     free(pool.stores);
-    free(pool.ring);
+    free(pool.exchanges.items);
+    free(pool.jobs.items);
     pool.nthreads = 0;
+    pool.stopping = false; /* a later start (tests) begins afresh */
+    pool.exchanges = pool.jobs = (ring_t){0};
+    pool.threads = NULL;
+    pool.stores = NULL;
 }

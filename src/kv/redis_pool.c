@@ -1,8 +1,8 @@
 /*
  * This file implements the Redis connection pool of redis_pool.h for the
- * Redis kv backend: URL parsing, connecting with timeouts (AUTH and SELECT
- * included), and the down/up bookkeeping that keeps an outage to one log
- * line and one connect attempt per second.
+ * Redis kv backend: connecting to REDIS_URL (parsed by core/redis_url.c)
+ * with timeouts (AUTH and SELECT included), and the down/up bookkeeping that
+ * keeps an outage to one log line and one connect attempt per second.
  */
 #include "kv/redis_pool.h"
 
@@ -15,104 +15,30 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/redis_url.h"
 
 #define CONNECT_TIMEOUT_US (1000 * 1000)
 #define COMMAND_TIMEOUT_US (500 * 1000)
 #define RETRY_MS 1000
-#define DEFAULT_PORT 6379
-
-/* Digits only, within [0, max]. */
-static bool parse_uint(const char *s, size_t len, long max, int *out)
-{
-    long v = 0;
-
-    if (len == 0 || len > 9)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v > max)
-        return false;
-    *out = (int)v;
-    return true;
-}
-
-/* "host", "host:port", "[v6]" or "[v6]:port" into p->host and p->port. */
-static bool parse_host(kv__redis_pool_t *p, const char *s, size_t len)
-{
-    const char *host = s, *port = NULL;
-    size_t host_len = len;
-
-    if (len > 0 && s[0] == '[') {
-        const char *end = memchr(s, ']', len);
-        if (end == NULL)
-            return false;
-        host = s + 1;
-        host_len = (size_t)(end - host);
-        if (end + 1 < s + len) {
-            if (end[1] != ':')
-                return false;
-            port = end + 2;
-        }
-    } else {
-        const char *colon = memchr(s, ':', len);
-        if (colon != NULL) {
-            host_len = (size_t)(colon - s);
-            port = colon + 1;
-        }
-    }
-    p->port = DEFAULT_PORT;
-    if (host_len == 0 || (port != NULL && !parse_uint(port, (size_t)(s + len - port), 65535, &p->port)))
-        return false;
-    p->host = core_strndup(host, host_len);
-    return true;
-}
-
-/* "[user]:password" (or a bare "password", as redis-cli accepts). */
-static void parse_credentials(kv__redis_pool_t *p, const char *s, size_t len)
-{
-    const char *colon = memchr(s, ':', len);
-
-    if (colon == NULL) {
-        p->password = core_strndup(s, len);
-        return;
-    }
-    if (colon > s)
-        p->user = core_strndup(s, (size_t)(colon - s));
-    p->password = core_strndup(colon + 1, (size_t)(s + len - colon - 1));
-}
 
 int kv__redis_pool_init(kv__redis_pool_t *p, const char *url)
 {
-    static const char scheme[] = "redis://";
-    int rc = CORE_E_INTERNAL;
+    core_redis_url_t parsed;
+    char err[256];
 
     memset(p, 0, sizeof(*p));
     pthread_mutex_init(&p->lock, NULL);
-    if (strncmp(url, scheme, sizeof(scheme) - 1) != 0) {
-        log_error("kv: REDIS_URL must start with redis:// (TLS is not supported by this build)");
-        goto out;
+    if (core_redis_url_parse(url, &parsed, err, sizeof(err)) != 0) {
+        log_error("kv: REDIS_URL cannot be used", LOG_STR("error", err));
+        return CORE_E_INTERNAL;
     }
-    const char *auth = url + sizeof(scheme) - 1;
-    const char *slash = strchr(auth, '/');
-    const char *end = slash != NULL ? slash : auth + strlen(auth);
-    const char *at = memchr(auth, '@', (size_t)(end - auth));
-    const char *host = auth;
-
-    if (at != NULL) {
-        parse_credentials(p, auth, (size_t)(at - auth));
-        host = at + 1;
-    }
-    if (!parse_host(p, host, (size_t)(end - host)) ||
-        (slash != NULL && slash[1] != '\0' && !parse_uint(slash + 1, strlen(slash + 1), 1000000, &p->db))) {
-        log_error("kv: REDIS_URL is not redis://[[user]:password@]host[:port][/db]");
-        goto out;
-    }
-    rc = CORE_OK;
-out:
-    return rc;
+    /* the strings are ours now, freed by kv__redis_pool_cleanup */
+    p->host = parsed.host;
+    p->port = parsed.port;
+    p->user = parsed.user;
+    p->password = parsed.password;
+    p->db = parsed.db;
+    return CORE_OK;
 }
 
 void kv__redis_pool_cleanup(kv__redis_pool_t *p)

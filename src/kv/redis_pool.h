@@ -30,9 +30,9 @@ typedef struct kv__redis_pool {
     int64_t next_connect_at; /* monotonic ms; while down, no attempt before */
 } kv__redis_pool_t;
 
-/* Parse url (redis://[[user]:password@]host[:port][/db]) into p.
- * CORE_OK, or CORE_E_INTERNAL (logged) for a URL this backend cannot use
- * (rediss:// needs TLS, which this build does not link). */
+/* Set p up for url (redis://[[user]:password@]host[:port][/db], parsed by
+ * core_redis_url_parse). CORE_OK, or CORE_E_INTERNAL (logged) for a URL
+ * this backend cannot use (the config loader refuses those first). */
 int kv__redis_pool_init(kv__redis_pool_t *p, const char *url);
 
 /* Close every idle connection and free p's strings. No connection may be out. */

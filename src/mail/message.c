@@ -20,6 +20,7 @@
 #define LINE_MAX_OCTETS 998        /* RFC 5322 2.1.1, without the CRLF */
 #define QP_LINE_MAX 76             /* RFC 2045 6.7, including the soft-break '=' */
 #define SUBJECT_PLAIN_MAX (78 - 9) /* "Subject: " + text fits the recommended 78 */
+#define NAME_PLAIN_MAX (78 - 6)    /* "From: " + a display name; longer ones are folded as encoded words */
 #define WORD_BYTES 45              /* 60 base64 chars: "=?UTF-8?B?...?=" stays <= 75 (RFC 2047 2) */
 #define MESSAGE_ID_BYTES 16
 
@@ -141,16 +142,43 @@ static void put_text(buf_t *b, core_str_t s, size_t plain_max)
         put_encoded_words(b, s);
 }
 
-/* A display name: atoms as is, other ASCII quoted, the rest encoded. */
+/* True when s is one RFC 5322 quoted-string: a quote, then text in which
+ * every quote and backslash is escaped, then the closing quote. */
+static bool is_quoted_string(core_str_t s)
+{
+    size_t i = 1;
+
+    if (s.len < 2 || s.base[0] != '"')
+        return false;
+    while (i < s.len && s.base[i] != '"')
+        i += s.base[i] == '\\' ? 2 : 1;
+    return i == s.len - 1;
+}
+
+/* A display name (the content of a quoted one): atoms as is, other ASCII
+ * quoted, the rest, and names too long for one line, encoded (encoded words
+ * fold). Atoms that look like an encoded word ("=?") are quoted, where
+ * RFC 2047 5 says no decoding happens, so the name shows as written. */
 static void put_phrase(buf_t *b, core_str_t s)
 {
-    bool atoms = true;
+    char *content = NULL;
 
+    if (is_quoted_string(s)) { /* MAIL_FROM quoted the name: it means what is inside */
+        size_t n = 0;
+        content = core_malloc(s.len);
+        for (size_t i = 1; i + 1 < s.len; i++) {
+            if (s.base[i] == '\\')
+                i++;
+            content[n++] = s.base[i];
+        }
+        s = core_str(content, n);
+    }
+    bool atoms = memmem(s.base, s.len, "=?", 2) == NULL;
     for (size_t i = 0; i < s.len; i++)
         atoms = atoms && is_phrase_char(s.base[i]);
-    if (!is_ascii(s)) {
+    if (!is_ascii(s) || s.len > NAME_PLAIN_MAX) {
         put_encoded_words(b, s);
-    } else if (atoms || (s.len >= 2 && s.base[0] == '"' && s.base[s.len - 1] == '"')) {
+    } else if (atoms) {
         buf_put(b, s.base, s.len);
     } else {
         buf_puts(b, "\"");
@@ -161,6 +189,7 @@ static void put_phrase(buf_t *b, core_str_t s)
         }
         buf_puts(b, "\"");
     }
+    free(content);
 }
 
 static int put_from(buf_t *b, const char *from, const char *addr)

@@ -13,7 +13,10 @@
  * Every function returns CORE_OK or a CORE_E_* code (core/error.h):
  * CORE_E_NOT_FOUND when a row is absent, CORE_E_UNAVAILABLE when the database
  * cannot be reached in time, CORE_E_INTERNAL for anything else (logged by the
- * backend). Strings returned through out-parameters are allocated from the
+ * backend). A constraint the data breaks is never CORE_E_INTERNAL: a foreign
+ * key is CORE_E_NOT_FOUND (the row pointed to is gone), a unique index
+ * CORE_E_CONFLICT (or the operation's own code, CORE_E_USER_EXISTS), a check
+ * or not-null CORE_E_VALIDATION, so none reaches a client as a 500. Strings returned through out-parameters are allocated from the
  * caller's pool.
  */
 #ifndef STORE_STORE_H
@@ -87,6 +90,7 @@ typedef struct store_ops {
     int (*user_create)(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
     int (*user_find_by_email)(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
     int (*user_find_by_id)(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+    int (*user_exists)(store_t *s, const char *id, bool *exists);
     int (*user_set_password_hash)(store_t *s, const char *id, const char *password_hash);
 
     int (*otp_put)(store_t *s, const char *user_id, enum store_otp_purpose purpose,
@@ -169,6 +173,17 @@ static inline int store_user_find_by_email(store_t *s, core_pool_t *pool, const 
 static inline int store_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out)
 {
     return s->ops->user_find_by_id(s, pool, id, out);
+}
+
+/* *exists = a user row with this id is there: the cheap check that a valid
+ * token still names an account (the access phase runs it on every
+ * authenticated request, so a row deleted behind our back ends its sessions).
+ * PostgreSQL may answer "yes" from a replica; a "no" always comes from the
+ * primary (a replica may not have replayed a sign-up yet). CORE_OK or an
+ * error. */
+static inline int store_user_exists(store_t *s, const char *id, bool *exists)
+{
+    return s->ops->user_exists(s, id, exists);
 }
 
 /* Replace a password hash without other effects (bcrypt -> argon2id upgrade). */
@@ -325,7 +340,8 @@ static inline int store_idempotency_purge(store_t *s, int64_t now, int max, int 
  * does so inside its write transaction after the user's latest task, so a
  * reader never sees a task appear before one it has already seen in
  * createdAt order; PostgreSQL stamps before the insert, so two creates of
- * one user racing on two connections may commit out of that order. */
+ * one user racing on two connections may commit out of that order.
+ * CORE_E_NOT_FOUND when task->user_id has no account (the foreign key). */
 static inline int store_task_create(store_t *s, store_task_t *task)
 {
     return s->ops->task_create(s, task);

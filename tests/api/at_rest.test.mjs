@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
 import { jsonBody, registeredClient } from '../support/client.mjs';
-import { dbValue } from '../support/db.mjs';
+import { sql } from '../support/db.mjs';
 import { postgres, startServer } from '../support/server.mjs';
 
 const mode = async (p) => (await stat(p)).mode & 0o777;
@@ -29,7 +29,7 @@ async function eventually(what, check, timeoutMs = 30000) {
   }
 }
 
-const count = (server, where) => Number(dbValue(server, `SELECT count(*) FROM outbox WHERE ${where}`));
+const count = (server, where) => Number(sql(server, `SELECT count(*) FROM outbox WHERE ${where}`));
 
 // Register, ask for a verification code and return it with the address.
 async function userWithOtp(server, tag) {

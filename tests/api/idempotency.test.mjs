@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, rawSocket } from '../support/client.mjs';
-import { dbQuery, dbValue, sqlText } from '../support/db.mjs';
+import { sql } from '../support/db.mjs';
 import { clockAhead, errorMode, FAKETIME_LIB, startServer } from '../support/server.mjs';
 import { listTasks, signedIn } from '../support/tasks.mjs';
 
@@ -33,6 +33,9 @@ async function expectAnswer({ res, text }, status, message) {
 }
 
 const total = async (client) => (await listTasks(client)).pagination.totalTasks;
+
+// An SQL string literal (the values quoted here are UUIDs: no quote inside).
+const sqlText = (s) => `'${s}'`;
 
 describe('idempotency: safe retries of authenticated writes', () => {
   let server;
@@ -227,17 +230,17 @@ describe('idempotency: safe retries of authenticated writes', () => {
     const userId = JSON.parse(first.text).task.userId;
     const where = `user_id = ${sqlText(userId)} AND key = ${sqlText(key)}`;
     // make the row look like a request still running, as if its process had been killed
-    dbQuery(server, `UPDATE idempotency_keys SET status = 0, body = NULL, lease_until = ${Date.now() + 3600000} WHERE ${where}`);
+    sql(server, `UPDATE idempotency_keys SET status = 0, body = NULL, lease_until = ${Date.now() + 3600000} WHERE ${where}`);
     await expectAnswer(await keyed(client, 'POST', '/api/tasks', { title: 'Lost answer' }, key), 409, IN_PROGRESS);
     await expectAnswer(await keyed(client, 'POST', '/api/tasks', { title: 'Another' }, key), 422, MISMATCH);
 
-    dbQuery(server, `UPDATE idempotency_keys SET lease_until = ${Date.now() - 1} WHERE ${where}`);
+    sql(server, `UPDATE idempotency_keys SET lease_until = ${Date.now() - 1} WHERE ${where}`);
     const retry = await keyed(client, 'POST', '/api/tasks', { title: 'Lost answer' }, key);
     assert.equal(retry.res.status, 201, retry.text);
     assert.equal(retry.res.headers.get('idempotent-replayed'), null, 'the lease ended: the retry ran');
     const again = await keyed(client, 'POST', '/api/tasks', { title: 'Lost answer' }, key);
     assert.equal(again.text, retry.text);
-    assert.equal(dbValue(server, `SELECT status FROM idempotency_keys WHERE ${where}`), '201');
+    assert.equal(sql(server, `SELECT status FROM idempotency_keys WHERE ${where}`), '201');
   });
 });
 
@@ -270,7 +273,7 @@ describe('idempotency: keys expire', () => {
     assert.equal((await keyed(client, 'POST', '/api/tasks', { title: 'Reused' }, other)).res.status, 201);
     assert.equal(await total(client), 5);
     // the table holds the two live keys only: two expired rows were replaced, the third purged
-    assert.equal(dbValue(server, `SELECT count(*) FROM idempotency_keys WHERE user_id = ${sqlText(userId)}`), '2');
+    assert.equal(sql(server, `SELECT count(*) FROM idempotency_keys WHERE user_id = ${sqlText(userId)}`), '2');
   });
 });
 

@@ -1,8 +1,10 @@
 // Connection and process lifecycle: REQUEST_TIMEOUT_MS against slow heads
 // and bodies (slowloris) and idle keep-alive, keep-alive itself, head size
 // limits at and beyond h2o's own ceiling, SIGHUP reopening the access log,
-// SIGTERM draining an in-flight slow request, and the command line refusing
-// bad configuration with status 2 (and documenting every variable).
+// SIGTERM draining an in-flight slow request, SHUTDOWN_TIMEOUT_MS passing
+// with one still in flight (exit 1, nothing freed under the running
+// threads), and the command line refusing bad configuration with status 2
+// (and documenting every variable).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { newIdentity } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { RawConn, connectOutcome } from '../support/raw.mjs';
+import { assertNoSanitizerReport } from '../support/sanitizers.mjs';
 import { binPath, freePort, startServer } from '../support/server.mjs';
 
 const CONFIG_C = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/core/config.c');
@@ -195,8 +198,10 @@ describe('lifecycle: SIGTERM drains in-flight requests', () => {
   before(async () => {
     // about 1.3 s per hash here, so the drain lasts 2.5 s or more (at 0.5 s a
     // hash a faster CPU ended it before the still-draining check); one worker
-    // so the second registration waits in the queue
-    server = await startServer({ ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '12', WORKER_THREADS: '1' });
+    // so the second registration waits in the queue; the drain may take as
+    // long as it needs on a loaded machine (past SHUTDOWN_TIMEOUT_MS, 10 s in
+    // tests, the process exits 1 without answering: the next describe)
+    server = await startServer({ ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '12', WORKER_THREADS: '1', SHUTDOWN_TIMEOUT_MS: '120000' });
   });
   after(async () => {
     await server.close();
@@ -234,6 +239,42 @@ describe('lifecycle: SIGTERM drains in-flight requests', () => {
   });
 });
 
+describe('lifecycle: SHUTDOWN_TIMEOUT_MS passes with a request still in flight', () => {
+  let server, mport;
+  before(async () => {
+    // one hash takes seconds (32 passes over 256 MB), far beyond the 300 ms timeout
+    mport = await freePort();
+    server = await startServer({
+      ARGON2_MEMLIMIT: '256mb', ARGON2_OPSLIMIT: '32', WORKER_THREADS: '1', SHUTDOWN_TIMEOUT_MS: '300',
+      METRICS_PORT: String(mport),
+    });
+  });
+  after(async () => {
+    await server.close(); // throws on a sanitizer report (a use-after-free of kv or the config)
+  });
+
+  test('the process exits non-zero at once, saying so, without touching what the running request uses', async () => {
+    const conn = await RawConn.open(server.port);
+    const body = JSON.stringify(newIdentity('abandoned'));
+    await conn.write(`POST /api/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    // the registration is being served (hashing on the worker) before SIGTERM
+    await poll('the registration in flight', async () => {
+      const text = await (await get(`http://127.0.0.1:${mport}/metrics`)).text();
+      return /^http_requests_in_flight 1$/m.test(text);
+    }, 10000);
+    process.kill(server.proc.pid, 'SIGTERM');
+
+    const code = await Promise.race([server.exited, sleep(30000, 'still running', { ref: false })]);
+    assert.notEqual(code, 'still running', `lsf-server did not exit after the shutdown timeout:\n${server.stderr()}`);
+    assert.equal(code, 1, `exit status after the shutdown timeout:\n${server.stderr()}`);
+    assert.match(server.stderr(), /"level":"error","msg":"shutdown timeout: requests still in flight are abandoned"/);
+    const { byServer } = await conn.waitClosed(5000);
+    assert.ok(byServer, 'the connection of the abandoned request ends with the process');
+    assert.equal(conn.buf.length, 0, `the abandoned request got no answer: ${conn.buf.toString('latin1').slice(0, 200)}`);
+  });
+});
+
 describe('lifecycle: command line and bad configuration', () => {
   let dir;
   let port;
@@ -267,14 +308,46 @@ describe('lifecycle: command line and bad configuration', () => {
     };
     for (const [k, v] of Object.entries(full)) if (v === undefined) delete full[k];
     const r = spawnSync(binPath(), args, { cwd: dir, env: full, encoding: 'utf8', timeout: 10000, killSignal: 'SIGKILL' });
+    assertNoSanitizerReport(r.stderr, `lsf-server ${args.join(' ')}`); // startServer() checks its servers; these run here
     return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
   }
 
-  test('the base configuration is valid (migrate exits 0), also in production with a 32-byte secret', () => {
+  test('the base configuration is valid (migrate exits 0), also in production with a random secret', () => {
     const ok = run(['migrate']);
     assert.equal(ok.status, 0, ok.stderr);
-    const prod = run(['migrate'], { LSF_ENV: 'production', JWT_SECRET: 's'.repeat(32) });
-    assert.equal(prod.status, 0, prod.stderr);
+    for (const secret of [randomBytes(48).toString('base64'), randomBytes(16).toString('hex')]) {
+      const prod = run(['migrate'], { LSF_ENV: 'production', JWT_SECRET: secret });
+      assert.equal(prod.status, 0, prod.stderr);
+    }
+  });
+
+  // Obviously weak secrets: exit 2 naming JWT_SECRET, saying how to make a
+  // good one, never echoing the value. Outside production they still start.
+  const weakSecrets = ['a'.repeat(40), '0123456789abcdef0123456789abcdef', 'abcdefghijklmnopqrstuvwxyz012345',
+    'changeme-changeme-changeme-changeme!', 'ab'.repeat(20)];
+  for (const secret of weakSecrets) {
+    test(`serve in production with JWT_SECRET=${secret.slice(0, 12)}... exits 2 saying how to make a good one`, () => {
+      const r = run(['serve'], { LSF_ENV: 'production', JWT_SECRET: secret });
+      assert.equal(r.status, 2, `status ${r.status} (signal ${r.signal}); stderr:\n${r.stderr}`);
+      assert.match(r.stderr, /JWT_SECRET: too weak for production/);
+      assert.match(r.stderr, /openssl rand -base64 48/);
+      assert.ok(!r.stderr.includes(secret), `the secret is echoed:\n${r.stderr}`);
+    });
+  }
+  test('outside production a weak secret is allowed (tests, development)', () => {
+    const r = run(['migrate'], { JWT_SECRET: 'a'.repeat(40) });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('in production with a random secret the server starts and serves', async () => {
+    const server = await startServer({ LSF_ENV: 'production', JWT_SECRET: randomBytes(48).toString('base64') });
+    try {
+      const res = await fetch(`${server.url}/health`);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).status, 'healthy');
+    } finally {
+      assert.equal(await server.close(), 0, server.stderr());
+    }
   });
 
   const bad = [
@@ -285,6 +358,17 @@ describe('lifecycle: command line and bad configuration', () => {
     ['JWT_SECRET', { LSF_ENV: 'production', JWT_SECRET: 's'.repeat(31) }],
     ['DATABASE_URL', { DATABASE_URL: 'mysql://x' }],
     ['SMTP_URL', { SMTP_URL: 'http://x' }],
+    ['REDIS_URL', { REDIS_URL: 'rediss://cache.example:6380' }], // no TLS to Redis in this build
+    ['REDIS_URL', { REDIS_URL: 'http://cache.example' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example:99999' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example:0' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example/x' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example/1/2' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://cache.example?db=1' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://[::1' }],
+    ['REDIS_URL', { REDIS_URL: 'redis:///3' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://:p%0Aw@cache.example' }], // a control character once decoded
   ];
   for (const [name, env] of bad) {
     test(`serve with ${JSON.stringify(env)} exits 2 naming ${name}`, () => {
@@ -293,6 +377,22 @@ describe('lifecycle: command line and bad configuration', () => {
       assert.match(r.stderr, new RegExp(`\\b${name}\\b`), `stderr does not name ${name}:\n${r.stderr}`);
     });
   }
+
+  test('rediss:// is refused at start with a message saying why', () => {
+    const r = run(['serve'], { REDIS_URL: 'rediss://cache.example:6380' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /REDIS_URL: rediss:\/\/ \(TLS\) is not supported/);
+  });
+
+  test('a REDIS_URL error does not echo its user or password', () => {
+    for (const url of ['redis://admin:hunter2-secret@cache.example:99999', 'redis://:hunter2-secret@cache@example',
+      'rediss://admin:hunter2-secret@cache.example', 'redis://admin:hunter2-secret@cache.example/db']) {
+      const r = run(['serve'], { REDIS_URL: url });
+      assert.equal(r.status, 2, `${url}: ${r.stderr}`);
+      assert.match(r.stderr, /REDIS_URL/);
+      assert.ok(!r.stderr.includes('hunter2') && !r.stderr.includes('admin'), r.stderr);
+    }
+  });
 
   test('the SMTP_URL error does not echo the rest of the URL', () => {
     const r = run(['serve'], { SMTP_URL: 'http://user:hunter2-secret@mail.example' });

@@ -13,9 +13,12 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, newIdentity } from '../support/client.mjs';
-import { errorMode, startServer } from '../support/server.mjs';
+import { requireOrSkip } from '../support/require.mjs';
+import { errorMode, postgres, startServer } from '../support/server.mjs';
 
 const COMBINED = /^(\S+) - - \[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] "(\S+) (\S+) HTTP\/1\.[01]" (\d{3}) (\d+|-) "((?:[^"\\]|\\x[0-9A-F]{2})*)" "((?:[^"\\]|\\x[0-9A-F]{2})*)" "([A-Za-z0-9._:-]{1,128})"$/;
+
+const SQLITE3_CLI = spawnSync('sqlite3', ['-version']).status === 0;
 
 const b64url = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 
@@ -36,7 +39,7 @@ function otherOtp(not) {
 // SQLite database of the server, when it has one and the sqlite3 CLI is here.
 function sqliteDb(server) {
   const db = path.join(server.dir, 'lsf.db');
-  return existsSync(db) && spawnSync('sqlite3', ['-version']).status === 0 ? db : null;
+  return existsSync(db) && SQLITE3_CLI ? db : null;
 }
 
 function sqlite(db, sql) {
@@ -181,8 +184,9 @@ for (const level of ['debug', 'info']) {
       assert.ok(!line.includes('evil"'), `unescaped quote in: ${line}`);
     });
 
-    test('the provoked 500s were logged, with their request ids', { skip: !process.env.LSF_DATABASE_URL_TEMPLATE ? false : 'SQLite only' }, async (t) => {
-      if (story.provoked === 0) return t.skip('no SQLite database or no sqlite3 CLI');
+    test('the provoked 500s were logged, with their request ids',
+      { skip: postgres ? 'SQLite only' : requireOrSkip('the sqlite3 CLI', SQLITE3_CLI, 'apt-get install sqlite3') }, async () => {
+      assert.equal(story.provoked, 2, 'the 500s were provoked through the SQLite file');
       const failures = server.stderr().split('\n').filter((l) => l.includes('"request failed"'));
       assert.ok(failures.length >= story.provoked, `"request failed" lines:\n${failures.join('\n')}`);
       for (const line of failures) assert.match(JSON.parse(line).request_id, /^[0-9a-f-]{36}$/);

@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
 import { parseMetrics } from '../support/metrics.mjs';
+import { requireOrSkip } from '../support/require.mjs';
 import { freePort, postgres, startServer } from '../support/server.mjs';
 import { settle } from '../support/wait.mjs';
 
@@ -123,7 +124,7 @@ describe('metrics', () => {
     assert.equal((await fetch(`http://127.0.0.1:${mport}/metrics`, { method: 'POST' })).status, 404);
   });
 
-  test('promtool check metrics accepts a live scrape', { skip: !HAVE_PROMTOOL && 'promtool not installed (Debian package prometheus)' }, async () => {
+  test('promtool check metrics accepts a live scrape', { skip: requireOrSkip('promtool', HAVE_PROMTOOL, 'Debian package prometheus') }, async () => {
     const file = path.join(server.dir, 'scrape.txt');
     await writeFile(file, await scrape(mport));
     const r = spawnSync('sh', ['-c', `promtool check metrics < '${file}'`], { encoding: 'utf8' });

@@ -8,7 +8,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
-import { clockAhead, FAKETIME_LIB, startServer } from '../support/server.mjs';
+import { parseMetrics } from '../support/metrics.mjs';
+import { requireOrSkip } from '../support/require.mjs';
+import { clockAhead, FAKETIME_LIB, gateway, startServer } from '../support/server.mjs';
 
 const VERIFY = { match: (m) => /verification/i.test(m.subject) };
 const RESET = { match: (m) => /reset/i.test(m.subject) };
@@ -16,11 +18,27 @@ const RESET = { match: (m) => /reset/i.test(m.subject) };
 // A 6-digit code different from otp.
 const wrongCode = (otp) => String((Number(otp) + 1) % 1000000).padStart(6, '0');
 
+const METRICS_TOKEN = 'otp-test-metrics-token-0123456789';
+
 describe('otp: email verification and password reset', () => {
   let server;
   before(async () => {
-    server = await startServer();
+    server = await startServer({ METRICS_TOKEN });
   });
+
+  // Resolves once the server has counted `n` throttled codes in all (its
+  // otp_throttled_total), so a job that sent nothing has run. Through the
+  // gateway /metrics is not routed: there a wait has to do.
+  async function throttledAtLeast(n) {
+    if (gateway) return sleep(1000);
+    let seen;
+    for (const deadline = Date.now() + 10000; Date.now() < deadline; await sleep(50)) {
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+      seen = parseMetrics(await res.text()).get('otp_throttled_total');
+      if (seen >= n) return undefined;
+    }
+    throw new Error(`otp_throttled_total is ${seen}, expected at least ${n}`);
+  }
   after(async () => {
     assert.equal(await server.close(), 0, `lsf-server did not exit 0 on SIGTERM:\n${server.stderr()}`);
   });
@@ -138,6 +156,34 @@ describe('otp: email verification and password reset', () => {
     assert.deepEqual(await server.sink.mailsTo(unknown), []);
   });
 
+  test('the 4th reset code for one account within the window is not sent, and the answer is the same', async () => {
+    const { identity } = await registeredClient(server.url, 'resetflood');
+    for (let i = 0; i < 3; i++) await sendReset(identity.email);
+    const fourth = await new Client(server.url).post('/api/auth/send-reset-otp', { email: identity.email });
+    assert.equal(fourth.status, 200);
+    assert.deepEqual(await jsonBody(fourth), { success: true, message: 'OTP sent to your email' });
+    await throttledAtLeast(1);
+    // the outbox has run since: another account's code arrives
+    const { identity: other } = await registeredClient(server.url, 'resetcontrol');
+    await sendReset(other.email);
+    const resets = (await server.sink.mailsTo(identity.email)).filter((m) => /reset/i.test(m.subject));
+    assert.equal(resets.length, 3, 'three reset emails, not four');
+  });
+
+  test('the 4th verification code within the window answers 429 with Retry-After and sends nothing', async () => {
+    const { client, identity } = await registeredClient(server.url, 'verifyflood');
+    for (let i = 0; i < 3; i++) await sendVerify(client, identity.email);
+    const fourth = await client.post('/api/auth/send-verify-otp');
+    const retryAfter = Number(fourth.headers.get('retry-after'));
+    await expectError(fourth, 429, 'Too many verification emails; please try again later.', 'RATE_LIMITED');
+    assert.ok(retryAfter > 0 && retryAfter <= 15 * 60, `Retry-After: ${fourth.headers.get('retry-after')}`);
+    const verifies = (await server.sink.mailsTo(identity.email)).filter((m) => /verification/i.test(m.subject));
+    assert.equal(verifies.length, 3);
+    // the limit is per account: another user is not affected
+    const other = await registeredClient(server.url, 'verifyother');
+    await sendVerify(other.client, other.identity.email);
+  });
+
   test('reset the password with the emailed OTP: new password works, old one and old sessions do not', async () => {
     const { client, identity } = await registeredClient(server.url, 'reset');
     const other = new Client(server.url);
@@ -205,7 +251,10 @@ describe('otp: email verification and password reset', () => {
   // The server's clock is moved forward by restarting it under libfaketime
   // on the same data directory; codes and tokens are issued at real time.
   test('OTPs and tokens expire: reset after 15 minutes, verification after 24 hours, session after 7 days',
-    { skip: !FAKETIME_LIB && 'needs libfaketime, and a build without ASan' }, async () => {
+    {
+      skip: process.env.LSF_SANITIZED ? 'ASan build: its runtime clashes with libfaketime'
+        : requireOrSkip('libfaketime', FAKETIME_LIB, 'apt-get install libfaketime'),
+    }, async () => {
       const clock = await startServer();
       try {
         const send = async (path, client, body) => {

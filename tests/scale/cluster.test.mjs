@@ -16,11 +16,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, jsonBody, newIdentity } from '../support/client.mjs';
 import { redisCommand } from '../support/redis.mjs';
 import {
-  Cluster, freePort, NGINX_BIN, Nginx, PG_CLUSTER_AVAILABLE, REDIS_BIN, startPgCluster, startRedis, tempDir,
+  Cluster, freePort, needs, Nginx, startPgCluster, startRedis, tempDir,
 } from './support.mjs';
 
-const skip = (!NGINX_BIN && 'nginx is not installed') || (!REDIS_BIN && 'redis-server is not installed') ||
-  (!PG_CLUSTER_AVAILABLE && 'the PostgreSQL server binaries are not installed');
+const skip = needs.nginx() || needs.redis() || needs.pgCluster();
 
 const RYW_MS = 5000;
 const FAST_MS = 3000; // "quickly": a 503 must come well inside this

@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { settle } from '../support/wait.mjs';
-import { Cluster, freePort, fromAddress, NGINX_BIN, Nginx, tempDir } from './support.mjs';
+import { Cluster, freePort, fromAddress, needs, Nginx, tempDir } from './support.mjs';
 
 const LIMIT = 3;
 
 for (const trust of ['127.0.0.1', 'loopback']) {
-  describe(`X-Forwarded-For via lb.conf, TRUST_PROXY=${trust}`, { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+  describe(`X-Forwarded-For via lb.conf, TRUST_PROXY=${trust}`, { skip: needs.nginx() }, () => {
     let cluster, base, inst;
     before(async () => {
       cluster = await Cluster.create({

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
 import { RawConn } from '../support/raw.mjs';
 import { settle } from '../support/wait.mjs';
-import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
+import { Cluster, freePort, needs, Nginx, tempDir } from './support.mjs';
 
 const ROUTES = {
   auth: [['POST', '/api/auth/login'], ['POST', '/api/auth/register'], ['GET', '/api/auth/is-auth'], ['POST', '/api/auth/logout']],
@@ -19,7 +19,7 @@ const ROUTES = {
   tasks: [['GET', '/api/tasks'], ['POST', '/api/tasks'], ['GET', '/api/tasks/stats'], ['DELETE', '/api/tasks/0190a0a0-0000-7000-8000-000000000000']],
 };
 
-describe('split services behind gateway.conf', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+describe('split services behind gateway.conf', { skip: needs.nginx() }, () => {
   let cluster, nginx, base, inst;
   before(async () => {
     cluster = await Cluster.create();

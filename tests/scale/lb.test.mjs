@@ -7,9 +7,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
 import { settle } from '../support/wait.mjs';
-import { Cluster, freePort, NGINX_BIN, Nginx, tempDir } from './support.mjs';
+import { Cluster, freePort, needs, Nginx, tempDir } from './support.mjs';
 
-describe('lb.conf: N instances on one database', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+describe('lb.conf: N instances on one database', { skip: needs.nginx() }, () => {
   let cluster, nginx, base;
   before(async () => {
     cluster = await Cluster.create();

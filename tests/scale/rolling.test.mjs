@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 import { jsonBody, registeredClient } from '../support/client.mjs';
 import {
-  Cluster, freePort, NGINX_BIN, Nginx, PG_CLUSTER_AVAILABLE, REDIS_BIN, startPgCluster, startRedis, tempDir,
+  Cluster, freePort, needs, Nginx, startPgCluster, startRedis, tempDir,
 } from './support.mjs';
 
 const CLIENTS = 4;
@@ -128,7 +128,7 @@ const pgAndRedis = {
   },
 };
 
-describe('rolling restart behind lb.conf under load', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+describe('rolling restart behind lb.conf under load', { skip: needs.nginx() }, () => {
   test('drained: mark down + reload, SIGTERM, replace on the same port, mark up + reload', async () => {
     await runRolling(async ({ inst, k, nginx, servers }) => {
       await nginx.reload({ 'app-servers.conf': servers(k) });
@@ -149,7 +149,7 @@ describe('rolling restart behind lb.conf under load', { skip: !NGINX_BIN && 'ngi
   });
 
   test('plain, on PostgreSQL (primary + streaming replica) and Redis', {
-    skip: (!REDIS_BIN && 'redis-server is not installed') || (!PG_CLUSTER_AVAILABLE && 'the PostgreSQL server binaries are not installed'),
+    skip: needs.redis() || needs.pgCluster(),
   }, async () => {
     await runRolling(async ({ inst }) => {
       const code = await inst.stop();

@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
+import { requireOrSkip } from '../support/require.mjs';
 import { binPath, freePort } from '../support/server.mjs';
 
 export { freePort };
@@ -37,6 +38,14 @@ export const PG_CLUSTER_AVAILABLE = (() => {
   }
 })();
 export const REDIS_BIN = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
+
+// Skip reasons of the suites, for `{ skip: needs.nginx() }`: false when the
+// tool is here; with CI=true a missing one throws instead (support/require.mjs).
+export const needs = {
+  nginx: () => requireOrSkip('nginx', NGINX_BIN, 'apt-get install nginx-light'),
+  redis: () => requireOrSkip('redis-server', REDIS_BIN, 'apt-get install redis-server'),
+  pgCluster: () => requireOrSkip('the PostgreSQL server binaries', PG_CLUSTER_AVAILABLE, 'apt-get install postgresql'),
+};
 
 // A temp dir readable by nginx's workers (they run as nobody under root).
 export async function tempDir(tag, parent = tmpdir()) {

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
 import { RawConn } from '../support/raw.mjs';
-import { Cluster, freePort, fromAddress, NGINX_BIN, Nginx, selfSignedCert, tempDir } from './support.mjs';
+import { Cluster, freePort, fromAddress, needs, NGINX_BIN, Nginx, selfSignedCert, tempDir } from './support.mjs';
 
 function httpsGet(url, { method = 'GET', headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
@@ -24,7 +24,7 @@ function httpsGet(url, { method = 'GET', headers = {}, body } = {}) {
   });
 }
 
-describe('tls.conf: HTTPS, redirect and HSTS', { skip: !NGINX_BIN && 'nginx is not installed' }, () => {
+describe('tls.conf: HTTPS, redirect and HSTS', { skip: needs.nginx() }, () => {
   let cluster, httpBase, httpsBase;
   before(async () => {
     cluster = await Cluster.create();

@@ -1,29 +1,66 @@
-// Read (or change) a test server's database behind its back, for tests that
-// check what is stored at rest: the sqlite3 CLI on the SQLite file, psql on
-// the PostgreSQL database of LSF_DATABASE_URL_TEMPLATE (server.db.url).
+// SQL on a test server's database behind the server's back, as an operator
+// or another program would: the sqlite3 CLI for SQLite, psql for PostgreSQL
+// (server.db.url says which). sql() runs statements and returns what they
+// print; session() keeps one connection open, for holding a transaction
+// while the server works.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
-// The rows sql returns, each an array of column texts (NULL reads as '';
-// values may span lines). One row of one empty value reads as no row: select
-// length(x) or count(*) to test for emptiness.
-export function dbQuery(server, sql) {
-  const url = server.db.url;
-  const r = url.startsWith('sqlite:')
-    ? spawnSync('sqlite3', ['-batch', '-noheader', '-separator', '\x1f', '-newline', '\x1e', '-cmd', '.timeout 5000', url.slice(7), sql], { encoding: 'utf8' })
-    : spawnSync('psql', ['-X', '-q', '-A', '-t', '-F', '\x1f', '-R', '\x1e', '-v', 'ON_ERROR_STOP=1', '-d', url, '-c', sql], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `${url.startsWith('sqlite:') ? 'sqlite3' : 'psql'}: ${r.error ?? r.stderr}`);
-  // sqlite3 ends every row with the separator, psql puts it between rows
-  const text = r.stdout.replace(/\n$/, '').replace(/\x1e$/, '');
-  return text === '' ? [] : text.split('\x1e').map((row) => row.split('\x1f'));
+// [program, its arguments, the arguments that run one text and exit]
+function command(url) {
+  if (url.startsWith('sqlite:')) {
+    const args = ['-batch', '-bail', '-cmd', '.timeout 5000', url.slice('sqlite:'.length)];
+    return ['sqlite3', args, (text) => [...args, text]];
+  }
+  const args = ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-d', url];
+  return ['psql', args, (text) => [...args, '-c', text]];
 }
 
-// The single value of a one-row, one-column query.
-export function dbValue(server, sql) {
-  const rows = dbQuery(server, sql);
-  assert.equal(rows.length, 1, `${sql}: expected one row, got ${JSON.stringify(rows)}`);
-  return rows[0][0];
+// Run text (one or more statements) on server's database; its output, trimmed.
+export function sql(server, text) {
+  const [bin, , once] = command(server.db.url);
+  const r = spawnSync(bin, once(text), { encoding: 'utf8' });
+  assert.equal(r.status, 0, `${bin}: ${r.stderr}`);
+  return r.stdout.trim();
 }
 
-// An SQL string literal of s (single quotes doubled).
-export const sqlText = (s) => `'${String(s).replaceAll("'", "''")}'`;
+// An interactive connection: run(text) sends statements and resolves once
+// they ran (a marker line comes back), close() ends it.
+export function session(server) {
+  const [bin, args] = command(server.db.url);
+  const proc = spawn(bin, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  let seq = 0;
+  proc.stdout.setEncoding('utf8');
+  proc.stderr.setEncoding('utf8');
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { err += d; });
+  const exited = new Promise((resolve) => proc.on('close', resolve));
+  return {
+    async run(text) {
+      const marker = `lsf-done-${++seq}`;
+      proc.stdin.write(`${text}\nSELECT '${marker}';\n`);
+      for (;;) {
+        const at = out.indexOf(marker);
+        if (at >= 0) {
+          const result = out.slice(0, at).trim();
+          out = out.slice(at + marker.length);
+          return result;
+        }
+        if (proc.exitCode !== null) throw new Error(`${bin} exited: ${err}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    async close() {
+      proc.stdin.end();
+      await exited;
+      assert.equal(err.trim(), '', `${bin} reported: ${err}`);
+    },
+  };
+}
+
+// The id claim of a session token (the user id), read without verifying.
+export function tokenUserId(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url')).id;
+}

@@ -7,13 +7,16 @@
 // option: without it each process keeps its own revocations, rate-limit
 // counters and caches, so a logout on auth would not reach user. It is
 // LSF_REDIS_URL when set, else a throwaway redis-server per gateway. The
-// processes, nginx and Redis come from tests/scale/support.mjs.
+// processes, nginx and Redis come from tests/scale/support.mjs. As in
+// single mode, a sanitizer report on any process's stderr makes stop(),
+// restart() and close() throw.
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Cluster, freePort, NGINX_BIN, Nginx, REDIS_BIN, startRedis, tempDir } from '../scale/support.mjs';
 import { startSink } from './mail.mjs';
+import { assertNoSanitizerReport } from './sanitizers.mjs';
 import { testDatabase, testEnv } from './server.mjs';
 
 export const SERVICES = ['auth', 'user', 'tasks'];
@@ -32,6 +35,7 @@ class Gateway {
     this.redis = redis;
     this.env = env; // the settings all three processes share (cluster.env)
     this.processes = {};
+    this.checkedUpTo = {}; // per service: stderr before this offset was checked
     this.nginx = null;
     this.port = null;
     this.exitCode = null;
@@ -86,13 +90,25 @@ class Gateway {
     }
   }
 
-  // SIGTERM the three processes (nginx keeps running); the worst exit code.
+  // Throw if a process's stderr since the last check holds a sanitizer report.
+  checkSanitizers() {
+    for (const s of SERVICES) {
+      const text = this.processes[s]?.stderr() ?? '';
+      const from = this.checkedUpTo[s] ?? 0;
+      this.checkedUpTo[s] = text.length;
+      assertNoSanitizerReport(text.slice(from), `lsf-server --services ${s}`);
+    }
+  }
+
+  // SIGTERM the three processes (nginx keeps running); the worst exit code,
+  // or a throw when one of them wrote a sanitizer report.
   async stop() {
     const running = SERVICES.map((s) => this.processes[s]).filter((p) => p?.proc);
     if (running.length === 0) return this.exitCode; // stopped already
     const codes = [];
     for (const p of running) codes.push(await p.stop());
     this.exitCode = worst(codes);
+    this.checkSanitizers();
     return this.exitCode;
   }
 
@@ -112,16 +128,19 @@ class Gateway {
   }
 
   // Stop nginx, the processes, Redis and the sink; remove the temp dir and
-  // database. Resolves to the worst exit code of the three processes.
+  // database. Resolves to the worst exit code of the three processes (throws,
+  // after all that, on a sanitizer report).
   async close() {
     await this.nginx?.stop();
-    const code = await this.stop();
-    await this.redis?.stop();
-    await this.sink.stop();
-    await this.db.drop();
-    if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
-    else console.log(`kept ${this.dir}`);
-    return code;
+    try {
+      return await this.stop();
+    } finally {
+      await this.redis?.stop();
+      await this.sink.stop();
+      await this.db.drop();
+      if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+      else console.log(`kept ${this.dir}`);
+    }
   }
 }
 

@@ -36,8 +36,9 @@ export function redisCommand(port, line) {
 }
 
 class Redis {
-  constructor(port) {
+  constructor(port, args = []) {
     this.port = port;
+    this.args = args; // more redis-server options, e.g. ['--requirepass', pw]
     this.proc = null;
     this.output = '';
   }
@@ -47,7 +48,7 @@ class Redis {
   }
 
   async start() {
-    const proc = spawn(BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    const proc = spawn(BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
@@ -62,7 +63,8 @@ class Redis {
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) break;
       try {
-        if ((await redisCommand(this.port, 'PING')) === '+PONG') return this;
+        // with a password PING answers -NOAUTH: still, it answers
+        if (/^(\+PONG|-NOAUTH)/.test(await redisCommand(this.port, 'PING'))) return this;
       } catch {
         await sleep(50);
       }
@@ -84,7 +86,7 @@ class Redis {
   }
 }
 
-// Start a redis-server on a free port.
-export async function startRedis() {
-  return new Redis(await freePort()).start();
+// Start a redis-server on a free port; args are more redis-server options.
+export async function startRedis({ args = [] } = {}) {
+  return new Redis(await freePort(), args).start();
 }

@@ -5,7 +5,9 @@
 // LSF_DATABASE_URL_TEMPLATE (a PostgreSQL URL) gives each server a fresh
 // database on that PostgreSQL instead of a SQLite file; LSF_TOPOLOGY=gateway
 // starts the split services behind nginx instead (gateway.mjs), with the
-// same interface.
+// same interface. A server whose stderr shows a sanitizer report (ASan, LSan,
+// UBSan, TSan) fails the suite: stop(), restart() and close() throw after the
+// process is gone (close() after cleaning up), whatever the tests asserted.
 import { redisCommand } from './redis.mjs';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -18,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 import { startSink } from './mail.mjs';
+import { assertNoSanitizerReport } from './sanitizers.mjs';
 
 export const errorMode = process.env.LSF_ERROR_STATUS || 'http';
 
@@ -125,11 +128,19 @@ class Server {
     this.env = env;
     this.proc = null;
     this.stderrText = '';
+    this.checkedUpTo = 0; // stderr before this offset was checked for sanitizer reports
     this.exitCode = null;
   }
 
   get url() {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  // Throw if stderr written since the last check holds a sanitizer report.
+  checkSanitizers() {
+    const text = this.stderrText.slice(this.checkedUpTo);
+    this.checkedUpTo = this.stderrText.length;
+    assertNoSanitizerReport(text);
   }
 
   get accessLogPath() {
@@ -202,7 +213,8 @@ class Server {
     throw new Error(`lsf-server did not answer GET /health within ${START_TIMEOUT_MS} ms:\n${this.stderrText}`);
   }
 
-  // SIGTERM and wait; resolves to the exit code (a signal name if killed).
+  // SIGTERM and wait; resolves to the exit code (a signal name if killed),
+  // or throws when the server wrote a sanitizer report.
   async stop() {
     if (this.proc === null) return this.exitCode;
     const proc = this.proc;
@@ -211,6 +223,7 @@ class Server {
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
     const code = await this.exited;
     clearTimeout(timer);
+    this.checkSanitizers();
     return code;
   }
 
@@ -225,13 +238,15 @@ class Server {
   }
 
   // Stop server and sink, remove the temp dir and database; returns the
-  // server's exit code.
+  // server's exit code (throws, after all that, on a sanitizer report).
   async close() {
-    const code = await this.stop();
-    await this.sink.stop();
-    await this.db.drop();
-    if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
-    return code;
+    try {
+      return await this.stop();
+    } finally {
+      await this.sink.stop();
+      await this.db.drop();
+      if (!process.env.LSF_KEEP_TMP) await rm(this.dir, { recursive: true, force: true });
+    }
   }
 }
 

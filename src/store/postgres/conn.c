@@ -5,7 +5,8 @@
  * src/store/postgres/ builds its operations from: running a statement with
  * text parameters, transactions, and the mapping of failures onto CORE_E_*
  * codes (a lost server or a statement timeout is CORE_E_UNAVAILABLE, a
- * constraint the caller expects is CORE_E_CONFLICT, the rest is ours and
+ * constraint is the 4xx of store_pg_constraint_code(), or CORE_E_CONFLICT
+ * for a caller that expects one and reads the SQLSTATE, the rest is ours and
  * CORE_E_INTERNAL). Server messages are logged by their primary text only:
  * the DETAIL of a constraint error would carry user data such as an email.
  *
@@ -236,8 +237,12 @@ static int query(store_pg_conn_t *c, const char *sql, int n, const char *const *
     }
     if (sqlstate != NULL)
         snprintf(sqlstate, 6, "%s", code);
-    if (expect_conflict && strncmp(code, "23", 2) == 0) {
-        rc = CORE_E_CONFLICT;
+    if (strncmp(code, "23", 2) == 0) {
+        rc = expect_conflict ? CORE_E_CONFLICT : store_pg_constraint_code(code);
+        if (!expect_conflict) /* the data broke a rule; the DETAIL (values) stays out of the log */
+            log_warn("postgres: constraint failed", LOG_STR("op", op), LOG_STR("sqlstate", code),
+                     LOG_STR("constraint", PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME)),
+                     LOG_STR("answer", core_error_name(rc)));
         goto out;
     }
     {
@@ -255,6 +260,15 @@ out:
     if (res != NULL)
         *res = r;
     return rc;
+}
+
+int store_pg_constraint_code(const char *sqlstate)
+{
+    if (strcmp(sqlstate, "23503") == 0) /* foreign_key_violation: the row it points to is gone */
+        return CORE_E_NOT_FOUND;
+    if (strcmp(sqlstate, "23502") == 0 || strcmp(sqlstate, "23514") == 0) /* not null, check */
+        return CORE_E_VALIDATION;
+    return CORE_E_CONFLICT; /* unique, exclusion, restrict */
 }
 
 int store_pg_query(store_pg_conn_t *c, const char *sql, int n, const char *const *params, const unsigned *types,
@@ -351,6 +365,7 @@ static const store_ops_t ops = {
     .user_create = store_pg_user_create,
     .user_find_by_email = store_pg_user_find_by_email,
     .user_find_by_id = store_pg_user_find_by_id,
+    .user_exists = store_pg_user_exists,
     .user_set_password_hash = store_pg_user_set_password_hash,
     .otp_put = store_pg_otp_put,
     .otp_attempt = store_pg_otp_attempt,

@@ -64,7 +64,7 @@ int store_pg_otp_put(store_t *base, const char *user_id, enum store_otp_purpose 
         goto out;
     rc = store_pg_query(c, SQL_PUT, 4, params, NULL, "otp put", true, state, NULL);
     if (rc == CORE_E_CONFLICT) /* the foreign key: no such user */
-        rc = strcmp(state, "23503") == 0 ? CORE_E_NOT_FOUND : CORE_E_INTERNAL;
+        rc = store_pg_constraint_code(state);
     if (rc == CORE_OK && mail != NULL)
         rc = store_pg_outbox_insert(c, mail);
     if (rc == CORE_OK)

@@ -381,6 +381,11 @@ static size_t ryw_slot(const char *user_id)
     return (size_t)(h % RYW_SLOTS);
 }
 
+bool store_pg_conn_is_replica(const store_pg_conn_t *c)
+{
+    return c->pool->replica;
+}
+
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 {
     if (c->nreplicas > 0 && user_id != NULL && c->set.ryw_ms > 0) {

@@ -84,6 +84,9 @@ int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const c
  * that cannot be rolled back, is closed and its slot freed. NULL is allowed. */
 void store_pg_release(store_pg_conn_t *conn);
 
+/* Whether c is a replica's connection (else the primary's). */
+bool store_pg_conn_is_replica(const store_pg_conn_t *c);
+
 /* Remember that user_id just wrote, so their reads go to the primary for
  * db_read_your_writes_ms (only when the cluster has replicas): in this
  * process, and through the hook of store/ryw.h for every other instance.
@@ -108,9 +111,16 @@ int store_postgres_open(const char *url, store_t **out);
  * Otherwise *res is NULL and: CORE_E_UNAVAILABLE when the connection failed
  * (marked broken) or the statement timed out; CORE_E_CONFLICT, unlogged,
  * when expect_conflict and a constraint failed (*sqlstate gets the SQLSTATE
- * when not NULL); else CORE_E_INTERNAL, logged with op. */
+ * when not NULL); the code of store_pg_constraint_code(), logged as a
+ * warning, when a constraint failed unexpected; else CORE_E_INTERNAL, logged
+ * with op. */
 int store_pg_query(store_pg_conn_t *c, const char *sql, int n, const char *const *params, const unsigned *types,
                    const char *op, bool expect_conflict, char sqlstate[6], PGresult **res);
+
+/* The 4xx of a class 23 SQLSTATE: foreign key -> CORE_E_NOT_FOUND (the row
+ * it points to is gone; callers say what that means to them), not null and
+ * check -> CORE_E_VALIDATION, unique and the rest -> CORE_E_CONFLICT. */
+int store_pg_constraint_code(const char *sqlstate);
 
 /* The same (expect_conflict false) as an unnamed statement, parsed and
  * planned for these parameter values on each call: for statements whose
@@ -148,6 +158,7 @@ int store_pg_migrate(store_t *s, int *applied);
 int store_pg_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
 int store_pg_user_find_by_email(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
 int store_pg_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+int store_pg_user_exists(store_t *s, const char *id, bool *exists);
 int store_pg_user_set_password_hash(store_t *s, const char *id, const char *password_hash);
 
 /* otp.c */

@@ -17,6 +17,7 @@
 static const char SQL_INSERT[] = "INSERT INTO users (" USER_COLUMNS ") VALUES ($1, $2, $3, $4, $5, $6, $7)";
 static const char SQL_BY_EMAIL[] = "SELECT " USER_COLUMNS " FROM users WHERE lower(email) = lower($1)";
 static const char SQL_BY_ID[] = "SELECT " USER_COLUMNS " FROM users WHERE id = $1";
+static const char SQL_EXISTS[] = "SELECT 1 FROM users WHERE id = $1";
 static const char SQL_SET_HASH[] = "UPDATE users SET password_hash = $2 WHERE id = $1";
 
 int store_pg_user_create(store_t *base, const store_user_t *u, const mail_msg_t *welcome)
@@ -39,7 +40,7 @@ int store_pg_user_create(store_t *base, const store_user_t *u, const mail_msg_t 
     rc = store_pg_query(c, SQL_INSERT, 7, params, NULL, "user insert", true, state, NULL);
     if (rc == CORE_E_CONFLICT)
         /* the primary key cannot collide (UUIDv7), so a unique violation is the email */
-        rc = strcmp(state, "23505") == 0 ? CORE_E_USER_EXISTS : CORE_E_INTERNAL;
+        rc = strcmp(state, "23505") == 0 ? CORE_E_USER_EXISTS : store_pg_constraint_code(state);
     if (rc == CORE_OK && welcome != NULL)
         rc = store_pg_outbox_insert(c, welcome);
     if (rc == CORE_OK)
@@ -87,6 +88,42 @@ int store_pg_user_find_by_email(store_t *base, core_pool_t *pool, const char *em
 int store_pg_user_find_by_id(store_t *base, core_pool_t *pool, const char *id, store_user_t *out)
 {
     return find(base, pool, SQL_BY_ID, id, out);
+}
+
+static int exists_on(store_pg_cluster_t *cl, enum store_pg_target target, const char *id, bool *exists,
+                     bool *replica)
+{
+    const char *params[] = {id};
+    store_pg_conn_t *c;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = store_pg_acquire(cl, target, NULL, &c)) != CORE_OK)
+        return rc;
+    *replica = store_pg_conn_is_replica(c);
+    rc = store_pg_query(c, SQL_EXISTS, 1, params, NULL, "user exists", false, NULL, &res);
+    if (rc == CORE_OK)
+        *exists = PQntuples(res) > 0;
+    PQclear(res);
+    store_pg_release(c);
+    return rc;
+}
+
+/* A replica answers "yes" (every request of every session asks, so the
+ * primary is spared); a "no" from a replica is asked again of the primary,
+ * since the replica may not have replayed a sign-up yet. A deletion reaches
+ * the sessions once the replica replays it. */
+int store_pg_user_exists(store_t *base, const char *id, bool *exists)
+{
+    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
+    bool replica = false;
+    int rc;
+
+    *exists = false;
+    rc = exists_on(cl, STORE_PG_READ, id, exists, &replica);
+    if (rc == CORE_OK && !*exists && replica)
+        rc = exists_on(cl, STORE_PG_PRIMARY, id, exists, &replica);
+    return rc;
 }
 
 int store_pg_user_set_password_hash(store_t *base, const char *id, const char *password_hash)

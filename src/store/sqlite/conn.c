@@ -32,10 +32,34 @@ static const char SQL_ROLLBACK[] = "ROLLBACK";
 static const char SQL_PING[] = "SELECT count(*) FROM sqlite_master"; /* reads the file */
 static const char SQL_READ_BEGIN[] = "BEGIN";
 
+int store_sqlite_constraint_code(int rc)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_FOREIGNKEY:
+        return CORE_E_NOT_FOUND; /* the row it points to is gone */
+    case SQLITE_CONSTRAINT_CHECK:
+    case SQLITE_CONSTRAINT_NOTNULL:
+#ifdef SQLITE_CONSTRAINT_DATATYPE
+    case SQLITE_CONSTRAINT_DATATYPE:
+#endif
+        return CORE_E_VALIDATION;
+    default:
+        return CORE_E_CONFLICT; /* unique, primary key, a trigger's RAISE */
+    }
+}
+
 int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op)
 {
     int err = CORE_E_INTERNAL;
 
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+        /* the data broke a rule (a row deleted meanwhile, a duplicate): the
+         * client's answer is a 4xx, and the database is fine */
+        err = store_sqlite_constraint_code(rc);
+        log_warn("sqlite: constraint failed", LOG_STR("op", op), LOG_INT("code", rc),
+                 LOG_STR("error", sqlite3_errmsg(s->db)), LOG_STR("answer", core_error_name(err)));
+        return err;
+    }
     core_metrics_count(CORE_METRICS_DB_ERRORS);
     if ((rc & 0xff) == SQLITE_BUSY) {
         log_warn("sqlite: database busy", LOG_STR("op", op),
@@ -243,6 +267,7 @@ static const store_ops_t ops = {
     .user_create = store_sqlite_user_create,
     .user_find_by_email = store_sqlite_user_find_by_email,
     .user_find_by_id = store_sqlite_user_find_by_id,
+    .user_exists = store_sqlite_user_exists,
     .user_set_password_hash = store_sqlite_user_set_password_hash,
     .otp_put = store_sqlite_otp_put,
     .otp_attempt = store_sqlite_otp_attempt,

@@ -54,7 +54,7 @@ static int put(store_sqlite_t *s, const char *user_id, enum store_otp_purpose pu
         goto out;
     }
     rc = store_sqlite_step_done(s, stmt, "otp put", &constraint);
-    if (rc == CORE_E_CONFLICT) /* the foreign key: no such user */
+    if (rc == CORE_E_CONFLICT) /* the foreign key: no such user (CORE_E_NOT_FOUND), unlogged */
         rc = constraint == SQLITE_CONSTRAINT_FOREIGNKEY ? CORE_E_NOT_FOUND
                                                         : store_sqlite_fail(s, constraint, "otp put");
 out:

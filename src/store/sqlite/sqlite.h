@@ -62,10 +62,18 @@ int store_sqlite_prepare_keyed(store_sqlite_t *s, const void *key, const char *s
 void store_sqlite_reset(sqlite3_stmt *stmt);
 
 /* Turn a failed SQLite result code into a CORE_E_* code: the busy timeout
- * expired -> CORE_E_UNAVAILABLE (logged as a warning), anything else ->
- * CORE_E_INTERNAL logged with sqlite3_errmsg() and op. Call it before the
- * statement is reset, which would replace the error message. */
+ * expired -> CORE_E_UNAVAILABLE (logged as a warning); a constraint ->
+ * store_sqlite_constraint_code() (logged as a warning: the data, not the
+ * database, is at fault); anything else -> CORE_E_INTERNAL logged with
+ * sqlite3_errmsg() and op. Call it before the statement is reset, which
+ * would replace the error message. */
 int store_sqlite_fail(store_sqlite_t *s, int rc, const char *op);
+
+/* The 4xx of an extended SQLITE_CONSTRAINT_* code: foreign key ->
+ * CORE_E_NOT_FOUND (the row it points to is gone; callers say what that means
+ * to them), check / not null / datatype -> CORE_E_VALIDATION, unique and the
+ * rest -> CORE_E_CONFLICT. */
+int store_sqlite_constraint_code(int rc);
 
 /* For when a sqlite3_bind_*() call failed: reset stmt, then as
  * store_sqlite_fail() with the connection's error. */
@@ -104,6 +112,7 @@ int store_sqlite_migrate(store_t *s, int *applied);
 int store_sqlite_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
 int store_sqlite_user_find_by_email(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
 int store_sqlite_user_find_by_id(store_t *s, core_pool_t *pool, const char *id, store_user_t *out);
+int store_sqlite_user_exists(store_t *s, const char *id, bool *exists);
 int store_sqlite_user_set_password_hash(store_t *s, const char *id, const char *password_hash);
 
 /* otp.c */

@@ -15,6 +15,7 @@
 static const char SQL_INSERT[] = "INSERT INTO users (" USER_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char SQL_BY_EMAIL[] = "SELECT " USER_COLUMNS " FROM users WHERE email = ?1 COLLATE NOCASE";
 static const char SQL_BY_ID[] = "SELECT " USER_COLUMNS " FROM users WHERE id = ?1";
+static const char SQL_EXISTS[] = "SELECT 1 FROM users WHERE id = ?1";
 static const char SQL_SET_HASH[] = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
 
 static int insert(store_sqlite_t *s, const store_user_t *u)
@@ -36,7 +37,7 @@ static int insert(store_sqlite_t *s, const store_user_t *u)
     }
     rc = store_sqlite_step_done(s, stmt, "user insert", &constraint);
     if (rc == CORE_E_CONFLICT) {
-        /* only the email index means "taken"; anything else is our bug */
+        /* only the email index means "taken"; the rest maps as any constraint */
         if (constraint == SQLITE_CONSTRAINT_UNIQUE)
             rc = CORE_E_USER_EXISTS;
         else
@@ -103,6 +104,32 @@ int store_sqlite_user_find_by_email(store_t *base, core_pool_t *pool, const char
 int store_sqlite_user_find_by_id(store_t *base, core_pool_t *pool, const char *id, store_user_t *out)
 {
     return find(store_sqlite_of(base), pool, SQL_BY_ID, id, out);
+}
+
+/* One probe of the primary key (users is WITHOUT ROWID: the row is the index
+ * entry), through a statement prepared once per connection. */
+int store_sqlite_user_exists(store_t *base, const char *id, bool *exists)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    sqlite3_stmt *stmt;
+    int rc;
+
+    *exists = false;
+    if ((rc = store_sqlite_prepare(s, SQL_EXISTS, &stmt)) != CORE_OK)
+        goto out;
+    if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC) != SQLITE_OK) {
+        rc = store_sqlite_bind_fail(s, stmt, "user exists");
+        goto out;
+    }
+    rc = store_sqlite_step_row(s, stmt, "user exists");
+    if (rc == CORE_OK) {
+        *exists = true;
+        store_sqlite_reset(stmt);
+    } else if (rc == CORE_E_NOT_FOUND) {
+        rc = CORE_OK;
+    }
+out:
+    return rc;
 }
 
 int store_sqlite_user_set_password_hash(store_t *base, const char *id, const char *password_hash)

@@ -20,6 +20,7 @@ static int setup(void **state)
     memset(&req, 0, sizeof(req));
     req.pool = &pool;
     req.now_ms = 1767225600000; /* 2026-01-01T00:00:00Z */
+    api_cursor_init("unit-test-secret-of-at-least-32-bytes", 37);
     return 0;
 }
 

@@ -2,8 +2,9 @@
  * Unit tests for src/auth/jwt.c: a signed token verifies and carries the
  * claims it was signed with; tokens forged here with libsodium's HMAC (so
  * every header and claim can be chosen) verify only when each claim is well
- * formed, and every defect (algorithm, signature, expiry, clock skew, claim
- * type, jti time, length, shape) is refused with CORE_E_NOT_AUTHORIZED.
+ * formed, and every defect (algorithm, crit header, signature, expiry, clock
+ * skew, claim type, jti time, length, shape) is refused with
+ * CORE_E_NOT_AUTHORIZED.
  */
 #include <limits.h>
 #include <setjmp.h>
@@ -216,6 +217,34 @@ static void test_other_algorithms_refused(void **state)
                      CORE_E_NOT_AUTHORIZED);
     assert_int_equal(verify_at(forge("{\"alg\":\"HS256\",\"typ\":\"JWE\"}", payload, KEY, 256, NULL), NOW_MS),
                      CORE_E_NOT_AUTHORIZED);
+    /* algorithm names are case-sensitive (RFC 7518 3.1); libjwt's lookup is not */
+    assert_int_equal(verify_at(forge("{\"alg\":\"hS256\",\"typ\":\"JWT\"}", payload, KEY, 256, NULL), NOW_MS),
+                     CORE_E_NOT_AUTHORIZED);
+    assert_int_equal(verify_at(forge("{\"alg\":\"hs256\"}", payload, KEY, 256, NULL), NOW_MS),
+                     CORE_E_NOT_AUTHORIZED);
+}
+
+/* RFC 7515 4.1.11: critical extensions we do not understand (all of them)
+ * are refused, even in a token signed with the right key. */
+static void test_crit_header_refused(void **state)
+{
+    (void)state;
+    char payload[256];
+    static const char *const headers[] = {
+        "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"crit\":[\"exp\"]}",
+        "{\"alg\":\"HS256\",\"crit\":[\"x-scope\"],\"x-scope\":\"admin\"}",
+        "{\"alg\":\"HS256\",\"crit\":[]}",
+        "{\"alg\":\"HS256\",\"crit\":null}",
+        "{\"alg\":\"HS256\",\"crit\":\"b64\"}",
+        "{\"crit\":[\"b64\"],\"b64\":false,\"alg\":\"HS256\"}",
+    };
+
+    good_payload(payload, sizeof(payload));
+    for (size_t i = 0; i < sizeof(headers) / sizeof(headers[0]); i++)
+        assert_int_equal(verify_at(forge(headers[i], payload, KEY, 256, NULL), NOW_MS), CORE_E_NOT_AUTHORIZED);
+    /* control: the same header without crit */
+    assert_int_equal(verify_at(forge("{\"alg\":\"HS256\",\"x-scope\":\"admin\"}", payload, KEY, 256, NULL), NOW_MS),
+                     CORE_OK);
 }
 
 static void check_claims_refused(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -339,7 +368,7 @@ int main(void)
         cmocka_unit_test(test_expiry_boundary),         cmocka_unit_test(test_issued_in_future),
         cmocka_unit_test(test_wrong_key_and_tampering), cmocka_unit_test(test_other_algorithms_refused),
         cmocka_unit_test(test_claim_defects),           cmocka_unit_test(test_length_and_shape),
-        cmocka_unit_test(test_sign_refuses_bad_input),
+        cmocka_unit_test(test_sign_refuses_bad_input),  cmocka_unit_test(test_crit_header_refused),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

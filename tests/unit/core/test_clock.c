@@ -121,6 +121,12 @@ static void test_parse_invalid(void **state)
         "-2026-11-24",
         "2026-11-24T19:57:03,123Z",
         "\xef\xbc\x92\xef\xbc\x90\xef\xbc\x92\xef\xbc\x96-11-24", /* fullwidth digits */
+        /* an offset may not carry the instant outside 1970-9999, which the
+         * formatter could not write back (found by tests/fuzz/iso8601.c) */
+        "1970-01-01T00:30:00+01:00",   /* 1969-12-31T23:30:00Z */
+        "1970-01-01T00:00:00.000+00:01",
+        "9999-12-31T23:30:00-01:00",   /* 10000-01-01T00:30:00Z, written "0000-..." */
+        "9999-12-31T23:59:59.999-00:01",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         if (parse(bad[i], &ms))

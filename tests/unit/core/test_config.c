@@ -22,6 +22,7 @@
 #include "core/config.h"
 
 #define SECRET32 "0123456789abcdef0123456789abcdef"
+#define STRONG_SECRET "wZGqheVHYjE1lHV/dg1HVOvxSgn4YFm4v+ieUd7gMB1EcPSYp0FAsKATV89ADc96" /* openssl rand -base64 48 */
 
 /* Every variable of the table in config.c, in order. */
 static const char *const vars[] = {
@@ -33,8 +34,8 @@ static const char *const vars[] = {
     "DB_POOL_MAX", "DB_POOL_MIN", "DB_POOL_IDLE_TIMEOUT_MS", "DB_POOL_ACQUIRE_TIMEOUT_MS", "DB_CONNECT_TIMEOUT_MS",
     "DB_STATEMENT_TIMEOUT_MS", "DB_READ_YOUR_WRITES_MS", "REDIS_URL", "CACHE_USER_TTL_MS", "CACHE_STATS_TTL_MS",
     "REDIS_DOWN_RATE_LIMIT", "METRICS_HOST", "METRICS_PORT", "METRICS_TOKEN", "SHUTDOWN_GRACE_MS",
-    "METRICS", "RATE_LIMIT_USER_MAX", "RATE_LIMIT_USER_WINDOW_MS", "RATE_LIMIT_IPV6_PREFIX", "IDEMPOTENCY_TTL_MS",
-    "OUTBOX_RETENTION_MS",
+    "METRICS", "RATE_LIMIT_USER_MAX", "RATE_LIMIT_USER_WINDOW_MS", "RATE_LIMIT_IPV6_PREFIX",
+    "OTP_SEND_MAX", "OTP_SEND_WINDOW_MS", "IDEMPOTENCY_TTL_MS", "OUTBOX_RETENTION_MS",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -187,6 +188,8 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.rate_limit_user_max, 3000);
     assert_int_equal(cfg.rate_limit_user_window_ms, 900000);
     assert_int_equal(cfg.rate_limit_ipv6_prefix, 64);
+    assert_int_equal(cfg.otp_send_max, 3);
+    assert_int_equal(cfg.otp_send_window_ms, 900000);
     assert_null(cfg.smtp_url);
     assert_null(cfg.smtp_user);
     assert_null(cfg.smtp_pass);
@@ -577,11 +580,32 @@ static void test_production_secret(void **state)
     assert_non_null(strstr(captured, "JWT_SECRET"));
     assert_non_null(strstr(captured, "32"));
 
-    setenv("JWT_SECRET", SECRET32, 1);
+    /* obviously weak ones are refused in production, naming the variable and the cure */
+    static const char *const weak[] = {
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", /* 40 x a: accepted before issue 10 */
+        SECRET32,                                   /* a 16-character pattern twice */
+        "abcdefghijklmnopqrstuvwxyz012345",
+    };
+    for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+        setenv("JWT_SECRET", weak[i], 1);
+        assert_int_equal(load(&cfg), -1);
+        core_config_cleanup(&cfg);
+        assert_non_null(strstr(captured, "lsf-server: JWT_SECRET: too weak for production"));
+        assert_non_null(strstr(captured, "openssl rand -base64 48"));
+        assert_null(strstr(captured, weak[i])); /* the value is never echoed */
+    }
+
+    setenv("JWT_SECRET", STRONG_SECRET, 1);
     assert_int_equal(load(&cfg), 0);
     assert_int_equal(cfg.env, CORE_ENV_PRODUCTION);
     assert_true(cfg.cookie_secure);
-    assert_int_equal(cfg.jwt_secret_len, 32);
+    assert_int_equal(cfg.jwt_secret_len, 64);
+    core_config_cleanup(&cfg);
+
+    /* outside production a weak one is still allowed (test and dev setups) */
+    unsetenv("LSF_ENV");
+    setenv("JWT_SECRET", weak[0], 1);
+    assert_int_equal(load(&cfg), 0);
     core_config_cleanup(&cfg);
 
     /* a short secret is refused in development too */

@@ -178,6 +178,39 @@ static void test_utf8_len(void **state)
     assert_int_equal(core_str_utf8_len(S("\xf0\x9f\x98\x80x")), 2);
 }
 
+/* A prefix of at most max bytes that never ends inside a character. */
+static void test_utf8_prefix(void **state)
+{
+    (void)state;
+    /* fits: the whole slice */
+    assert_int_equal(core_str_utf8_prefix(S(""), 0), 0);
+    assert_int_equal(core_str_utf8_prefix(S("abc"), 3), 3);
+    assert_int_equal(core_str_utf8_prefix(S("abc"), 64), 3);
+    assert_int_equal(core_str_utf8_prefix(S("caf\xc3\xa9"), 5), 5);
+    /* ASCII: cut at max */
+    assert_int_equal(core_str_utf8_prefix(S("abcdef"), 4), 4);
+    assert_int_equal(core_str_utf8_prefix(S("abcdef"), 0), 0);
+    /* max inside a 2-, 3- and 4-byte character: the character is left out */
+    assert_int_equal(core_str_utf8_prefix(S("caf\xc3\xa9!"), 4), 3);
+    assert_int_equal(core_str_utf8_prefix(S("a\xe2\x82\xac"), 2), 1);
+    assert_int_equal(core_str_utf8_prefix(S("a\xe2\x82\xac"), 3), 1);
+    assert_int_equal(core_str_utf8_prefix(S("ab\xf0\x9f\x98\x80z"), 3), 2);
+    assert_int_equal(core_str_utf8_prefix(S("ab\xf0\x9f\x98\x80z"), 4), 2);
+    assert_int_equal(core_str_utf8_prefix(S("ab\xf0\x9f\x98\x80z"), 5), 2);
+    /* max on a boundary: kept */
+    assert_int_equal(core_str_utf8_prefix(S("ab\xf0\x9f\x98\x80z"), 6), 6);
+    assert_int_equal(core_str_utf8_prefix(S("\xc3\xa9\xc3\xa9"), 2), 2);
+    /* nothing fits before the first character */
+    assert_int_equal(core_str_utf8_prefix(S("\xf0\x9f\x98\x80"), 3), 0);
+    /* the prefix is valid UTF-8 for every max (63 'a', then a 2-byte e-acute) */
+    char buf[80];
+    memset(buf, 'a', 63);
+    memcpy(buf + 63, "\xc3\xa9\xf0\x9f\x98\x80", 6);
+    for (size_t max = 0; max <= 69; max++)
+        assert_true(core_str_is_utf8(core_str(buf, core_str_utf8_prefix(core_str(buf, 69), max))));
+    assert_int_equal(core_str_utf8_prefix(core_str(buf, 69), 64), 63);
+}
+
 /* An absent value is a NULL slice (api_input_string gives one): valid, and
  * never offset (UBSan: zero offset to NULL). Last in main(): under
  * -fno-sanitize-recover it ends the run. */
@@ -195,7 +228,8 @@ int main(void)
         cmocka_unit_test(test_trim),         cmocka_unit_test(test_to_i64_valid),
         cmocka_unit_test(test_to_i64_rejects), cmocka_unit_test(test_to_i64_range),
         cmocka_unit_test(test_utf8_valid),   cmocka_unit_test(test_utf8_invalid),
-        cmocka_unit_test(test_utf8_len),     cmocka_unit_test(test_utf8_null_slice),
+        cmocka_unit_test(test_utf8_len),     cmocka_unit_test(test_utf8_prefix),
+        cmocka_unit_test(test_utf8_null_slice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -154,6 +154,31 @@ static void test_from_forms(void **state)
                         "\"LSF Tasks, Inc.\" <a@x.org>");
     assert_string_equal(header(render_ok("\"Say \\\"hi\\\"\" <a@x.org>", &m), "From"),
                         "\"Say \\\"hi\\\"\" <a@x.org>");
+    /* a name that only starts and ends with a quote is not one quoted string:
+     * sent as is, it made a From of two mailboxes (found by tests/fuzz/mail_header.c) */
+    assert_string_equal(header(render_ok("\"a\" <x@y.z> \"b\" <w@v.u>", &m), "From"),
+                        "\"\\\"a\\\" <x@y.z> \\\"b\\\"\" <w@v.u>");
+    assert_string_equal(header(render_ok("\"x\\\" <a@x.org>", &m), "From"), "\"\\\"x\\\\\\\"\" <a@x.org>");
+    /* text that looks like an encoded word is quoted, so it shows as written
+     * (as Subject does; found by tests/fuzz/mail_header.c) */
+    assert_string_equal(header(render_ok("=?UTF-8?B?QWRtaW4=?= <a@x.org>", &m), "From"),
+                        "\"=?UTF-8?B?QWRtaW4=?=\" <a@x.org>");
+    /* a name too long for one line is folded as encoded words: unfolded, it
+     * made a From line over RFC 5322's 998 octets (found by tests/fuzz/mail_header.c) */
+    char long_from[1100];
+    memset(long_from, 'x', 1000);
+    strcpy(long_from + 1000, " <a@x.org>");
+    const char *t = render_ok(long_from, &m);
+    for (const char *line = t; *line != '\0'; line = strstr(line, "\r\n") + 2)
+        assert_true(strstr(line, "\r\n") - line <= 998);
+    const char *lf = header(t, "From");
+    const char *llt = strrchr(lf, '<');
+    assert_string_equal(llt, "<a@x.org>");
+    long_from[1000] = '\0';
+    assert_string_equal(decode_words(core_pool_strndup(&pool, lf, (size_t)(llt - lf - 1))), long_from);
+    /* a quoted name means its content, also when it must be encoded */
+    const char *qf = header(render_ok("\"Zoë \\\"Z\\\"\" <a@x.org>", &m), "From");
+    assert_string_equal(decode_words(core_pool_strndup(&pool, qf, (size_t)(strrchr(qf, '<') - qf - 1))), "Zoë \"Z\"");
     const char *f = header(render_ok("Zoë's Tasks <a@x.org>", &m), "From");
     const char *lt = strrchr(f, '<');
     assert_string_equal(lt, "<a@x.org>");

@@ -196,6 +196,39 @@ static void test_reads_go_to_replicas(void **state)
     close_fixture(&f);
 }
 
+/* The access phase's account check: a replica's "yes" is taken, its "no" is
+ * asked again of the primary (a sign-up the replica has not replayed). */
+static void test_user_exists_asks_primary_on_no(void **state)
+{
+    core_config_t cfg = pg_test_config();
+    fixture_t replica = {0}, f = {0};
+    store_user_t fresh = fixture_user('2', "fresh@example.com", T0);
+    store_user_t gone = fixture_user('3', "gone@example.com", T0);
+    bool exists = false;
+    char urls[400];
+
+    if (!pg_server.available)
+        skip();
+    (void)state;
+    open_replica(&replica, &cfg);
+    snprintf(urls, sizeof(urls), "%s", replica.url);
+    cfg.database_replica_urls = urls;
+    assert_int_equal(open_with(&f, &cfg), 0);
+    assert_int_equal(store_user_create(f.store, &fresh, NULL), CORE_OK);  /* primary only */
+    assert_int_equal(store_user_create(replica.store, &gone, NULL), CORE_OK); /* "replica" only */
+
+    assert_int_equal(store_user_exists(f.store, U1, &exists), CORE_OK); /* on both */
+    assert_true(exists);
+    assert_int_equal(store_user_exists(f.store, fresh.id, &exists), CORE_OK);
+    assert_true(exists);
+    assert_int_equal(store_user_exists(f.store, gone.id, &exists), CORE_OK); /* deleted, not replayed yet */
+    assert_true(exists);
+    assert_int_equal(store_user_exists(f.store, "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c99", &exists), CORE_OK);
+    assert_false(exists);
+    close_fixture(&replica);
+    close_fixture(&f);
+}
+
 /* A stand-in for the Redis marks of other instances. */
 typedef struct fake_marks {
     int answer; /* what check returns */
@@ -388,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_killed_connections_are_replaced, fixture_setup, fixture_teardown),
         cmocka_unit_test(test_unreachable_primary_fails_fast),
         cmocka_unit_test(test_reads_go_to_replicas),
+        cmocka_unit_test(test_user_exists_asks_primary_on_no),
         cmocka_unit_test(test_shared_mark_routes_reads),
         cmocka_unit_test(test_pool_gauges),
         cmocka_unit_test(test_waiting_gauge_and_session),

@@ -119,6 +119,47 @@ static void test_user_create_and_find(void **state)
                      CORE_E_NOT_FOUND);
 }
 
+/* The access phase's check, and constraints that answer their 4xx (never
+ * CORE_E_INTERNAL): the foreign key of a task whose user is gone, a status
+ * the CHECK refuses, a duplicate task id. */
+static void test_user_exists_and_constraints(void **state)
+{
+    FIXTURE(f, state);
+    store_user_t u = fixture_user('1', "alice@example.com", T0);
+    store_task_t t = {.title = "t", .description = "", .due_date = STORE_TIME_NONE, .completed_at = STORE_TIME_NONE,
+                      .created_at = T0, .updated_at = T0};
+    bool exists = true;
+    char sql[160];
+
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_false(exists);
+    assert_int_equal(store_user_create(f->store, &u, NULL), CORE_OK);
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_true(exists);
+    assert_int_equal(store_user_exists(f->store, "' OR 1=1 --", &exists), CORE_OK);
+    assert_false(exists);
+
+    core_log_level = CORE_LOG_ERROR + 1; /* each constraint is logged as a warning */
+    snprintf(t.user_id, sizeof(t.user_id), "%s", "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c99");
+    assert_int_equal(store_task_create(f->store, &t), CORE_E_NOT_FOUND); /* stamped by the store */
+    core_uuid_v7(T0, t.id);
+    assert_int_equal(store_task_create(f->store, &t), CORE_E_NOT_FOUND); /* an id given */
+    snprintf(t.user_id, sizeof(t.user_id), "%s", u.id);
+    t.status = 7;
+    assert_int_equal(store_task_create(f->store, &t), CORE_E_VALIDATION);
+    t.status = STORE_TASK_PENDING;
+    assert_int_equal(store_task_create(f->store, &t), CORE_OK);
+    assert_int_equal(store_task_create(f->store, &t), CORE_E_CONFLICT);
+    core_log_level = CORE_LOG_ERROR;
+    assert_int_equal(fixture_sql_i64(f, "SELECT count(*) FROM tasks"), 1);
+
+    /* deleted behind the store's back */
+    snprintf(sql, sizeof(sql), "DELETE FROM users WHERE id = '%s'", u.id);
+    assert_int_equal(pg_admin_exec_on(f->name, sql), 0);
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_false(exists);
+}
+
 /* OTPs. */
 
 static void hash_of(uint8_t h[STORE_OTP_HASH_LEN], uint8_t seed)
@@ -404,6 +445,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrate_is_idempotent, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_migrators, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_user_create_and_find, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_user_exists_and_constraints, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_otp_attempts_and_verify, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_otp_attempts_under_concurrency, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_reset_password_revokes_sessions, fixture_setup, fixture_teardown),

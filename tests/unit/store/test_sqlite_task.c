@@ -139,6 +139,33 @@ static void test_create_get_round_trip(void **state)
     assert_int_equal(store_task_get(f->store, &f->pool, U1, "' OR 1=1 --", &got), CORE_E_NOT_FOUND);
 }
 
+/* Constraints answer their 4xx, never CORE_E_INTERNAL: the foreign key of a
+ * task whose user is gone is CORE_E_NOT_FOUND (the API says 401), a value
+ * the CHECKs refuse CORE_E_VALIDATION, a duplicate id CORE_E_CONFLICT; each
+ * leaves nothing behind. */
+static void test_constraints_are_not_internal(void **state)
+{
+    fixture_t *f = *state;
+    store_task_t orphan = task_new("0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c99", T0, "nobody's");
+    store_task_t bad = task_new(U1, T0 + 1, "bad status"), first = task_new(U1, T0 + 2, "first"), again;
+
+    core_log_level = CORE_LOG_ERROR + 1; /* each is logged as a warning */
+    assert_int_equal(store_task_create(f->store, &orphan), CORE_E_NOT_FOUND);
+    orphan.id[0] = '\0'; /* the store stamps it: the same answer */
+    assert_int_equal(store_task_create(f->store, &orphan), CORE_E_NOT_FOUND);
+    bad.status = 7;
+    assert_int_equal(store_task_create(f->store, &bad), CORE_E_VALIDATION);
+    bad.status = STORE_TASK_PENDING;
+    bad.priority = -1;
+    assert_int_equal(store_task_create(f->store, &bad), CORE_E_VALIDATION);
+    assert_int_equal(store_task_create(f->store, &first), CORE_OK);
+    again = first;
+    assert_int_equal(store_task_create(f->store, &again), CORE_E_CONFLICT);
+    core_log_level = CORE_LOG_ERROR;
+    assert_int_equal(sql_count(f, "SELECT count(*) FROM tasks"), 1);
+    assert_int_equal(sql_count(f, "SELECT coalesce(sum(n), 0) FROM task_counts"), 1);
+}
+
 /* A task created without an id gets one after the user's latest task (even
  * a task dated in the future), with created_at its time. */
 static void test_create_stamps_after_latest(void **state)
@@ -962,6 +989,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_get_round_trip, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_constraints_are_not_internal, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_create_stamps_after_latest, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_update_follows_patch_rules, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_delete_only_own, setup, fixture_teardown),

@@ -85,16 +85,43 @@ static void test_duplicate_email(void **state)
     assert_int_equal(outbox_rows(f), 1);
 }
 
-static void test_duplicate_id_is_internal(void **state)
+/* A constraint is never a 500: a colliding primary key (UUIDv7 makes it a
+ * bug, not a race) is a conflict, and not "User already exists". */
+static void test_duplicate_id_is_conflict(void **state)
 {
     fixture_t *f = *state;
     store_user_t a = fixture_user('1', "alice@example.com", 1000);
-    store_user_t b = fixture_user('1', "bob@example.com", 1000);
+    store_user_t b = fixture_user('1', "bob@example.com", 1000), got;
 
     assert_int_equal(store_user_create(f->store, &a, NULL), CORE_OK);
-    core_log_level = CORE_LOG_ERROR + 1; /* logged as the bug it would be */
-    assert_int_equal(store_user_create(f->store, &b, NULL), CORE_E_INTERNAL);
-    core_log_level = CORE_LOG_ERROR;
+    assert_int_equal(store_user_create(f->store, &b, NULL), CORE_E_CONFLICT);
+    assert_int_equal(store_user_find_by_email(f->store, &f->pool, "bob@example.com", &got), CORE_E_NOT_FOUND);
+}
+
+/* The access phase's check: present, absent, deleted behind the store's back. */
+static void test_user_exists(void **state)
+{
+    fixture_t *f = *state;
+    store_user_t u = fixture_user('1', "alice@example.com", 1000);
+    bool exists = true;
+
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_false(exists);
+    assert_int_equal(store_user_create(f->store, &u, NULL), CORE_OK);
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_true(exists);
+    assert_int_equal(store_user_exists(f->store, "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c92", &exists), CORE_OK);
+    assert_false(exists);
+    assert_int_equal(store_user_exists(f->store, "' OR 1=1 --", &exists), CORE_OK);
+    assert_false(exists);
+
+    /* another connection deletes the row: the cached statement sees it gone */
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(f->path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "DELETE FROM users", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(store_user_exists(f->store, u.id, &exists), CORE_OK);
+    assert_false(exists);
 }
 
 static void test_create_queues_welcome(void **state)
@@ -136,7 +163,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_find_missing, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_verified_flag_round_trips, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_email, fixture_setup, fixture_teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_id_is_internal, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_id_is_conflict, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_user_exists, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_create_queues_welcome, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_set_password_hash, fixture_setup, fixture_teardown),
     };
