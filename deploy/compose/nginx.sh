@@ -1,6 +1,6 @@
 #!/bin/sh
 # Entry point of the nginx container of deploy/compose.yaml: deploy/nginx's
-# configs, mounted read-only at /etc/lsf-nginx, are linked unchanged into a
+# configs and njs script, mounted read-only at /etc/lsf-nginx, are linked unchanged into a
 # prefix on a tmpfs, next to the two local/ files made from LSF_UPSTREAMS
 # ("host:port ...") and LSF_LISTEN; nginx's logs go to the container's
 # stdout and stderr. nginx runs in the foreground as PID 1, so
@@ -8,7 +8,7 @@
 set -eu
 prefix=/run/lsf-nginx
 mkdir -p "$prefix/conf/local" "$prefix/logs"
-for f in /etc/lsf-nginx/*.conf; do
+for f in /etc/lsf-nginx/*.conf /etc/lsf-nginx/*.js; do
   ln -sf "$f" "$prefix/conf/"
 done
 : > "$prefix/conf/local/app-servers.conf"

@@ -4,7 +4,8 @@
 // hands out that running stack instead of starting a process: its nginx at
 // LSF_COMPOSE_URL, its SMTP sink's mail in LSF_COMPOSE_MAIL_DIR, and the logs
 // of the lsf-server containers named in LSF_COMPOSE_CONTAINERS (comma list)
-// since the handle was made as stderr(), and the JWT_SECRET the stack runs
+// since the handle was made as stderr() (application log) and accessLog()
+// (stdout, ACCESS_LOG=-), and the JWT_SECRET the stack runs
 // with (env.JWT_SECRET, from LSF_COMPOSE_SECRETS_DIR/lsf.env, which the test
 // made) for the tests that forge tokens. The stack's settings are fixed, so a
 // test that asks for its own (env) fails here: such suites are not in the
@@ -28,18 +29,23 @@ class ComposeServer {
     this.exitCode = null;
   }
 
-  // What the instances logged (application log and access log) since this handle was made.
-  stderr() {
+  // The instances' output since this handle was made: which 'stdout' (the
+  // access log, ACCESS_LOG=- in the image) or 'stderr' (the application log).
+  logs(which) {
     let text = '';
     for (const name of this.containers) {
       const res = spawnSync('podman', ['logs', '--since', this.since, name], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      text += res.stdout + res.stderr;
+      text += res[which];
     }
     return text;
   }
 
+  stderr() {
+    return this.logs('stderr');
+  }
+
   async accessLog() {
-    return '';
+    return this.logs('stdout');
   }
 
   async stop() {
