@@ -95,6 +95,12 @@ if [ "$(node_major)" -lt "$NODE_MAJOR" ]; then
   [ "$(node_major)" -ge "$NODE_MAJOR" ] || { echo "install-deps: node on PATH is still $(node --version)" >&2; exit 1; }
 fi
 
+# Debian's Node trusts the system's CA store; the official binary only its
+# own copy of Mozilla's, unless told: give npm the system's (a proxy's CA too).
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
+
 # npm packages for the web app and the test scripts, from the committed lockfiles.
 for dir in $NPM_DIRS; do
   [ -f "$dir/package-lock.json" ] || continue

@@ -112,7 +112,8 @@ export class Load {
         return;
       }
       if (attempt === 0) this.failures.push({ method: 'POST', what: error ?? `${res.status} ${text.slice(0, 100)}` });
-      if (!error && res.status < 500) break; // a 4xx will not change on a retry
+      // 409: the first request with this key is still being answered; any other 4xx will not change
+      if (!error && res.status < 500 && res.status !== 409) break;
     }
     this.unacknowledged.push(key);
   }
