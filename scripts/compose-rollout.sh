@@ -34,6 +34,7 @@ compose() { # compose ARGS...: the engine's compose command for this project
 }
 
 container() { # container SERVICE: its container's name
+  # shellcheck disable=SC2086 # fargs is a list of words
   case "$engine" in
     podman) echo "${project}_$1_1" ;;
     docker) docker compose -p "$project" $fargs ps -q "$1" ;;

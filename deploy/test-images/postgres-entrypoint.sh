@@ -38,6 +38,7 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
     psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d postgres -c "CREATE DATABASE \"$POSTGRES_DB\""
   fi
   for f in /docker-entrypoint-initdb.d/*; do
+    # shellcheck disable=SC1090 # the scripts the compose file mounts
     case "$f" in
       *.sh) if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
       *.sql) psql -v ON_ERROR_STOP=1 -q -U "$POSTGRES_USER" -d "$POSTGRES_DB" -f "$f" ;;

@@ -23,7 +23,10 @@ const MAX_REQUESTS = 20000; // per worker
 const MAX_MS = 10 * 60 * 1000;
 const PAUSE_MS = 5; // between two requests of one worker
 const REQUEST_TIMEOUT_MS = 20000; // above nginx's proxy_next_upstream_timeout (10 s)
-const CREATE_RETRIES = 20;
+// A create is sent again until it gets its 201, for this long: past the
+// minute after which a key held by a crashed instance is free again (409 until
+// then: README, "Safe retries").
+const CREATE_RETRY_MS = 90000;
 const CLOSED_BEFORE_ANSWER = ['UND_ERR_SOCKET', 'ECONNRESET'];
 
 export class Load {
@@ -100,10 +103,11 @@ export class Load {
     this.posts++;
     const key = randomUUID();
     const title = `${this.tag} ${key}`;
-    for (let attempt = 0; attempt <= CREATE_RETRIES; attempt++) {
+    const deadline = Date.now() + CREATE_RETRY_MS;
+    for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
       if (attempt > 0) {
         this.retried++;
-        await sleep(200 * attempt);
+        await sleep(Math.min(200 * attempt, 2000));
       }
       const { res, text, error } = await this.send(worker.client, 'POST', '/api/tasks', { title }, { 'idempotency-key': key });
       if (!error && res.status === 201) {
