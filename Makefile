@@ -1,7 +1,9 @@
 # LSF Tasks: build, run and test lsf-server.
 #   make run    install what is missing, build, serve http://localhost:4000
-#   make test   install what is missing, build, run every test suite
-# Other targets: all asan unit api api-scaled lint scale observability web web-test e2e bench clean install (PREFIX, DESTDIR).
+#   make test   install what is missing, build, run every test suite (each one's duration printed)
+#   make image  the container image lsf-server:$(VERSION) and :latest (podman, offline)
+# Other targets: all asan unit api api-scaled lint scale observability web web-test e2e compose-test
+# bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -32,13 +34,13 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install image compose-test
 .DEFAULT_GOAL := all
 
 all: $(BIN)
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
 $(BIN): $(BUILD)/obj/main.o $(LIB)
 	$(CC) $(LDFLAGS) $(SANITIZE) -o $@ $^ $(LDLIBS)
@@ -68,13 +70,26 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
 
-run: deps all web
+# Only what building and serving need (scripts/install-deps.sh run).
+run:
+	@scripts/install-deps.sh run
+	$(MAKE) --no-print-directory all web
 	$(BIN) serve
 
-# Every suite, first on the optimized build, then under ASan+UBSan and ThreadSanitizer, then the fuzz targets.
+# Every suite, first on the optimized build, then under ASan+UBSan and
+# ThreadSanitizer, then the fuzz targets; each one's duration is printed as
+# it ends, and all of them at the end.
+TEST_SUITES := unit api api-scaled lint scale observability web-test e2e compose-test asan-test tsan-test fuzz-test
 test: deps
-	$(MAKE) --no-print-directory unit api api-scaled api-gateway lint scale observability web-test e2e
-	$(MAKE) --no-print-directory asan-test tsan-test fuzz-test
+	@set -e; summary=""; \
+	for suite in $(TEST_SUITES); do \
+	  start=$$(date +%s); \
+	  if $(MAKE) --no-print-directory $$suite; then result=passed; else result=FAILED; fi; \
+	  line="$$(printf '%-14s %-6s %5d s' $$suite $$result $$(($$(date +%s) - start)))"; \
+	  summary="$$summary$$line\n"; echo "make test: $$line"; \
+	  if [ $$result = FAILED ]; then printf "make test: durations\n$$summary"; exit 1; fi; \
+	done; \
+	printf "make test: durations\n$$summary"
 
 unit: $(UNIT_BINS)
 	@scripts/run-unit.sh $(UNIT_BINS)
@@ -191,6 +206,27 @@ fuzz:
 fuzz-test:
 	$(MAKE) --no-print-directory $(FUZZ_VARS) fuzz-targets
 	tests/fuzz/run.sh test $(FUZZ_TEST_SECONDS) build/fuzz $(FUZZ_NAMES)
+# The container image (deploy/Containerfile, docs/DEPLOY.md "Containers"):
+# podman with this project's containers.conf, --pull=never; the Debian base
+# images are made locally once when missing (scripts/container-base.sh).
+PODMAN       := CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) podman
+IMAGE_NAME   ?= lsf-server
+IMAGE_SOURCE ?= $(or $(shell git remote get-url origin 2>/dev/null),local)
+image:
+	@scripts/install-deps.sh image
+	$(MAKE) --no-print-directory web
+	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) scripts/container-base.sh
+	$(PODMAN) build --format docker --pull=never -f deploy/Containerfile \
+	  --build-arg VERSION=$(VERSION) --build-arg REVISION=$(shell git rev-parse HEAD 2>/dev/null || echo unknown) \
+	  --build-arg SOURCE=$(IMAGE_SOURCE) -t $(IMAGE_NAME):$(VERSION) -t $(IMAGE_NAME):latest .
+
+# deploy/compose.yaml brought up with podman-compose from the image and
+# Debian-built stand-ins for the official images; the API suites through
+# nginx, then kill -9, a rolling update and a rollback under load, and
+# down/up with and without volumes (tests/compose/README.md).
+compose-test: image
+	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) \
+	  node --test --test-concurrency=1 tests/compose/
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))

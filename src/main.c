@@ -1,7 +1,8 @@
 /*
  * lsf-server's command line: parse the subcommand and its options, load the
- * configuration, and dispatch to serve or migrate. Everything else lives in
- * the modules; this file only wires them together in start-up order.
+ * configuration, and dispatch to serve, migrate or healthcheck. Everything
+ * else lives in the modules; this file only wires them together in start-up
+ * order.
  */
 #include <curl/curl.h>
 #include <getopt.h>
@@ -19,6 +20,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "http/access_log.h"
+#include "http/healthcheck.h"
 #include "http/http.h"
 #include "kv/kv.h"
 #include "kv/redis.h"
@@ -28,6 +30,7 @@
 #include "store/store.h"
 
 #define EXIT_USAGE 2
+#define HEALTHCHECK_TIMEOUT_MS 2000L
 
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
@@ -54,6 +57,8 @@ static void usage(FILE *out)
                  "commands:\n"
                  "  serve [--services LIST]  run the HTTP server (migrates the database first)\n"
                  "  migrate                  apply pending database migrations and exit\n"
+                 "  healthcheck [--live]     GET /health/ready (or /health/live) on HOST:PORT; exit 0 on\n"
+                 "                           200, else 1 (for a container HEALTHCHECK)\n"
                  "  help                     show this text; `lsf-server serve --help` for serve's options\n"
                  "  version                  print the version\n"
                  "\n"
@@ -209,11 +214,30 @@ out:
     return status;
 }
 
+/* One GET of a health route of the server this configuration describes:
+ * 0 when it answers 200, else 1 (never 2, which Docker reserves). */
+static int cmd_healthcheck(const core_config_t *cfg, const char *path)
+{
+    char why[512];
+    int status = http_healthcheck_get(cfg, path, HEALTHCHECK_TIMEOUT_MS, why, sizeof(why));
+
+    if (status == 200) {
+        printf("%s: 200\n", path);
+        return EXIT_SUCCESS;
+    }
+    if (status == 0)
+        fprintf(stderr, "lsf-server healthcheck: %s\n", why);
+    else
+        fprintf(stderr, "lsf-server healthcheck: %s answered %d\n", path, status);
+    return EXIT_FAILURE;
+}
+
 int main(int argc, char **argv)
 {
     core_config_t cfg;
     const char *cmd = argc > 1 ? argv[1] : "help";
     unsigned services = API_SERVICE_CORE | API_SERVICE_AUTH | API_SERVICE_USER | API_SERVICE_TASKS;
+    const char *health_path = "/health/ready";
     int status;
 
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
@@ -248,6 +272,13 @@ int main(int argc, char **argv)
             fprintf(stderr, "usage: lsf-server migrate\n");
             return strcmp(argv[2], "--help") == 0 ? EXIT_SUCCESS : EXIT_USAGE;
         }
+    } else if (strcmp(cmd, "healthcheck") == 0) {
+        if (argc > 3 || (argc == 3 && strcmp(argv[2], "--live") != 0)) {
+            fprintf(stderr, "usage: lsf-server healthcheck [--live]\n");
+            return EXIT_USAGE;
+        }
+        if (argc == 3)
+            health_path = "/health/live";
     } else {
         fprintf(stderr, "lsf-server: unknown command \"%s\"\n\n", cmd);
         usage(stderr);
@@ -258,11 +289,26 @@ int main(int argc, char **argv)
         fprintf(stderr, "lsf-server: libsodium failed to initialize\n");
         return EXIT_FAILURE;
     }
-    if (load_config(&cfg) != 0)
-        return EXIT_USAGE;
+    if (strcmp(cmd, "healthcheck") == 0 && getenv("JWT_SECRET") == NULL) {
+        /* It needs only HOST and PORT: a throwaway secret keeps the config
+         * from generating one into DATA_DIR (or requiring one in production). */
+        unsigned char raw[32];
+        char hex[65];
+        randombytes_buf(raw, sizeof(raw));
+        sodium_bin2hex(hex, sizeof(hex), raw, sizeof(raw));
+        setenv("JWT_SECRET", hex, 0);
+        sodium_memzero(hex, sizeof(hex));
+    }
+    if (load_config(&cfg) != 0) /* a healthcheck reports unhealthy, not a usage error */
+        return strcmp(cmd, "healthcheck") == 0 ? EXIT_FAILURE : EXIT_USAGE;
     store_postgres_configure(&cfg); /* pool sizes, timeouts and replicas for postgres:// */
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    status = strcmp(cmd, "serve") == 0 ? cmd_serve(&cfg, services) : cmd_migrate(&cfg);
+    if (strcmp(cmd, "serve") == 0)
+        status = cmd_serve(&cfg, services);
+    else if (strcmp(cmd, "healthcheck") == 0)
+        status = cmd_healthcheck(&cfg, health_path);
+    else
+        status = cmd_migrate(&cfg);
     curl_global_cleanup();
     core_config_cleanup(&cfg);
     return status;

@@ -38,8 +38,9 @@ export class Client {
     return this.jar.get('token');
   }
 
-  // fetch(path) with the jar's cookies; the answer's Set-Cookie updates the jar.
-  async request(method, path, { json, body, headers = {}, cookies = true } = {}) {
+  // fetch(path) with the jar's cookies (signal: an AbortSignal); the answer's
+  // Set-Cookie updates the jar.
+  async request(method, path, { json, body, headers = {}, cookies = true, signal } = {}) {
     const h = { ...headers };
     if (json !== undefined) {
       h['content-type'] ??= 'application/json';
@@ -47,7 +48,7 @@ export class Client {
     }
     if (cookies && this.jar.size > 0 && !('cookie' in h))
       h.cookie = [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await fetch(this.baseUrl + path, { method, headers: h, body, redirect: 'manual' });
+    const res = await fetch(this.baseUrl + path, { method, headers: h, body, redirect: 'manual', signal });
     for (const line of res.headers.getSetCookie()) {
       const c = parseSetCookie(line);
       if (c.attrs['max-age'] === '0' || c.value === '') this.jar.delete(c.name);

@@ -131,13 +131,19 @@ class Sink {
   }
 
   async stop() {
-    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    if (this.proc === null || this.proc.exitCode !== null || this.proc.signalCode !== null) return;
     const done = new Promise((resolve) => this.proc.once('exit', resolve));
     this.proc.kill('SIGTERM');
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
     await done;
     clearTimeout(timer);
   }
+}
+
+// The mail another sink stores in dir (the Compose stack's, tests/compose),
+// read the same way; stop() does nothing.
+export function openMailDir(dir) {
+  return new Sink(dir, null, null);
 }
 
 export function startSink(dir) {

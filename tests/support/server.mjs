@@ -4,8 +4,9 @@
 // returns the exit code; restart() starts it again on the same dir and secret.
 // LSF_DATABASE_URL_TEMPLATE (a PostgreSQL URL) gives each server a fresh
 // database on that PostgreSQL instead of a SQLite file; LSF_TOPOLOGY=gateway
-// starts the split services behind nginx instead (gateway.mjs), with the
-// same interface. A server whose stderr shows a sanitizer report (ASan, LSan,
+// starts the split services behind nginx instead (gateway.mjs), and
+// LSF_TOPOLOGY=compose hands out the running Compose stack (compose.mjs), with
+// the same interface. A server whose stderr shows a sanitizer report (ASan, LSan,
 // UBSan, TSan) fails the suite: stop(), restart() and close() throw after the
 // process is gone (close() after cleaning up), whatever the tests asserted.
 import { redisCommand } from './redis.mjs';
@@ -28,6 +29,10 @@ export const errorMode = process.env.LSF_ERROR_STATUS || 'http';
 // processes behind deploy/nginx/gateway.conf. Suites skip the few tests that
 // only make sense against one process with `skip: gateway && 'reason'`.
 export const gateway = process.env.LSF_TOPOLOGY === 'gateway';
+
+// LSF_TOPOLOGY=compose: every startServer() is the running Compose stack of
+// tests/compose, reached through its nginx (compose.mjs).
+export const compose = process.env.LSF_TOPOLOGY === 'compose';
 
 // LSF_DATABASE_URL_TEMPLATE set: the servers run on PostgreSQL (testDatabase).
 export const postgres = Boolean(process.env.LSF_DATABASE_URL_TEMPLATE);
@@ -252,6 +257,10 @@ class Server {
 
 // Start a server. env overrides the defaults above (undefined removes one).
 export async function startServer(env = {}) {
+  if (compose) {
+    const { startComposeServer } = await import('./compose.mjs');
+    return startComposeServer(env);
+  }
   await clearSharedRateLimits();
   if (gateway) {
     const { startGateway } = await import('./gateway.mjs');
