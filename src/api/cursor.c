@@ -60,7 +60,8 @@ static char *seal(core_pool_t *pool, const unsigned char *plain, size_t len)
 
 /* Only the characters of base64url. libsodium 1.0.18 (Debian 12) reads
  * every byte from 0x80 up as '_' (a sign-extended char in its decoder, fixed
- * upstream since), so "%DF" in a query string would spell a cursor's '_'. */
+ * upstream since), so any two-byte UTF-8 character in a query string, ß as
+ * %C3%9F, spelled a cursor's "__". */
 static bool base64url_only(core_str_t text)
 {
     for (size_t i = 0; i < text.len; i++) {

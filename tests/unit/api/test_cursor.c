@@ -151,7 +151,7 @@ static void refuses_anything_it_did_not_make(void **state)
 
 /* A cursor spelled with a byte outside base64url is refused, even where
  * libsodium 1.0.18 would read it as the '_' it replaces (every byte from
- * 0x80 up; a client sends it as %DF in the query string). Found by the
+ * 0x80 up; over HTTP, the bytes of a UTF-8 character). Found by the
  * cursor_raw fuzz target. */
 static void refuses_bytes_outside_base64url(void **state)
 {
