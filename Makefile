@@ -190,7 +190,7 @@ FUZZ_VARS    := BUILD=build/fuzz CC=clang OPT='-O1 -g -fno-omit-frame-pointer' H
                 SANITIZE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all'
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_SECONDS ?= 10
+FUZZ_TEST_SECONDS ?= 5
 
 # (with FUZZ_VARS) the target binaries, linked with -fsanitize=fuzzer
 fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
