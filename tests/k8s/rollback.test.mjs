@@ -7,7 +7,8 @@
 // the current release migrates and serves; the previous one starts on that
 // database, reads what the current one wrote and serves the accounts and
 // tasks basics, mail included; the current one, started again, reads what
-// the previous one wrote (rolled forward).
+// the previous one wrote (rolled forward); and both at once on one database,
+// as during a rolling update, share sessions, tasks and logouts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
@@ -15,8 +16,9 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
-import { jsonBody } from '../support/client.mjs';
+import { Client, jsonBody } from '../support/client.mjs';
 import { postgres, startServer } from '../support/server.mjs';
+import { createTask, listTasks } from '../support/tasks.mjs';
 import { accountAndTasks, loginAndList } from './basics.mjs';
 import { ROOT } from './k8s.mjs';
 
@@ -107,5 +109,34 @@ describe(`rollback on ${backend}: the previous release serves on the schema the 
     const client = await loginAndList(server.url, current.identity, ['current keyed', 'current task 2', 'current task 1']);
     const data = await jsonBody(await client.get('/api/user/data'));
     assert.equal(data.userData.isAccountVerified, true);
+  });
+
+  test('during a rolling update both serve one database at once: sessions, tasks and logouts hold across them', async () => {
+    // server runs the current release again (previous test); a second process runs the previous one
+    const old = await startServer({ DATABASE_URL: server.db.url, JWT_SECRET: server.env.JWT_SECRET });
+    try {
+      assert.equal(await old.stop(), 0);
+      old.bin = PREV;
+      await old.start();
+      const { client, tasks } = await accountAndTasks(old.url, 'mixed');
+      // the same session, sent to the current release
+      const onNew = new Client(server.url);
+      onNew.jar = new Map(client.jar);
+      const token = client.token;
+      const list = await listTasks(onNew);
+      assert.deepEqual(list.tasks.map((t) => t._id), tasks.map((t) => t._id));
+      const moved = await createTask(onNew, { title: 'mixed on current' });
+      const seen = await jsonBody(await client.get(`/api/tasks/${moved._id}`));
+      assert.equal(seen.task.title, 'mixed on current');
+      const out = await onNew.post('/api/auth/logout', {});
+      assert.equal(out.status, 200);
+      // revoked by the current release, refused by the previous one
+      const after = await client.get('/api/user/data', { headers: { cookie: `token=${token}` } });
+      assert.equal(after.status, 401);
+      const isAuth = await jsonBody(await client.get('/api/auth/is-auth', { headers: { cookie: `token=${token}` } }));
+      assert.equal(isAuth.success, false);
+    } finally {
+      await old.close();
+    }
   });
 });

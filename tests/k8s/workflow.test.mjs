@@ -51,7 +51,11 @@ describe('.github/workflows/ci.yml', () => {
     const job = wf.jobs.test;
     assert.equal(job.container.image, 'debian:12');
     assert.equal(job.if, undefined);
-    const checkout = job.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+    // debian:12 has neither git (checkout's history) nor make (.ci/run): installed before both
+    const checkoutAt = job.steps.findIndex((s) => s.uses?.startsWith('actions/checkout@'));
+    assert.match(job.steps[0].run, /apt-get install .*\bgit\b.*\bmake\b/);
+    assert.ok(checkoutAt > 0);
+    const checkout = job.steps[checkoutAt];
     assert.equal(checkout.with['fetch-depth'], 0);
     assert.deepEqual(job.steps.filter((s) => s.run?.includes('.ci/run')).map((s) => s.run), ['.ci/run']);
     const ci = await readFile(path.join(ROOT, '.ci/run'), 'utf8');
