@@ -235,8 +235,8 @@ compose-test: image
 # newest migration, scripts/previous-release.sh) serving on a database the
 # current one migrated, on SQLite and on PostgreSQL.
 K8S_KUBECTL := $(abspath tests/k8s/node_modules/.lsf/kubectl)
-k8s-test: image
-	@test -x $(K8S_KUBECTL) || { echo "k8s-test: no $(K8S_KUBECTL): run scripts/install-deps.sh test (amd64)"; exit 1; }
+k8s-test: deps all image
+	@test -x $(K8S_KUBECTL) || { echo "k8s-test: no $(K8S_KUBECTL): install-deps.sh unpacks it on amd64 only"; exit 1; }
 	KUBECTL=$(K8S_KUBECTL) node --test --test-concurrency=1 tests/k8s/manifests.test.mjs tests/k8s/workflow.test.mjs
 	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) KUBECTL=$(K8S_KUBECTL) \
 	  node --test --test-concurrency=1 tests/k8s/kubeplay.test.mjs
