@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test suite (each one's duration printed)
 #   make image  the container image lsf-server:$(VERSION) and :latest (podman, offline)
 # Other targets: all asan unit api api-scaled lint scale observability web web-test e2e compose-test
-# bench clean install (PREFIX, DESTDIR).
+# k8s-test bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -34,7 +34,7 @@ BIN      := $(BUILD)/lsf-server
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install image compose-test
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install image compose-test k8s-test
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -79,7 +79,7 @@ run:
 # Every suite, first on the optimized build, then under ASan+UBSan and
 # ThreadSanitizer, then the fuzz targets; each one's duration is printed as
 # it ends, and all of them at the end.
-TEST_SUITES := unit api api-scaled lint scale observability web-test e2e compose-test asan-test tsan-test fuzz-test
+TEST_SUITES := unit api api-scaled lint scale observability web-test e2e compose-test k8s-test asan-test tsan-test fuzz-test
 test: deps
 	@set -e; summary=""; \
 	for suite in $(TEST_SUITES); do \
@@ -227,6 +227,22 @@ image:
 compose-test: image
 	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) \
 	  node --test --test-concurrency=1 tests/compose/
+
+# deploy/k8s (tests/k8s/README.md): every overlay rendered by the pinned
+# kubectl's kustomize and validated against the Kubernetes schemas, the
+# policy tests, the CI workflow read by GitHub's parser; the local overlay
+# run with podman kube play; the previous release's binary (before the
+# newest migration, scripts/previous-release.sh) serving on a database the
+# current one migrated, on SQLite and on PostgreSQL.
+K8S_KUBECTL := $(abspath tests/k8s/node_modules/.lsf/kubectl)
+k8s-test: deps all image
+	@test -x $(K8S_KUBECTL) || { echo "k8s-test: no $(K8S_KUBECTL): install-deps.sh unpacks it on amd64 only"; exit 1; }
+	KUBECTL=$(K8S_KUBECTL) node --test --test-concurrency=1 tests/k8s/manifests.test.mjs tests/k8s/workflow.test.mjs
+	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) KUBECTL=$(K8S_KUBECTL) \
+	  node --test --test-concurrency=1 tests/k8s/kubeplay.test.mjs
+	prev=$$(scripts/previous-release.sh) && \
+	LSF_BIN=$(abspath $(BIN)) LSF_PREV_BIN=$$prev node --test --test-concurrency=1 tests/k8s/rollback.test.mjs && \
+	LSF_BIN=$(abspath $(BIN)) LSF_PREV_BIN=$$prev tests/support/with-pg-redis.sh node --test --test-concurrency=1 tests/k8s/rollback.test.mjs
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))
