@@ -291,9 +291,12 @@ static inline int store_outbox_pending(store_t *s, int64_t *count)
 }
 
 /* Delete up to max emails that were sent at or before `before`, or given up
- * and queued at or before it; *deleted gets how many (max means: call
- * again). Sent and given-up rows hold no body (outbox_sent and a give-up
- * blank it), so only the envelope waits for this. */
+ * and queued at or before it, and blank up to max bodies of sent or given-up
+ * emails that still hold one; *deleted gets how many rows it deleted or
+ * blanked (max or more means: call again). This release blanks a body when
+ * it sends or gives up (outbox_sent, a give-up), so only the envelope waits
+ * for the deletion; the blanking catches mail an earlier release, rolled
+ * back to, sent with its body kept. */
 static inline int store_outbox_purge(store_t *s, int64_t before, int max, int *deleted)
 {
     return s->ops->outbox_purge(s, before, max, deleted);

@@ -17,8 +17,10 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 
 import { Client, jsonBody } from '../support/client.mjs';
+import { sql } from '../support/db.mjs';
 import { postgres, startServer } from '../support/server.mjs';
 import { createTask, listTasks } from '../support/tasks.mjs';
+import { settle } from '../support/wait.mjs';
 import { accountAndTasks, loginAndList } from './basics.mjs';
 import { ROOT } from './k8s.mjs';
 
@@ -102,9 +104,15 @@ describe(`rollback on ${backend}: the previous release serves on the schema the 
   });
 
   test('rolled forward, the current release reads what the previous one wrote', async () => {
+    // the previous release keeps the body (the code in clear) of mail it sent
+    const kept = "SELECT count(*) FROM outbox WHERE body <> '' AND (sent_at IS NOT NULL OR gave_up)";
+    assert.ok(Number(sql(server, kept)) > 0, 'mail the previous release sent keeps its body');
     assert.equal(await server.stop(), 0);
     server.bin = CURRENT;
     await server.start();
+    // the current one's mail sender blanks it at its first pass
+    assert.equal(await settle(() => Number(sql(server, kept)), (n) => n === 0, { timeoutMs: 15000 }), 0,
+      'bodies of sent mail left after the first pass of the mail sender');
     await loginAndList(server.url, previous.identity, ['previous task 2', 'previous task 1']);
     const client = await loginAndList(server.url, current.identity, ['current keyed', 'current task 2', 'current task 1']);
     const data = await jsonBody(await client.get('/api/user/data'));
