@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/effects.h"
 #include "auth/jwt.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -272,8 +273,7 @@ static int phase_authenticate(http_exchange_t *x)
         auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
         goto out;
     x->log.user_id = x->api.claims.user_id; /* signed by us: the log lines of the checks below name it */
-    if ((rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
-                                  x->api.claims.issued_at_ms, &revoked)) == CORE_OK &&
+    if ((rc = api_token_revoked(x->thread->kv, x->api.store, &x->api.claims, &revoked)) == CORE_OK &&
         !revoked && (rc = store_user_exists(x->api.store, x->api.claims.user_id, &exists)) == CORE_OK && exists)
         x->api.authenticated = true;
 out:

@@ -7,15 +7,15 @@
  * ryw:<user> (the user wrote within DB_READ_YOUR_WRITES_MS: the hook of
  * store/ryw.h that sends their reads to the primary on every instance).
  *
- * Revocations are written to the durable store first, under its lock since a
- * store_t serves one thread at a time, then to Redis. While Redis cannot
- * answer, token checks ask the database (store_revocation_check), so an
- * outage never lets a revoked token in. Redis is brought back in step from
- * the database ("resync": every unexpired revocation is written again) when
- * this process starts, when a revocation could not be written to Redis, and
- * when Redis has lost the marker key rev:synced (restarted without
- * persistence, or flushed), which new connections check, and old ones at
- * most once a second. A cache write that failed may have
+ * Revocations reach Redis after the database has them (the store's write
+ * hook calls kv_token_revoke). While Redis cannot answer, token checks
+ * answer CORE_E_UNAVAILABLE and the caller asks the database, so an outage
+ * never lets a revoked token in. Redis is brought back in step from the
+ * database ("resync": every unexpired revocation the kv_source_t gives is
+ * written again) when this process starts, when a revocation could not be
+ * written to Redis, and when Redis has lost the marker key rev:synced
+ * (restarted without persistence, or flushed), which new connections check,
+ * and old ones at most once a second. A cache write that failed may have
  * been an invalidation, so the caches are flushed when Redis is back.
  * Counters are atomic Lua scripts; while Redis is down they are counted in
  * this process (REDIS_DOWN_RATE_LIMIT=local, counters.c) or, by the
@@ -36,13 +36,10 @@
 #include "core/mem.h"
 #include "kv/counters.h"
 #include "kv/redis_pool.h"
-#include "store/ryw.h"
-#include "store/store.h"
 
 #define KEY_PREFIX_MAX 16
 #define LOCAL_COUNTER_MAX_KEYS 100000
 #define CACHE_MAX_VALUE ((size_t)1 << 20)
-#define PURGE_INTERVAL_MS (3600 * 1000LL)
 #define SYNC_BATCH 256
 #define MARKER_CHECK_MS 1000 /* how soon a flushed Redis is noticed on old connections */
 #define FLUSH_SCAN_COUNT "500"
@@ -86,17 +83,14 @@ static const char counter_undo_lua[] = "local n = tonumber(redis.call('GET', KEY
 typedef struct kv_redis {
     kv_t base;
     kv__redis_pool_t pool;
-    int down_policy;              /* cfg->redis_down_rate_limit: 0 local, 1 open */
-    pthread_mutex_t durable_lock; /* guards durable and last_purge */
-    store_t *durable;             /* NULL: no fallback (tests) */
-    int64_t last_purge;
+    int down_policy;            /* cfg->redis_down_rate_limit: 0 local, 1 open */
+    const kv_source_t *source;  /* the database's revocations; NULL: none (tests) */
     pthread_mutex_t sync_lock;       /* one resync or cache flush at a time */
     atomic_ulong sync_wanted, synced; /* resync due while they differ */
     atomic_ulong flush_wanted, flushed;
     _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
     kv__counters_t local; /* counters while Redis is down (policy local) */
     atomic_bool limits_off; /* policy open and Redis down: said once per outage */
-    store_ryw_hook_t ryw;  /* read-your-writes marks, ctx = this */
 } kv_redis_t;
 
 typedef struct rkey {
@@ -204,11 +198,8 @@ static int resync(kv_redis_t *r, redisContext *c)
     sync_ctx_t s = {.c = c};
     int rc = CORE_OK;
 
-    if (r->durable != NULL) {
-        pthread_mutex_lock(&r->durable_lock);
-        rc = store_revocations_load(r->durable, wall_now_ms(), sync_token, sync_user, &s);
-        pthread_mutex_unlock(&r->durable_lock);
-    }
+    if (r->source != NULL)
+        rc = r->source->revocations_load(r->source->ctx, wall_now_ms(), sync_token, sync_user, &s);
     sync_drain(&s);
     if (rc == CORE_OK && !s.failed) {
         const char *argv[] = {"SET", SYNC_MARKER, "1"};
@@ -332,17 +323,6 @@ static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t
 
 /* ---- revocations ---- */
 
-/* Caller holds durable_lock. A failed purge is retried an hour later. */
-static void purge_if_due(kv_redis_t *r, int64_t now)
-{
-    if (r->durable == NULL || now - r->last_purge < PURGE_INTERVAL_MS)
-        return;
-    r->last_purge = now;
-    int rc = store_revocations_purge(r->durable, now);
-    if (rc != CORE_OK)
-        log_warn("kv: purging expired revocations failed", LOG_STR("error", core_error_name(rc)));
-}
-
 /* The database has the revocation; Redis must get it too, now or at the next resync. */
 static void revocation_to_redis(kv_redis_t *r, int argc, const char **argv)
 {
@@ -362,13 +342,8 @@ static int redis_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 
     if (!make_key(&k, P_TOKEN, jti))
         goto out;
-    int64_t now = wall_now_ms();
-    pthread_mutex_lock(&r->durable_lock);
-    rc = r->durable != NULL ? store_token_revoke(r->durable, jti, expires_at) : CORE_OK;
-    if (rc == CORE_OK)
-        purge_if_due(r, now);
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK || expires_at <= now)
+    rc = CORE_OK;
+    if (expires_at <= wall_now_ms())
         goto out;
     snprintf(at, sizeof(at), "%lld", (long long)expires_at);
     const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
@@ -386,36 +361,14 @@ static int redis_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t bef
 
     if (!make_key(&k, P_USER, user_id))
         goto out;
-    int64_t now = wall_now_ms();
-    pthread_mutex_lock(&r->durable_lock);
-    rc = r->durable != NULL ? store_user_sessions_revoke(r->durable, user_id, before_ms) : CORE_OK;
-    if (rc == CORE_OK)
-        purge_if_due(r, now);
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK || before_ms + USER_MARK_TTL_MS <= now)
+    rc = CORE_OK;
+    if (before_ms + USER_MARK_TTL_MS <= wall_now_ms())
         goto out;
     snprintf(before, sizeof(before), "%lld", (long long)before_ms);
     snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
     const char *argv[] = {"EVAL", user_mark_lua, "1", k.buf, before, at};
     revocation_to_redis(r, 6, argv);
 out:
-    return rc;
-}
-
-/* Redis cannot answer: the database does. */
-static int check_durable(kv_redis_t *r, const char *jti, const char *user_id, int64_t issued_at_ms, bool *revoked)
-{
-    int rc = CORE_E_UNAVAILABLE;
-
-    pthread_mutex_lock(&r->durable_lock);
-    if (r->durable != NULL) {
-        rc = store_revocation_check(r->durable, jti, user_id, issued_at_ms, revoked);
-        if (rc == CORE_OK)
-            purge_if_due(r, wall_now_ms());
-    }
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK)
-        *revoked = true;
     return rc;
 }
 
@@ -437,7 +390,7 @@ static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id
         *revoked = reply->integer != 0;
         rc = CORE_OK;
     } else {
-        rc = check_durable(r, jti, user_id, issued_at_ms, revoked);
+        rc = CORE_E_UNAVAILABLE; /* the caller asks the database */
     }
     freeReplyObject(reply);
 out:
@@ -580,11 +533,11 @@ static int redis_cache_del(kv_t *kv, const char *key)
     return rc;
 }
 
-/* ---- read-your-writes marks (store/ryw.h) ---- */
+/* ---- read-your-writes marks ---- */
 
-static int redis_ryw_mark(void *ctx, const char *user_id, int64_t ttl_ms)
+static int redis_ryw_mark(kv_t *kv, const char *user_id, int64_t ttl_ms)
 {
-    kv_redis_t *r = ctx;
+    kv_redis_t *r = (kv_redis_t *)kv;
     rkey_t k;
     char ttl[24];
     int rc = CORE_E_INTERNAL;
@@ -600,9 +553,9 @@ out:
     return rc;
 }
 
-static int redis_ryw_check(void *ctx, const char *user_id, bool *marked)
+static int redis_ryw_check(kv_t *kv, const char *user_id, bool *marked)
 {
-    kv_redis_t *r = ctx;
+    kv_redis_t *r = (kv_redis_t *)kv;
     rkey_t k;
     int rc = CORE_E_INTERNAL;
 
@@ -622,11 +575,6 @@ out:
     return rc;
 }
 
-static const store_ryw_hook_t *redis_ryw_hook(kv_t *kv)
-{
-    return &((kv_redis_t *)kv)->ryw;
-}
-
 /* ---- life cycle ---- */
 
 static void redis_destroy(kv_t *kv)
@@ -635,9 +583,7 @@ static void redis_destroy(kv_t *kv)
 
     kv__redis_pool_cleanup(&r->pool);
     kv__counters_cleanup(&r->local);
-    pthread_mutex_destroy(&r->durable_lock);
     pthread_mutex_destroy(&r->sync_lock);
-    store_close(r->durable);
     free(r);
 }
 
@@ -652,20 +598,19 @@ static const kv_ops_t redis_ops = {
     .cache_get = redis_cache_get,
     .cache_set = redis_cache_set,
     .cache_del = redis_cache_del,
-    .ryw_hook = redis_ryw_hook,
+    .ryw_mark = redis_ryw_mark,
+    .ryw_check = redis_ryw_check,
 };
 
-int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
+int kv_redis_create(const core_config_t *cfg, const kv_source_t *source, kv_t **out)
 {
     kv_redis_t *r = core_calloc(1, sizeof(*r));
     int rc;
 
     *out = NULL;
     r->base.ops = &redis_ops;
-    r->durable = durable;
+    r->source = source;
     r->down_policy = cfg->redis_down_rate_limit;
-    r->ryw = (store_ryw_hook_t){.ctx = r, .mark = redis_ryw_mark, .check = redis_ryw_check};
-    pthread_mutex_init(&r->durable_lock, NULL);
     pthread_mutex_init(&r->sync_lock, NULL);
     atomic_init(&r->sync_wanted, 1); /* copy the database's revocations at the first connection */
     atomic_init(&r->synced, 0);
@@ -678,9 +623,6 @@ int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
         redis_destroy(&r->base);
         goto out;
     }
-    int64_t now = wall_now_ms();
-    r->last_purge = now - PURGE_INTERVAL_MS;
-    purge_if_due(r, now);
     /* connect now, so the start-up log says whether Redis is there */
     const char *ping[] = {"PING"};
     redisReply *reply = call(r, 1, ping, NULL);

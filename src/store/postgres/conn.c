@@ -402,6 +402,8 @@ int store_postgres_open(const char *url, store_t **out)
     if ((rc = store_pg_cluster_get(url, &s->cluster)) != CORE_OK) {
         free(s);
         s = NULL;
+    } else {
+        s->base.ryw_ms = store_pg_cluster_ryw_ms(s->cluster);
     }
     *out = s != NULL ? &s->base : NULL;
     return rc;

@@ -23,11 +23,12 @@
  * a user's write, that user's reads go to the primary for
  * db_read_your_writes_ms. The mark is kept twice. In this process, a hashed
  * table of write times (a collision merely sends a read to the primary)
- * answers without a round trip. Across processes, the write is also marked
- * through the hook of store/ryw.h, which the kv layer installs with
- * REDIS_URL (a Redis key per user that expires after the window); a read
- * that finds no mark here asks the hook, and goes to the primary when the
- * hook finds a mark or cannot answer (Redis down). So a user whose next
+ * answers without a round trip. Across processes, the write hook of store.h
+ * marks the write (with REDIS_URL, a Redis key per user that expires after
+ * the window: every write reports the window, store_pg_cluster_ryw_ms); a
+ * read that finds no mark here asks the hook (store__wrote_recently), and
+ * goes to the primary when the hook finds a mark or cannot answer (Redis
+ * down). So a user whose next
  * request lands on another instance still reads their write, and an outage
  * of Redis only moves reads to the primary. Without REDIS_URL the mark is
  * per process: then use sticky sessions, or keep DB_READ_YOUR_WRITES_MS
@@ -48,7 +49,6 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "store/postgres/postgres.h"
-#include "store/ryw.h"
 
 #define REPLICA_RETRY_MS 5000
 #define RYW_SLOTS 4096
@@ -388,12 +388,13 @@ bool store_pg_conn_is_replica(const store_pg_conn_t *c)
 
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 {
-    if (c->nreplicas > 0 && user_id != NULL && c->set.ryw_ms > 0) {
+    if (store_pg_cluster_ryw_ms(c) > 0 && user_id != NULL)
         atomic_store(&c->last_write[ryw_slot(user_id)], core_clock_mono_ms());
-        /* a failure is logged by the kv layer; other instances asking the same
-         * Redis then find no mark, and those that cannot reach it use the primary */
-        (void)store_ryw_mark(user_id, c->set.ryw_ms);
-    }
+}
+
+int64_t store_pg_cluster_ryw_ms(const store_pg_cluster_t *c)
+{
+    return c->nreplicas > 0 && c->set.ryw_ms > 0 ? c->set.ryw_ms : 0;
 }
 
 /* Whether user_id's reads must go to the primary: they wrote within the
@@ -401,7 +402,7 @@ void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 static bool read_own_writes(store_pg_cluster_t *c, const char *user_id, int64_t now)
 {
     return user_id != NULL && c->set.ryw_ms > 0 &&
-           (now - atomic_load(&c->last_write[ryw_slot(user_id)]) < c->set.ryw_ms || store_ryw_marked(user_id));
+           (now - atomic_load(&c->last_write[ryw_slot(user_id)]) < c->set.ryw_ms || store__wrote_recently(user_id));
 }
 
 /* A replica's connection, or NULL when none answers (the caller uses the

@@ -56,8 +56,8 @@ static inline store_pg_t *store_pg_of(store_t *s)
 
 /* Where an operation may run: PRIMARY for writes and anything that must see
  * the latest commit; READ for a user's task reads, which go to a healthy
- * replica unless that user wrote within db_read_your_writes_ms (on any
- * instance sharing the hook of store/ryw.h, or on this one). */
+ * replica unless that user wrote within db_read_your_writes_ms (on this
+ * instance, or on any other as the write hook of store.h tells). */
 enum store_pg_target { STORE_PG_PRIMARY = 0, STORE_PG_READ };
 
 /* pool.c */
@@ -87,11 +87,15 @@ void store_pg_release(store_pg_conn_t *conn);
 /* Whether c is a replica's connection (else the primary's). */
 bool store_pg_conn_is_replica(const store_pg_conn_t *c);
 
-/* Remember that user_id just wrote, so their reads go to the primary for
- * db_read_your_writes_ms (only when the cluster has replicas): in this
- * process, and through the hook of store/ryw.h for every other instance.
+/* Remember that user_id just wrote, so their reads go to the primary of
+ * this process for db_read_your_writes_ms (only when the cluster has
+ * replicas; other instances learn it through the write hook of store.h).
  * Call after the write committed. Any thread. */
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id);
+
+/* The read-your-writes window of c: db_read_your_writes_ms when it has
+ * replicas, else 0 (reads all go to the primary). */
+int64_t store_pg_cluster_ryw_ms(const store_pg_cluster_t *c);
 
 /* Connections open now (idle and borrowed) in the primary pool, for tests. */
 int store_pg_primary_open(store_pg_cluster_t *c);
