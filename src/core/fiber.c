@@ -55,6 +55,7 @@ struct core_fiber {
     void *arg;
     bool done;
     core_fiber_t *next_ready;
+    void *local; /* core_fiber_local_get() while it runs */
 #ifdef FIBER_ASAN
     void *fake_stack;
 #endif
@@ -69,6 +70,8 @@ static _Thread_local struct {
     core_fiber_t *ready_head, *ready_tail;
     char *stacks[STACK_CACHE];
     size_t nstacks, count;
+    void *local;        /* the value now: the running fiber's, or the thread's */
+    void *thread_local_; /* the thread's own, while a fiber runs */
 #ifdef FIBER_ASAN
     void *fake_stack;
     const void *bottom;
@@ -144,6 +147,8 @@ static void trampoline(void)
 static void to_fiber(core_fiber_t *f)
 {
     tl.current = f;
+    tl.thread_local_ = tl.local;
+    tl.local = f->local;
 #ifdef FIBER_TSAN
     if (tl.tsan == NULL)
         tl.tsan = __tsan_get_current_fiber();
@@ -157,6 +162,8 @@ static void to_fiber(core_fiber_t *f)
     __sanitizer_finish_switch_fiber(tl.fake_stack, NULL, NULL);
 #endif
     tl.current = NULL;
+    f->local = tl.local;
+    tl.local = tl.thread_local_;
     if (f->done) {
 #ifdef FIBER_TSAN
         __tsan_destroy_fiber(f->tsan);
@@ -229,6 +236,16 @@ void core_fiber_wake(core_fiber_t *f)
         run(f);
     else
         push_ready(f);
+}
+
+void *core_fiber_local_get(void)
+{
+    return tl.local;
+}
+
+void core_fiber_local_set(void *value)
+{
+    tl.local = value;
 }
 
 size_t core_fiber_count(void)

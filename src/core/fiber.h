@@ -51,6 +51,13 @@ void core_fiber_suspend(void);
  * bug. */
 void core_fiber_wake(core_fiber_t *f);
 
+/* One pointer that follows the code that set it: each fiber has its own,
+ * and so has the thread's own stack (core/log.c keeps the request's log
+ * context there, so a suspended request's context never leaks into the
+ * next one the loop runs). */
+void *core_fiber_local_get(void);
+void core_fiber_local_set(void *value);
+
 /* Fibers of this thread that have not ended (started, running or
  * suspended). */
 size_t core_fiber_count(void);

@@ -58,6 +58,7 @@ struct http_thread {
     const core_config_t *cfg;
     unsigned services;
     long inflight;
+    bool fibers; /* requests run on fibers: the store or kv waits on the network (request.c) */
     int index;
     int listen_fd; /* dup of the listening socket until the loop thread wraps it */
     h2o_socket_t *listener;

@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/exchange.h"
@@ -134,6 +135,8 @@ static bool drained(http_thread_t *t)
 static void loop_open(http_thread_t *t)
 {
     h2o_context_init(&t->ctx, (h2o_loop_t *)h2o_evloop_create(), &server.globalconf);
+    if (t->fibers)
+        store_loop_attach(t->ctx.loop);
     h2o_multithread_register_receiver(t->ctx.queue, &t->done, http_request_on_done);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = server.globalconf.hosts;
@@ -157,6 +160,10 @@ static void loop_close(http_thread_t *t)
         h2o_socket_close(t->listener);
     t->listener = NULL;
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->done);
+    if (t->fibers) {
+        store_loop_detach(); /* every request has ended: no fiber is left */
+        core_fiber_thread_cleanup();
+    }
     h2o_loop_t *loop = t->ctx.loop;
     h2o_context_dispose(&t->ctx);
     h2o_evloop_destroy(loop);
@@ -191,6 +198,9 @@ static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv
     t->listen_fd = -1;
     if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
         return rc;
+    /* PostgreSQL or Redis: requests run on fibers, and wait for answers
+     * without blocking the loop; SQLite with in-process kv never waits */
+    t->fibers = strcmp(t->store->ops->name, "sqlite") != 0 || strcmp(kv->ops->name, "memory") != 0;
     if ((t->listen_fd = dup(server.listen_fd)) < 0)
         return CORE_E_INTERNAL;
     return CORE_OK;

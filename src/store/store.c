@@ -73,3 +73,13 @@ bool store__wrote_recently(const char *user_id)
         yes = true; /* cannot tell: the primary is never stale */
     return yes;
 }
+
+void store_loop_attach(struct st_h2o_evloop_t *loop)
+{
+    store_pg_loop_attach(loop);
+}
+
+void store_loop_detach(void)
+{
+    store_pg_loop_detach();
+}

@@ -196,6 +196,17 @@ static inline int store__wrote(store_t *s, int rc, enum store_write_kind kind, c
  * store_close(). Does not migrate. Returns CORE_OK or an error (logged). */
 int store_open(const char *url, store_t **out);
 
+/* This thread runs the event loop `loop` (an h2o evloop): from now on, the
+ * operations of a network backend (PostgreSQL) called on a fiber of this
+ * thread (core/fiber.h) send their statements on the loop's own
+ * connections and suspend the fiber until the answer, instead of blocking
+ * the thread. Operations called outside a fiber, and SQLite's, stay
+ * synchronous. Detach (closing those connections) once the loop's fibers
+ * have all ended, on the same thread. */
+struct st_h2o_evloop_t;
+void store_loop_attach(struct st_h2o_evloop_t *loop);
+void store_loop_detach(void);
+
 static inline void store_close(store_t *s)
 {
     if (s != NULL)

@@ -55,7 +55,7 @@
 #define MAX_REPLICAS 16
 
 typedef struct settings {
-    int max, min;
+    int max, min, loop_max;
     int64_t idle_timeout_ms, acquire_timeout_ms, connect_timeout_ms, statement_timeout_ms, ryw_ms;
     char *replicas; /* comma list, or NULL */
 } settings_t;
@@ -101,20 +101,24 @@ static settings_t settings = {
     .connect_timeout_ms = 5000,
     .statement_timeout_ms = 5000,
     .ryw_ms = 5000,
+    .loop_max = 2,
 };
 
 void store_postgres_configure(const core_config_t *cfg)
 {
+    int max = cfg->db_pool_max > 0 ? cfg->db_pool_max : 1, loops = cfg->http_threads > 0 ? cfg->http_threads : 1;
+
     pthread_mutex_lock(&clusters_mu);
     free(settings.replicas);
     settings = (settings_t){
-        .max = cfg->db_pool_max > 0 ? cfg->db_pool_max : 1,
+        .max = max,
         .min = cfg->db_pool_min,
         .idle_timeout_ms = cfg->db_pool_idle_timeout_ms,
         .acquire_timeout_ms = cfg->db_pool_acquire_timeout_ms,
         .connect_timeout_ms = cfg->db_connect_timeout_ms,
         .statement_timeout_ms = cfg->db_statement_timeout_ms,
         .ryw_ms = cfg->db_read_your_writes_ms,
+        .loop_max = max / loops > 2 ? max / loops : 2, /* exclusive connections of each event loop (async.c) */
         .replicas = cfg->database_replica_urls != NULL && *cfg->database_replica_urls != '\0'
                         ? core_strdup(cfg->database_replica_urls)
                         : NULL,
@@ -150,8 +154,7 @@ static void quiet_notice(void *arg, const char *message)
     (void)message; /* NOTICEs (e.g. a word too long to index) are not ours to print */
 }
 
-/* The host part of a URL for logs, never its user or password. */
-static void url_host(const char *url, char *out, size_t cap)
+void store_pg_url_host(const char *url, char *out, size_t cap)
 {
     const char *p = strstr(url, "://"), *at;
     size_t n;
@@ -166,21 +169,39 @@ static void url_host(const char *url, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, p);
 }
 
+/* Start connecting to url with our session settings (generic: prepared
+ * statements run with plan_cache_mode = force_generic_plan from the start,
+ * for the loops' connections). NULL when out of memory. */
+static PGconn *connect_start(const char *url, const settings_t *set, bool generic)
+{
+    char options[160] = "-c jit=off";
+    size_t len = strlen(options);
+    const char *keys[] = {"dbname", "options", "application_name", "keepalives_idle", "keepalives_interval", NULL};
+    const char *vals[] = {url, options, "lsf-server", "30", "10", NULL};
+
+    if (set->statement_timeout_ms > 0)
+        len += (size_t)snprintf(options + len, sizeof(options) - len, " -c statement_timeout=%lld",
+                                (long long)set->statement_timeout_ms);
+    if (generic)
+        snprintf(options + len, sizeof(options) - len, " -c plan_cache_mode=force_generic_plan");
+    return PQconnectStartParams(keys, vals, 1);
+}
+
+PGconn *store_pg_connect_start(const char *url, const store_pg_pool_t *p)
+{
+    return connect_start(url, p->set, true);
+}
+
 /* Connect to url within timeout_ms; NULL on failure (logged). */
 static PGconn *connect_url(const char *url, const settings_t *set)
 {
-    char options[80] = "-c jit=off", host[128];
-    const char *keys[] = {"dbname", "options", "application_name", "keepalives_idle", "keepalives_interval", NULL};
-    const char *vals[] = {url, options, "lsf-server", "30", "10", NULL};
     int64_t deadline = core_clock_mono_ms() + set->connect_timeout_ms;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     const char *why = NULL;
+    char host[128];
     PGconn *pg;
 
-    if (set->statement_timeout_ms > 0)
-        snprintf(options, sizeof(options), "-c jit=off -c statement_timeout=%lld",
-                 (long long)set->statement_timeout_ms);
-    pg = PQconnectStartParams(keys, vals, 1);
+    pg = connect_start(url, set, false);
     if (pg == NULL) {
         why = "out of memory";
         goto fail;
@@ -209,7 +230,7 @@ static PGconn *connect_url(const char *url, const settings_t *set)
     PQsetNoticeProcessor(pg, quiet_notice, NULL);
     return pg;
 fail:
-    url_host(url, host, sizeof(host));
+    store_pg_url_host(url, host, sizeof(host));
     if (why == NULL && pg != NULL) {
         /* libpq's message ends with a newline and may span lines */
         static _Thread_local char msg[256];
@@ -220,6 +241,11 @@ fail:
     log_warn("postgres: cannot connect", LOG_STR("host", host), LOG_STR("error", why != NULL ? why : "?"));
     PQfinish(pg);
     return NULL;
+}
+
+void store_pg_notice_quiet(PGconn *pg)
+{
+    PQsetNoticeProcessor(pg, quiet_notice, NULL);
 }
 
 static void pool_init(store_pg_pool_t *p, const char *url, bool replica, const settings_t *set)
@@ -349,6 +375,10 @@ void store_pg_release(store_pg_conn_t *c)
 
     if (c == NULL)
         return;
+    if (c->async) {
+        store_pg_async_release(c);
+        return;
+    }
     p = c->pool;
     if (!c->broken && PQstatus(c->pg) != CONNECTION_OK)
         c->broken = true;
@@ -425,16 +455,67 @@ static store_pg_conn_t *acquire_replica(store_pg_cluster_t *c, int64_t deadline)
     return conn;
 }
 
+/* On a fiber of an event loop: the loop's connection of a replica in turn
+ * (made now if need be), skipping those down; NULL when none answers. */
+static store_pg_conn_t *acquire_replica_async(store_pg_cluster_t *c)
+{
+    unsigned first = atomic_fetch_add(&c->turn, 1);
+    store_pg_conn_t *conn = NULL;
+
+    for (size_t i = 0; i < c->nreplicas && conn == NULL; i++) {
+        store_pg_pool_t *p = &c->replicas[(first + i) % c->nreplicas];
+        if (atomic_load(&p->down_until) > core_clock_mono_ms())
+            continue;
+        if (store_pg_async_acquire(p, false, &conn) != CORE_OK)
+            conn = NULL;
+    }
+    return conn;
+}
+
 int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const char *user_id,
                      store_pg_conn_t **out)
 {
     int64_t now = core_clock_mono_ms(), deadline = now + c->set.acquire_timeout_ms;
+    bool async = store_pg_async_active();
 
     *out = NULL;
-    if (target == STORE_PG_READ && c->nreplicas > 0 && !read_own_writes(c, user_id, now) &&
-        (*out = acquire_replica(c, deadline)) != NULL)
-        return CORE_OK;
-    return pool_acquire(&c->primary, deadline, out);
+    if (target == STORE_PG_READ && c->nreplicas > 0 && !read_own_writes(c, user_id, now)) {
+        *out = async ? acquire_replica_async(c) : acquire_replica(c, deadline);
+        if (*out != NULL)
+            return CORE_OK;
+    }
+    return async ? store_pg_async_acquire(&c->primary, false, out) : pool_acquire(&c->primary, deadline, out);
+}
+
+const char *store_pg_pool_url(const store_pg_pool_t *p)
+{
+    return p->url;
+}
+
+bool store_pg_pool_is_replica(const store_pg_pool_t *p)
+{
+    return p->replica;
+}
+
+int64_t store_pg_pool_setting(const store_pg_pool_t *p, enum store_pg_setting which)
+{
+    switch (which) {
+    case STORE_PG_SET_STATEMENT_TIMEOUT:
+        return p->set->statement_timeout_ms;
+    case STORE_PG_SET_CONNECT_TIMEOUT:
+        return p->set->connect_timeout_ms;
+    case STORE_PG_SET_ACQUIRE_TIMEOUT:
+        return p->set->acquire_timeout_ms;
+    case STORE_PG_SET_LOOP_MAX:
+        return p->set->loop_max;
+    }
+    return 0;
+}
+
+void store_pg_pool_mark_down(store_pg_pool_t *p)
+{
+    if (p->replica)
+        atomic_store(&p->down_until, core_clock_mono_ms() + REPLICA_RETRY_MS);
 }
 
 int store_pg_primary_open(store_pg_cluster_t *c)
