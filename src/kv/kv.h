@@ -27,6 +27,7 @@
 #define KV_KEY_MAX 512
 
 typedef struct kv kv_t;
+struct st_h2o_evloop_t;
 
 typedef struct kv_ops {
     const char *name; /* "memory", "redis" */
@@ -44,6 +45,9 @@ typedef struct kv_ops {
     /* Optional: NULL when the backend is not shared between processes. */
     int (*ryw_mark)(kv_t *kv, const char *user_id, int64_t ttl_ms);
     int (*ryw_check)(kv_t *kv, const char *user_id, bool *marked);
+    /* Optional: NULL when nothing waits on the network. */
+    void (*loop_attach)(kv_t *kv, struct st_h2o_evloop_t *loop);
+    void (*loop_detach)(kv_t *kv);
 } kv_ops_t;
 
 struct kv {
@@ -124,6 +128,22 @@ static inline int kv_cache_set(kv_t *kv, const char *key, const char *value, siz
 static inline int kv_cache_del(kv_t *kv, const char *key)
 {
     return kv->ops->cache_del(kv, key);
+}
+
+/* This thread runs the event loop `loop`: from now on, calls made on a
+ * fiber of this thread (core/fiber.h) wait for the network on the fiber,
+ * never blocking the loop (a no-op for the in-process backend). Detach on
+ * the same thread once the loop's fibers have all ended. */
+static inline void kv_loop_attach(kv_t *kv, struct st_h2o_evloop_t *loop)
+{
+    if (kv->ops->loop_attach != NULL)
+        kv->ops->loop_attach(kv, loop);
+}
+
+static inline void kv_loop_detach(kv_t *kv)
+{
+    if (kv->ops->loop_detach != NULL)
+        kv->ops->loop_detach(kv);
 }
 
 /* Mark that user_id wrote, for ttl_ms, where every instance sees it (the
