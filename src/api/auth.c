@@ -129,8 +129,8 @@ int api_auth_logout(api_req_t *req)
     int rc;
 
     for (size_t i = 0; i < req->ntokens; i++) {
-        if (auth_jwt_verify(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->tokens[i], req->now_ms,
-                            &claims) != CORE_OK)
+        if (auth_jwt_verify_rotating(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->cfg->jwt_secret_previous,
+                                     req->cfg->jwt_secret_previous_len, req->tokens[i], req->now_ms, &claims) != CORE_OK)
             continue;
         if ((rc = kv_token_revoke(req->kv, claims.jti, claims.exp * 1000)) != CORE_OK)
             return rc; /* the cookie stays until the revocation is durable */
