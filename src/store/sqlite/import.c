@@ -29,9 +29,10 @@ static const char SQL_TASK_EXISTS[] = "SELECT 1 FROM tasks WHERE id = ?1";
 static const char SQL_LAST_ID[] = "SELECT id FROM tasks WHERE user_id = ?1 ORDER BY id DESC LIMIT 1";
 static const char SQL_MAX_SEQ[] = "SELECT coalesce(max(seq), 0) FROM tasks";
 static const char SQL_TRIGGER[] = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'tasks_ai'";
+/* a task already there (a re-run) changes nothing: no row, and the caller sees 0 changes */
 static const char SQL_TASK_INSERT[] =
     "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
-    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING";
 /* What the trigger does per row, for every row of the batch (seq > ?1). */
 static const char SQL_BATCH_TAGS[] =
     "INSERT INTO task_tags (user_id, tag, task_seq) SELECT t.user_id, j.value, t.seq FROM tasks t, json_each(t.tags) j "
@@ -164,20 +165,27 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t ms)
         sqlite3_bind_int64(st, i, ms);
 }
 
-static char *tags_json(const store_task_t *t)
+/* The tags as a JSON array into buf (jansson escapes them; a tag list is
+ * small, so one buffer per batch is reused). */
+static const char *tags_json(const store_task_t *t, char *buf, size_t cap)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < t->tags_len; i++)
         json_array_append_new(a, json_string(t->tags[i]));
-    char *text = json_dumps(a, JSON_COMPACT);
+    size_t n = json_dumpb(a, buf, cap - 1, JSON_COMPACT);
     json_decref(a);
-    return text;
+    if (n == 0 || n >= cap - 1)
+        return "[]"; /* tags are at most 20 x 40 characters: never */
+    buf[n] = '\0';
+    return buf;
 }
 
-static int insert_task(store_sqlite_t *s, const store_task_t *t)
+/* Insert t; *inserted false when its id was there already. */
+static int insert_task(store_sqlite_t *s, const store_task_t *t, bool *inserted)
 {
+    char buf[8192];
+    const char *tags = tags_json(t, buf, sizeof(buf));
     sqlite3_stmt *st;
-    char *tags = tags_json(t);
     int rc = store_sqlite_prepare(s, SQL_TASK_INSERT, &st);
 
     if (rc == CORE_OK) {
@@ -194,7 +202,7 @@ static int insert_task(store_sqlite_t *s, const store_task_t *t)
         sqlite3_bind_int64(st, 11, t->updated_at);
         rc = store_sqlite_step_done(s, st, "import task", NULL);
     }
-    free(tags);
+    *inserted = rc == CORE_OK && sqlite3_changes(s->db) > 0;
     return rc;
 }
 
@@ -240,25 +248,25 @@ int store_sqlite_import_tasks(store_t *base, const store_task_t *tasks, size_t n
             if ((rc = owner_state(s, owner, &owner_found, last)) != CORE_OK)
                 goto fail;
         }
+        bool done = false;
+        if (owner_found && (last[0] == '\0' || strcmp(last, t->id) < 0)) {
+            /* the common case: one statement, which also tells a re-run's rows */
+            if ((rc = insert_task(s, t, &done)) != CORE_OK)
+                goto fail;
+            if (done) {
+                memcpy(last, t->id, sizeof(last));
+                results[i] = STORE_IMPORT_INSERTED;
+                inserted++;
+                continue;
+            }
+        }
         if (exists(s, SQL_TASK_EXISTS, t->id, &rc) || rc != CORE_OK) {
             results[i] = STORE_IMPORT_EXISTS;
             if (rc != CORE_OK)
                 goto fail;
-            continue;
+        } else {
+            results[i] = owner_found ? STORE_IMPORT_NOT_AFTER : STORE_IMPORT_NO_USER;
         }
-        if (!owner_found) {
-            results[i] = STORE_IMPORT_NO_USER;
-            continue;
-        }
-        if (last[0] != '\0' && strcmp(last, t->id) >= 0) {
-            results[i] = STORE_IMPORT_NOT_AFTER;
-            continue;
-        }
-        if ((rc = insert_task(s, t)) != CORE_OK)
-            goto fail;
-        memcpy(last, t->id, sizeof(last));
-        results[i] = STORE_IMPORT_INSERTED;
-        inserted++;
     }
     if (inserted > 0 && ((rc = run_i64(s, SQL_BATCH_COUNTS, seq0, "import counts")) != CORE_OK ||
                          (rc = run_i64(s, SQL_BATCH_TAGS, seq0, "import tags")) != CORE_OK ||
