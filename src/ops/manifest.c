@@ -46,6 +46,15 @@ size_t ops_manifest_format(const ops_manifest_t *m, char *buf, size_t cap)
     return n;
 }
 
+/* jansson quotes the input it stopped at: keep only printable ASCII of it */
+static const char *ascii(char *text)
+{
+    for (char *p = text; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+            *p = '?';
+    return text;
+}
+
 static bool hex_lower(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -64,7 +73,7 @@ static int read_doc(json_t *doc, ops_manifest_t *out, char *why, size_t why_len)
     if (json_unpack_ex(doc, &err, JSON_STRICT, "{s:s, s:I, s:s, s:o, s:{s:s, s:I, s:s}}", "backend", &backend,
                        "schema_version", &version, "created_at", &when, "rows", &rows, "payload", "encoding",
                        &encoding, "bytes", &bytes, "sha256", &sha) != 0)
-        return fail(why, why_len, "the manifest is not as written by lsf-server backup: %s", err.text);
+        return fail(why, why_len, "the manifest is not as written by lsf-server backup: %s", ascii(err.text));
     if (strcmp(backend, "sqlite") != 0 && strcmp(backend, "postgres") != 0)
         return fail(why, why_len, "the manifest names an unknown backend");
     snprintf(out->backend, sizeof(out->backend), "%s", backend);
@@ -112,7 +121,7 @@ int ops_manifest_parse(const char *data, size_t len, ops_manifest_t *out, size_t
         return fail(why, why_len, "the manifest line is missing, cut short or longer than %d bytes", OPS_MANIFEST_MAX);
     doc = json_loadb(line, (size_t)(nl - line), JSON_REJECT_DUPLICATES, &err);
     if (doc == NULL)
-        return fail(why, why_len, "the manifest is not JSON: %s", err.text);
+        return fail(why, why_len, "the manifest is not JSON: %s", ascii(err.text));
     rc = read_doc(doc, out, why, why_len);
     json_decref(doc);
     if (rc == 0)

@@ -88,6 +88,10 @@ static int text(const bson_t *doc, const char *field, size_t min, size_t max, co
         return fail(why, why_len, "%s is not a string", field);
     const char *raw = bson_iter_utf8(&it, &len); /* sets len: not in the same expression */
     core_str_t s = core_str_trim(core_str(raw, len));
+    /* bson_validate let invalid UTF-8 through in a mongodump file (fuzz:
+     * tests/fuzz/regression/import_bson/invalid-utf8-title) */
+    if (!core_str_is_utf8(s) || memchr(s.base, '\0', s.len) != NULL)
+        return fail(why, why_len, "%s is not valid UTF-8", field);
     size_t chars = core_str_utf8_len(s);
     if (chars < min)
         return fail(why, why_len, "%s is empty", field);
@@ -201,6 +205,8 @@ static int choice(const bson_t *doc, const char *field, const char *const names[
                 return 0;
             }
         }
+        if (!core_str_is_utf8(core_str(s, len)) || memchr(s, '\0', len) != NULL)
+            return fail(why, why_len, "bad enum value: %s is not valid UTF-8", field);
         return fail(why, why_len, "bad enum value: %s \"%.*s\" is not one of %s, %s, %s", field,
                     (int)core_str_utf8_prefix(core_str(s, len), 40), s, names[0], names[1], names[2]);
     }
@@ -224,6 +230,8 @@ static int tags(const bson_t *doc, core_pool_t *pool, store_task_t *t, char *why
             return fail(why, why_len, "tags holds something other than strings");
         const char *raw = bson_iter_utf8(&child, &len);
         core_str_t s = core_str_trim(core_str(raw, len));
+        if (!core_str_is_utf8(s) || memchr(s.base, '\0', s.len) != NULL)
+            return fail(why, why_len, "a tag is not valid UTF-8");
         if (s.len == 0)
             continue;
         size_t chars = core_str_utf8_len(s);
