@@ -19,9 +19,11 @@ HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE
 OPT      ?= -O2 -g
 CPPFLAGS += -Isrc -I$(BUILD)/gen -DH2O_USE_LIBUV=0 -D_GNU_SOURCE \
             -DLSF_VERSION='"$(VERSION)"' -DLSF_GIT_REV='"$(GIT_REV)"'
-CFLAGS   += $(WARN) $(OPT) $(HARDEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) -MMD -MP
+# libbson (lsf-server import) as a system header: its inline atomics do not pass -Wcast-qual
+BSON_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags libbson-1.0 2>/dev/null))
+CFLAGS   += $(WARN) $(OPT) $(HARDEN) $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(BSON_CFLAGS) -MMD -MP
 LDFLAGS  += -pie -Wl,-z,relro,-z,now,-z,noexecstack
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcrypt -lssl -lcrypto -lz -lpthread -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS) libbson-1.0 2>/dev/null) -lcrypt -lssl -lcrypto -lz -lpthread -lm
 
 SRCS     := $(shell find src -name '*.c' | sort)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)

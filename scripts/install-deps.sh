@@ -16,7 +16,7 @@ RUN_PACKAGES="
   build-essential pkg-config
   libh2o-evloop-dev libjansson-dev libsqlite3-dev libsodium-dev libjwt-dev
   libcurl4-openssl-dev libcrypt-dev libssl-dev zlib1g-dev
-  libpq-dev libhiredis-dev ca-certificates
+  libpq-dev libhiredis-dev libbson-dev ca-certificates
   nodejs npm
 "
 # podman 4.3 with runc (crun refuses hybrid cgroups), its networking, and
@@ -30,7 +30,7 @@ TEST_PACKAGES="
   sqlite3 openssl curl
   python3 python3-aiosmtpd libfaketime
   wrk nginx-light libnginx-mod-http-js libmicrohttpd-dev libevent-dev
-  chromium prometheus
+  chromium prometheus prometheus-alertmanager pgbackrest
   podman-compose
 "
 case "$profile" in

@@ -126,8 +126,8 @@ int api_auth_logout(api_req_t *req)
     int rc;
 
     for (size_t i = 0; i < req->ntokens; i++) {
-        if (auth_jwt_verify(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->tokens[i], req->now_ms,
-                            &claims) != CORE_OK)
+        if (auth_jwt_verify_rotating(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->cfg->jwt_secret_previous,
+                                     req->cfg->jwt_secret_previous_len, req->tokens[i], req->now_ms, &claims) != CORE_OK)
             continue;
         /* durable first; the store's write hook then revokes it in kv */
         if ((rc = store_token_revoke(req->store, claims.jti, claims.exp * 1000)) != CORE_OK)

@@ -15,12 +15,22 @@
 #include "api/json_out.h"
 #include "api/task_input.h"
 #include "core/error.h"
+#include "core/objectid.h"
 #include "core/uuid.h"
 
-/* The :id parameter, or NULL when it cannot be a task id (then 404). */
+/* The :id parameter, or NULL when it cannot be a task id (then 404). A
+ * 24-hex MongoDB ObjectId names the task imported from it (core/objectid.h),
+ * so the original app's links keep working. */
 static const char *task_id(api_req_t *req)
 {
     core_str_t id = req->params[0];
+    uint8_t oid[CORE_OBJECTID_LEN];
+
+    if (core_objectid_parse(id, oid)) {
+        char *uuid = core_pool_alloc(req->pool, CORE_UUID_LEN + 1);
+        core_objectid_to_uuid(oid, uuid);
+        return uuid;
+    }
     return core_uuid_valid(id) ? core_pool_cstr(req->pool, id) : NULL;
 }
 

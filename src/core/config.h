@@ -60,6 +60,8 @@ typedef struct core_config {
     /* auth */
     char *jwt_secret;
     size_t jwt_secret_len;
+    char *jwt_secret_previous; /* NULL, or the key before a rotation: its tokens stay valid until they expire */
+    size_t jwt_secret_previous_len;
     char *cookie_samesite; /* "Lax", "Strict" or "None" */
     bool cookie_secure;
     unsigned long long argon2_opslimit;

@@ -271,7 +271,8 @@ static int phase_authenticate(http_exchange_t *x)
     core_str_t token = x->api.ntokens > 0 ? x->api.tokens[0] : CORE_STR_NULL;
     int rc = CORE_OK;
     if (token.len == 0 ||
-        auth_jwt_verify(cfg->jwt_secret, cfg->jwt_secret_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
+        auth_jwt_verify_rotating(cfg->jwt_secret, cfg->jwt_secret_len, cfg->jwt_secret_previous,
+                                 cfg->jwt_secret_previous_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
         goto out;
     x->log.user_id = x->api.claims.user_id; /* signed by us: the log lines of the checks below name it */
     if ((rc = api_token_revoked(x->thread->kv, x->api.store, &x->api.claims, &revoked)) == CORE_OK &&

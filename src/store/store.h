@@ -86,6 +86,8 @@ typedef struct store_idem_answer {
     size_t body_len;
 } store_idem_answer_t;
 
+struct store_admin_ops; /* store/admin.h: backups, imports, account deletion */
+
 typedef void (*store_token_revocation_cb)(void *ctx, const char *jti, int64_t expires_at);
 typedef void (*store_user_revocation_cb)(void *ctx, const char *user_id, int64_t before_ms);
 
@@ -164,6 +166,8 @@ typedef struct store_ops {
     int (*task_delete)(store_t *s, const char *user_id, const char *id);
     int (*task_list)(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
     int (*task_stats)(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
+
+    const struct store_admin_ops *admin; /* operator operations (store/admin.h) */
 } store_ops_t;
 
 struct store {

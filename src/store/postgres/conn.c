@@ -471,6 +471,7 @@ static const store_ops_t ops = {
     .task_delete = store_pg_task_delete,
     .task_list = store_pg_task_list,
     .task_stats = store_pg_task_stats,
+    .admin = &store_pg_admin_ops,
 };
 
 int store_postgres_open(const char *url, store_t **out)

@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/pool.h"
 #include "mail/mail.h"
+#include "store/admin.h"
 #include "store/store.h"
 
 /* Type OIDs of the parameters we send (pg_type.h is not a client header). */
@@ -305,5 +306,8 @@ void store_pg_task_page_sql(const store_task_query_t *q, char *sql, size_t cap);
     "updated_at"
 #define STORE_PG_TASK_NCOLUMNS 11
 void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t);
+
+/* admin.c: the operator operations of store/admin.h */
+extern const store_admin_ops_t store_pg_admin_ops;
 
 #endif
