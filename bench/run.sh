@@ -10,8 +10,10 @@
 # and the aims (see README.md). Then, with their own servers: observability.sh
 # (what metrics and the access log cost on the list endpoint), web.mjs (the
 # web app's gzipped JS+CSS and its board's load time in headless Chromium),
-# reset_timing.mjs (send-reset-otp for a known versus an unknown email) and
-# scale.sh (PostgreSQL + Redis, and 1 versus 3 instances behind nginx).
+# reset_timing.mjs (send-reset-otp for a known versus an unknown email),
+# scale.sh (PostgreSQL + Redis, and 1 versus 3 instances behind nginx) and
+# scaled.sh (the scaled path against SQLite, through a 1 ms delay proxy, and
+# /health/live while Redis is frozen).
 #
 # Usage: bench/run.sh <path to lsf-server>     all sections
 #        bench/run.sh --nginx-only             only the nginx reference (no server needed)
@@ -21,8 +23,8 @@
 #   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed),
 #   BENCH_OBSERVABILITY (1; 0 = skip observability.sh), BENCH_WEB (1; 0 = skip
 #   web.mjs), BENCH_RESET (1; 0 = skip reset_timing.mjs), BENCH_SCALE (1; 0 =
-#   skip scale.sh); more in tasks.sh, observability.sh, web.mjs,
-#   reset_timing.mjs and scale.sh.
+#   skip scale.sh), BENCH_SCALED (1; 0 = skip scaled.sh); more in tasks.sh,
+#   observability.sh, web.mjs, reset_timing.mjs, scale.sh and scaled.sh.
 #
 # A new section is a function section_<name> that calls
 #   measure "<row name>" <url> [header]   (or measure_both, tasks.sh)
@@ -195,6 +197,9 @@ if [ -n "$LSF_BIN" ]; then
   fi
   if [ "${BENCH_SCALE:-1}" = 1 ]; then
     "$HERE/scale.sh" "$LSF_BIN" || AIMS_MISSED=1
+  fi
+  if [ "${BENCH_SCALED:-1}" = 1 ]; then
+    "$HERE/scaled.sh" "$LSF_BIN" || AIMS_MISSED=1
   fi
   if [ "$AIMS_MISSED" = 1 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then
     exit 1
