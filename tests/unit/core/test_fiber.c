@@ -3,9 +3,14 @@
  * suspends resumes where it was when woken from the thread's stack; a fiber
  * that wakes or starts another only queues it, and the queue runs in order
  * once the fiber suspends; a fiber may use most of its stack; fibers of two
- * threads do not see each other; stacks are reused.
+ * threads do not see each other; stacks are reused. The first test runs the
+ * process's first fiber on one loop-like thread while another cleans up, as
+ * two event loops do at start and stop: under ThreadSanitizer (make
+ * tsan-test) nothing the fiber code shares between threads may race.
  */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +38,39 @@ static void note(trace_t *t, const char *what)
 static void plain(void *arg)
 {
     note(arg, "ran");
+}
+
+/* Two threads with no lock between them, as two event loops: one runs the
+ * process's first fiber, the other then frees its (empty) stack cache. The
+ * flag is relaxed on purpose, so it orders nothing for ThreadSanitizer. */
+static atomic_int first_fiber_done;
+
+static void *first_fiber_a(void *arg)
+{
+    (void)arg;
+    core_fiber_start(plain, &(trace_t){0});
+    core_fiber_thread_cleanup();
+    atomic_store_explicit(&first_fiber_done, 1, memory_order_relaxed);
+    return NULL;
+}
+
+static void *first_fiber_b(void *arg)
+{
+    (void)arg;
+    while (atomic_load_explicit(&first_fiber_done, memory_order_relaxed) == 0)
+        sched_yield();
+    core_fiber_thread_cleanup();
+    return NULL;
+}
+
+static void test_first_fibers_of_two_threads(void **state)
+{
+    pthread_t a, b;
+    (void)state;
+    assert_int_equal(pthread_create(&b, NULL, first_fiber_b, NULL), 0);
+    assert_int_equal(pthread_create(&a, NULL, first_fiber_a, NULL), 0);
+    assert_int_equal(pthread_join(a, NULL), 0);
+    assert_int_equal(pthread_join(b, NULL), 0);
 }
 
 static void test_runs_at_once(void **state)
@@ -173,6 +211,7 @@ static void test_many(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_first_fibers_of_two_threads), /* first: the process's first fiber */
         cmocka_unit_test(test_runs_at_once),
         cmocka_unit_test(test_suspend_and_wake),
         cmocka_unit_test(test_wake_from_fiber_is_queued),
