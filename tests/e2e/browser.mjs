@@ -67,14 +67,37 @@ export async function launch() {
   };
 }
 
+// The app scrolls inside its shell (#scroller, web/src/App.jsx): for a
+// full-page picture the shell is let out to the document's height while it
+// is taken (through the CSSOM, which the page's CSP allows), then put back.
+async function fullPage(page, file) {
+  await page.evaluate(() => {
+    for (const el of [document.documentElement, document.body, document.getElementById('root'), document.querySelector('.shell'),
+      document.getElementById('scroller')]) {
+      if (el) Object.assign(el.style, { height: 'auto', overflow: 'visible' });
+    }
+  });
+  await page.screenshot({ path: file, fullPage: true });
+  await page.evaluate(() => {
+    for (const el of [document.documentElement, document.body, document.getElementById('root'), document.querySelector('.shell'),
+      document.getElementById('scroller')]) {
+      if (el) Object.assign(el.style, { height: '', overflow: '' });
+    }
+  });
+}
+
 // Full-page screenshots NAME-desktop.png and NAME-phone.png; the viewport
-// returns to desktop width afterwards.
+// returns to desktop width afterwards. overflow: how much wider than a phone
+// the page or its scrolling region is.
 export async function shoot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
+  await fullPage(page, path.join(ARTIFACTS, `${name}-desktop.png`));
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await fullPage(page, path.join(ARTIFACTS, `${name}-phone.png`));
+  const overflow = await page.evaluate(() => {
+    const wider = (el) => (el ? el.scrollWidth - el.clientWidth : 0);
+    return Math.max(wider(document.documentElement), wider(document.getElementById('scroller')));
+  });
   await page.setViewportSize(DESKTOP);
   return { overflow };
 }

@@ -3,6 +3,7 @@ import { Navigate, Route, Routes } from 'react-router-dom';
 import { ToastContainer } from 'react-toastify';
 import { useAuth } from './auth.jsx';
 import Navbar from './components/Navbar.jsx';
+import OfflineBanner from './components/OfflineBanner.jsx';
 import Board from './pages/Board.jsx';
 import Login from './pages/Login.jsx';
 import ResetPassword from './pages/ResetPassword.jsx';
@@ -20,21 +21,31 @@ function GuestOnly({ children }) {
   return user ? <Navigate to="/" replace /> : children;
 }
 
+// The app shell: the page scrolls in its own region, with the offline
+// banner above it and the toasts in a dock below it. A toast or the banner
+// takes room from the scrolling region instead of lying over it, so neither
+// ever covers a control.
 export default function App() {
   return (
-    <>
-      <a className="skip-link" href="#main">Skip to content</a>
-      <Navbar />
-      <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<RequireUser><Board /></RequireUser>} />
-          <Route path="/login" element={<GuestOnly><Login /></GuestOnly>} />
-          <Route path="/verify" element={<RequireUser><Verify /></RequireUser>} />
-          <Route path="/reset-password" element={<ResetPassword />} />
-          <Route path="*" element={<Navigate to="/" replace />} />
-        </Routes>
-      </main>
-      <ToastContainer position="bottom-right" autoClose={4000} theme="light" newestOnTop limit={3} />
-    </>
+    <div className="shell">
+      <OfflineBanner />
+      <div className="scroller" id="scroller">
+        <a className="skip-link" href="#main">Skip to content</a>
+        <Navbar />
+        <main id="main" tabIndex={-1}>
+          <Routes>
+            <Route path="/" element={<RequireUser><Board /></RequireUser>} />
+            <Route path="/login" element={<GuestOnly><Login /></GuestOnly>} />
+            <Route path="/verify" element={<RequireUser><Verify /></RequireUser>} />
+            <Route path="/reset-password" element={<ResetPassword />} />
+            <Route path="*" element={<Navigate to="/" replace />} />
+          </Routes>
+        </main>
+      </div>
+      <div className="toast-dock">
+        {/* bounded and deduplicated by src/notify.jsx, which closes the oldest rather than queueing */}
+        <ToastContainer position="bottom-left" autoClose={4000} newestOnTop hideProgressBar />
+      </div>
+    </div>
   );
 }

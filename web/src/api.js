@@ -4,6 +4,7 @@
 // to show. A failure is an Error with `response` ({status, data, headers})
 // when the server answered, else with `request` and `code` (ERR_NETWORK, or
 // ECONNABORTED after TIMEOUT_MS).
+import { reportAnswer, reportNoAnswer } from './connectivity.js';
 import { newIdempotencyKey } from './lib/idempotency.js';
 import { parseRetryAfter, rateLimitMessage } from './lib/retryAfter.js';
 
@@ -44,8 +45,10 @@ export async function request(method, path, { body, params, headers = {}, timeou
     res = await fetch(`/api${path}${qs ? `?${qs}` : ''}`, init);
     text = await res.text();
   } catch (cause) {
+    reportNoAnswer(); /* the offline banner shows until the server answers again */
     throw noAnswer(method, path, cause); /* the answer, or its body, was lost */
   }
+  reportAnswer();
   let data = text;
   try {
     data = text ? JSON.parse(text) : '';

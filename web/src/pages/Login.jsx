@@ -2,9 +2,8 @@
 // cookie is set and the board opens.
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
-import { notifyError } from '../notify.jsx';
+import { notifyFormError, notifyInfo } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { validateCredentials } from '../lib/validate.js';
@@ -32,11 +31,11 @@ export default function Login() {
       if (signUp) await api.register({ name: values.name.trim(), email: values.email.trim(), password: values.password });
       else await api.login({ email: values.email.trim(), password: values.password });
       await refresh();
-      toast.success(signUp ? 'Account created' : 'Welcome back');
+      notifyInfo(signUp ? 'Account created' : 'Welcome back');
       navigate('/');
     } catch (err) {
       setFormError(errorMessage(err));
-      notifyError(err);
+      notifyFormError(err);
     } finally {
       setBusy(false);
     }
