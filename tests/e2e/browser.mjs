@@ -110,3 +110,62 @@ export async function axeProblems(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
 }
+
+// Every request the page makes to /api/: { method, path, search, headers, body }.
+export function trackApi(page) {
+  const seen = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!url.pathname.startsWith('/api/')) return;
+    let body = null;
+    try {
+      body = req.postDataJSON();
+    } catch {
+      /* not JSON */
+    }
+    seen.push({ method: req.method(), path: url.pathname, search: url.search, params: url.searchParams, headers: req.headers(), body });
+  });
+  return seen;
+}
+
+// What the focused element is called: its aria-label, else an input's
+// value, else its text; 'BODY' when nothing has focus.
+export function focusedName(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'BODY';
+    return el.getAttribute('aria-label') ?? (el.tagName === 'INPUT' ? el.value : el.textContent);
+  });
+}
+
+// Lets React run the effects of what it just rendered: two frames and a
+// turn of the event loop.
+export function settle(page) {
+  return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)))));
+}
+
+// Sign a user up through the API, in the browser's context (the session
+// cookie lands there); tasks: TaskInput bodies created in order.
+export async function signUp(page, server, user, tasks = []) {
+  const reg = await page.request.post(`${server.url}/api/auth/register`, { data: user });
+  if (reg.status() !== 201) throw new Error(`register answered ${reg.status()}: ${await reg.text()}`);
+  const made = [];
+  for (const t of tasks) {
+    const res = await page.request.post(`${server.url}/api/tasks`, { data: t });
+    if (res.status() !== 201) throw new Error(`create answered ${res.status()}: ${await res.text()}`);
+    made.push((await res.json()).task);
+  }
+  return made;
+}
+
+// "yyyy-mm-dd" n days from today (UTC: the browser runs with timezoneId UTC).
+export function dayFromToday(n) {
+  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+}
+
+// Every axe violation of the WCAG 2.1 A/AA rules on the page now, whatever
+// its impact, as "rule (impact): target" strings.
+export async function axeViolations(page) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} (${v.help})`));
+}

@@ -100,9 +100,9 @@ export function errorMessage(err, now = Date.now()) {
 }
 
 // Query parameters for GET /api/tasks: empty filters are left out.
-export function taskQuery({ status, priority, tag, search, sort, limit, cursor } = {}) {
+export function taskQuery({ status, priority, tag, search, dueBefore, dueAfter, sort, limit, cursor } = {}) {
   const q = {};
-  for (const [k, v] of Object.entries({ status, priority, tag, search, sort, limit, cursor })) {
+  for (const [k, v] of Object.entries({ status, priority, tag, search, dueBefore, dueAfter, sort, limit, cursor })) {
     const s = typeof v === 'string' ? v.trim() : v;
     if (s !== undefined && s !== null && s !== '') q[k] = s;
   }

@@ -19,7 +19,8 @@ import { errorMessage, retryAfterOf } from './api.js';
 import { rateLimitMessage } from './lib/retryAfter.js';
 
 const RATE_LIMIT_TOAST = 'rate-limit';
-const UNDO_TOAST = 'undo';
+let undoToast = null; /* id of the Undo toast on screen */
+let undoSeq = 0;
 const MAX_TOAST_MS = 10 * 60 * 1000;
 export const UNDO_MS = 6000;
 const PHONE = '(max-width: 640px)';
@@ -85,28 +86,25 @@ export function notifyError(err) {
   }
 }
 
-function UndoToast({ message, onUndo }) {
+function UndoToast({ id, message, onUndo }) {
   return (
     <div className="undo-toast">
       <span>{message}</span>
-      <button type="button" className="btn btn-undo" onClick={() => { toast.dismiss(UNDO_TOAST); onUndo(); }}>Undo</button>
+      <button type="button" className="btn btn-undo" onClick={() => { toast.dismiss(id); onUndo(); }}>Undo</button>
     </div>
   );
 }
 
-// "Completed “X”" with an Undo button, replacing any earlier one.
+// "Completed “X”" with an Undo button, replacing any earlier one (a new
+// toast each time: one on its way out cannot be updated).
 export function notifyUndo(message, onUndo) {
-  const render = <UndoToast message={message} onUndo={onUndo} />;
-  if (toast.isActive(UNDO_TOAST)) {
-    toast.update(UNDO_TOAST, { render, autoClose: UNDO_MS });
-    return;
-  }
-  makeRoom(UNDO_TOAST);
-  toast(render, { toastId: UNDO_TOAST, autoClose: UNDO_MS, closeButton: true });
-}
-
-export function dismissUndo() {
-  toast.dismiss(UNDO_TOAST);
+  if (undoToast !== null) toast.dismiss(undoToast);
+  const id = `undo-${++undoSeq}`;
+  undoToast = id;
+  makeRoom(id);
+  toast(<UndoToast id={id} message={message} onUndo={onUndo} />, {
+    toastId: id, autoClose: UNDO_MS, closeButton: true, onClose: () => { if (undoToast === id) undoToast = null; },
+  });
 }
 
 // A short confirmation for things the page does not show (logged out).

@@ -40,6 +40,11 @@ describe('taskQuery', () => {
   test('passes the cursor of the previous page', () => {
     expect(taskQuery({ cursor: 'abc' })).toEqual({ cursor: 'abc' });
   });
+  test('passes the due-date bounds of the quick filters', () => {
+    expect(taskQuery({ status: 'pending', dueBefore: '2030-01-02T00:00:00.000Z', dueAfter: '' }))
+      .toEqual({ status: 'pending', dueBefore: '2030-01-02T00:00:00.000Z' });
+    expect(taskQuery({ dueAfter: '2030-01-01T23:59:59.999Z' })).toEqual({ dueAfter: '2030-01-01T23:59:59.999Z' });
+  });
 });
 
 // The client against a fetch spy: what it sends, and what it makes of answers.

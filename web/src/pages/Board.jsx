@@ -78,10 +78,14 @@ export default function Board() {
   const search = useDebounced(searchText, 300);
   const tag = useDebounced(tagText, 300);
 
+  // stable (react-router's setter changes with every location), so the
+  // effects below run when the typed text settles, and only then
+  const setParamsRef = useRef(setParams);
+  setParamsRef.current = setParams;
   const setFilters = useCallback((next, { replace = false } = {}) => {
     inUrl.current = { search: next.search, tag: next.tag };
-    setParams(searchOfFilters(next), { replace });
-  }, [setParams]);
+    setParamsRef.current(searchOfFilters(next), { replace });
+  }, []);
   const setFilter = useCallback((k, v) => setFilters({ ...filtersRef.current, [k]: v }), [setFilters]);
 
   useEffect(() => {
@@ -237,7 +241,7 @@ export default function Board() {
       </section>
       <StatsPanel key={board ? 'board' : 'list'} stats={data.stats} openAtFirst={!phone && !board} />
       <HelpDialog open={help} onClose={() => setHelp(false)} />
-      <p className="sr-only" role="status" aria-live="polite">{message}</p>
+      <p id="announcer" className="sr-only" role="status" aria-live="polite">{message}</p>
     </div>
   );
 }
