@@ -2,7 +2,9 @@
 // words (with the full date on hover and while the task has focus), and
 // its actions: complete (or reopen), the one-click status control (pending →
 // in progress → completed → pending), edit, delete with an inline
-// confirmation, and on the board a Move handle (KanbanBoard.jsx). Focus
+// confirmation. A board card is lighter (a board shows 150 at once): no
+// description and no Complete button (its column and the status control say
+// and change the status), and a Move handle (KanbanBoard.jsx). Focus
 // stays with the task: opening the confirmation focuses its Cancel, and
 // closing it or the edit form returns focus to the button that opened it.
 // The page moves focus on after a change (data-action marks the buttons it
@@ -78,7 +80,7 @@ function TaskItem({ task, onStatus, onEdit, onDelete, card = false, lifted = fal
       onDragStart={card ? (e) => onDragStart(task, e) : undefined} onDragEnd={card ? onDragEnd : undefined}>
       <div className="task-main">
         <Heading id={titleId} className="task-title">{task.title}</Heading>
-        {task.description && <p className="task-desc">{task.description}</p>}
+        {task.description && !card && <p className="task-desc">{task.description}</p>}
         <p className="task-meta">
           <button type="button" className={`badge status-btn badge-${task.status}`} data-action="status"
             aria-label={`Status of ${task.title}: ${status}. Set to ${STATUS_LABELS[next]}`}
@@ -99,13 +101,13 @@ function TaskItem({ task, onStatus, onEdit, onDelete, card = false, lifted = fal
           </div>
         ) : (
           <>
-            {done ? (
+            {!card && (done ? (
               <button type="button" className="btn" data-action="reopen" onClick={() => onStatus(task, 'pending', { source: 'reopen' })}
                 aria-label={`Reopen ${task.title}`}>Reopen</button>
             ) : (
               <button type="button" className="btn" data-action="complete" onClick={() => onStatus(task, 'completed', { source: 'complete' })}
                 aria-label={`Complete ${task.title}`}>Complete</button>
-            )}
+            ))}
             <button type="button" className="btn" data-action="edit" onClick={() => setMode('editing')} aria-label={`Edit ${task.title}`}>Edit</button>
             <button type="button" className="btn btn-danger-ghost" data-action="delete" onClick={() => setMode('confirming')}
               aria-label={`Delete ${task.title}`}>Delete</button>
