@@ -168,6 +168,8 @@ int api_auth_is_auth(api_req_t *req);
 int api_auth_send_reset_otp(api_req_t *req);
 int api_auth_reset_password(api_req_t *req);
 int api_user_data(api_req_t *req);
+int api_user_export(api_req_t *req);
+int api_user_delete(api_req_t *req);
 int api_tasks_list(api_req_t *req);
 int api_tasks_create(api_req_t *req);
 int api_tasks_stats(api_req_t *req);

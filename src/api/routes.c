@@ -36,6 +36,11 @@ const api_route_t api_routes[] = {
 
     {API_GET, "/api/user/data", "/api/user/data", api_user_data, API_AUTH_REQUIRED, API_RATE_API, false, false,
      API_SERVICE_USER},
+    /* slow: the export may be large, the deletion checks the password (a failed one counts as an auth failure) */
+    {API_GET, "/api/user/export", "/api/user/export", api_user_export, API_AUTH_REQUIRED, API_RATE_API, false, true,
+     API_SERVICE_USER},
+    {API_DELETE, "/api/user", "/api/user", api_user_delete, API_AUTH_REQUIRED, API_RATE_AUTH, true, true,
+     API_SERVICE_USER},
 
     TASK_ROUTE(API_GET, "/api/tasks", api_tasks_list, false),
     TASK_ROUTE(API_POST, "/api/tasks", api_tasks_create, true),

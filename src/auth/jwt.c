@@ -157,3 +157,12 @@ out:
         memset(claims, 0, sizeof(*claims));
     return rc;
 }
+
+int auth_jwt_verify_rotating(const char *key, size_t key_len, const char *prev, size_t prev_len, core_str_t token,
+                             int64_t now_ms, auth_claims_t *claims)
+{
+    int rc = auth_jwt_verify(key, key_len, token, now_ms, claims);
+    if (rc != CORE_OK && prev != NULL)
+        rc = auth_jwt_verify(prev, prev_len, token, now_ms, claims);
+    return rc;
+}

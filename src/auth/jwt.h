@@ -35,4 +35,10 @@ int auth_jwt_sign(const char *key, size_t key_len, const char *user_id, int64_t 
  * filled, or CORE_E_NOT_AUTHORIZED for any defect. */
 int auth_jwt_verify(const char *key, size_t key_len, core_str_t token, int64_t now_ms, auth_claims_t *claims);
 
+/* The same with the current key, then (when prev is not NULL) the previous
+ * one: during a JWT_SECRET rotation, tokens signed before it stay valid until
+ * they expire, while new ones are signed with key alone. */
+int auth_jwt_verify_rotating(const char *key, size_t key_len, const char *prev, size_t prev_len, core_str_t token,
+                             int64_t now_ms, auth_claims_t *claims);
+
 #endif

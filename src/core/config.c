@@ -426,6 +426,7 @@ static const row_t rows[] = {
     {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
     {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes (make one with: openssl rand -base64 48); required in production, where an obviously weak one (a repeated character or pattern, a run, low entropy) is refused; generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},
+    {"JWT_SECRET_PREVIOUS", NULL, "during a rotation, the JWT_SECRET before it: tokens it signed stay valid until they expire (7 days), new tokens use JWT_SECRET; same rules as JWT_SECRET; unset it a week after the rotation", parse_str, OFF(jwt_secret_previous), 0, 0, NULL},
     {"COOKIE_SAMESITE", "Lax", "SameSite of the token cookie: Lax | Strict | None (None for a client on another site; implies Secure)", parse_samesite, 0, 0, 0, samesites},
     {"ARGON2_OPSLIMIT", "2", "argon2id passes for password hashes", parse_ull, OFF(argon2_opslimit), 1, 32, NULL},
     {"ARGON2_MEMLIMIT", "64mb", "argon2id memory per password hash", parse_size, OFF(argon2_memlimit), 8 << 10, 1LL << 32, NULL},
@@ -456,6 +457,7 @@ static const row_t rows[] = {
     {"METRICS_PORT", "9464", "port of the Prometheus listener; 0 = none", parse_int, OFF(metrics_port), 0, 65535, NULL},
     {"METRICS_TOKEN", NULL, "if set, GET /metrics is also served on PORT to requests with Authorization: Bearer <token>", parse_str, OFF(metrics_token), 0, 0, NULL},
     {"METRICS", "on", "on | off: record request durations and event counters (off leaves only process metrics; to measure their cost)", parse_bool, OFF(metrics_enabled), 0, 0, NULL},
+    {"LIVENESS_STALL_MS", "10000", "GET /health/live answers 503 once an event loop has not run for this long (every loop posts a heartbeat each second)", parse_ms, OFF(liveness_stall_ms), 1000, 3600000, NULL},
     {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
     {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
     {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},
@@ -585,6 +587,17 @@ static int finish(core_config_t *cfg)
     if (weak != NULL && cfg->env == CORE_ENV_PRODUCTION) /* its value is never shown */
         return fail("JWT_SECRET: too weak for production (%s); make a random one with: openssl rand -base64 48",
                     weak);
+    if (cfg->jwt_secret_previous != NULL) {
+        cfg->jwt_secret_previous_len = strlen(cfg->jwt_secret_previous);
+        if (cfg->jwt_secret_previous_len < 32)
+            return fail("%s", "JWT_SECRET_PREVIOUS: must be at least 32 bytes (the old JWT_SECRET)");
+        if (cfg->jwt_secret_previous_len == cfg->jwt_secret_len &&
+            sodium_memcmp(cfg->jwt_secret_previous, cfg->jwt_secret, cfg->jwt_secret_len) == 0)
+            return fail("%s", "JWT_SECRET_PREVIOUS: must differ from JWT_SECRET (set JWT_SECRET to the new key)");
+        if (core_secret_weakness(cfg->jwt_secret_previous, cfg->jwt_secret_previous_len) != NULL &&
+            cfg->env == CORE_ENV_PRODUCTION)
+            return fail("%s", "JWT_SECRET_PREVIOUS: too weak for production");
+    }
     if (cfg->rate_limit_user_window_ms == 0)
         cfg->rate_limit_user_window_ms = cfg->rate_limit_window_ms;
     cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;
@@ -637,6 +650,9 @@ void core_config_cleanup(core_config_t *cfg)
     if (cfg->jwt_secret != NULL)
         sodium_memzero(cfg->jwt_secret, strlen(cfg->jwt_secret));
     free(cfg->jwt_secret);
+    if (cfg->jwt_secret_previous != NULL)
+        sodium_memzero(cfg->jwt_secret_previous, strlen(cfg->jwt_secret_previous));
+    free(cfg->jwt_secret_previous);
     free(cfg->cookie_samesite);
     free_list(cfg->cors_origins, cfg->cors_origins_len);
     free(cfg->trust_proxy);

@@ -34,6 +34,7 @@ typedef struct core_config {
     size_t header_limit;
     int64_t request_timeout_ms; /* idle keep-alive and slow request reads end after this */
     int64_t shutdown_timeout_ms;
+    int64_t liveness_stall_ms; /* /health/live fails when a loop's heartbeat is older */
     int64_t shutdown_grace_ms; /* after SIGTERM, keep accepting (answering Connection: close) this long */
     enum core_env env;
     char *data_dir;
@@ -59,6 +60,8 @@ typedef struct core_config {
     /* auth */
     char *jwt_secret;
     size_t jwt_secret_len;
+    char *jwt_secret_previous; /* NULL, or the key before a rotation: its tokens stay valid until they expire */
+    size_t jwt_secret_previous_len;
     char *cookie_samesite; /* "Lax", "Strict" or "None" */
     bool cookie_secure;
     unsigned long long argon2_opslimit;

@@ -293,6 +293,7 @@ static const store_ops_t ops = {
     .task_delete = store_sqlite_task_delete,
     .task_list = store_sqlite_task_list,
     .task_stats = store_sqlite_task_stats,
+    .admin = &store_sqlite_admin_ops,
 };
 
 /* journal_mode answers with the mode in force, which stays "delete" when WAL

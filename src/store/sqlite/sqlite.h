@@ -21,6 +21,7 @@
 
 #include "core/pool.h"
 #include "mail/mail.h"
+#include "store/admin.h"
 #include "store/store.h"
 
 #define STORE_SQLITE_BUSY_TIMEOUT_MS 5000
@@ -173,5 +174,12 @@ int store_sqlite_task_stats(store_t *s, const char *user_id, int64_t now_ms, sto
  * in tests. */
 void store_sqlite_task_list_sql(const store_task_query_t *q, char *sql, size_t cap);
 void store_sqlite_task_count_sql(const store_task_query_t *q, char *sql, size_t cap);
+
+/* admin.c: the operator operations of store/admin.h */
+extern const store_admin_ops_t store_sqlite_admin_ops;
+
+/* import.c */
+int store_sqlite_import_users(store_t *s, const store_user_t *users, size_t n, int *results);
+int store_sqlite_import_tasks(store_t *s, const store_task_t *tasks, size_t n, int *results);
 
 #endif
