@@ -21,10 +21,14 @@
     "id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "          \
     "updated_at"
 
-/* ON CONFLICT: a task deleted again after an import brought its id back */
+/* deleted_at is now, or just after the user's latest deletion, so "last
+ * deleted first" is exact even for two deletes in one millisecond (two
+ * racing on two connections may still tie: then id order decides). ON
+ * CONFLICT: a task deleted again after an import brought its id back. */
 static const char SQL_TO_TRASH[] =
     "WITH gone AS (DELETE FROM tasks WHERE user_id = $2 AND id = $1 RETURNING " MOVED ") "
-    "INSERT INTO task_trash (" MOVED ", deleted_at) SELECT " MOVED ", $3 FROM gone "
+    "INSERT INTO task_trash (" MOVED ", deleted_at) SELECT " MOVED ", "
+    "greatest($3, (SELECT max(deleted_at) + 1 FROM task_trash WHERE user_id = $2)) FROM gone "
     "ON CONFLICT (user_id, id) DO UPDATE SET (title, description, status, priority, due_date, tags, "
     "completed_at, "
     "created_at, updated_at, deleted_at) = (excluded.title, excluded.description, excluded.status, "

@@ -18,10 +18,13 @@
     "id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "          \
     "updated_at"
 
-/* REPLACE: a task deleted again after an import brought its id back */
+/* deleted_at is now, or just after the user's latest deletion, so "last
+ * deleted first" is exact even for two deletes in one millisecond. REPLACE:
+ * a task deleted again after an import brought its id back. */
 static const char SQL_TRASH_IN[] =
     "REPLACE INTO task_trash (" TRASH_COLUMNS ", deleted_at) SELECT " TRASH_COLUMNS
-    ", ?3 FROM tasks WHERE id = ?1 AND user_id = ?2";
+    ", max(?3, coalesce((SELECT max(deleted_at) + 1 FROM task_trash WHERE user_id = ?2), ?3)) "
+    "FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_TRASH_TAKE[] = "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_TRASH_OUT[] = "INSERT INTO tasks (" TRASH_COLUMNS ") SELECT " TRASH_COLUMNS
                                     " FROM task_trash WHERE user_id = ?2 AND id = ?1 AND deleted_at > ?3";
