@@ -1,4 +1,4 @@
-// Routes: the board needs a session; the sign-in pages send a signed-in user to it.
+// Routes: the board, the trash and settings need a session; the sign-in pages send a signed-in user to the board.
 // A visitor sent to log in comes back to the page (and view: the query
 // string) they asked for, so a bookmarked view survives the log-in.
 import { Navigate, Route, Routes, useLocation } from 'react-router-dom';
@@ -9,6 +9,8 @@ import OfflineBanner from './components/OfflineBanner.jsx';
 import Board from './pages/Board.jsx';
 import Login, { afterLogin } from './pages/Login.jsx';
 import ResetPassword from './pages/ResetPassword.jsx';
+import Settings from './pages/Settings.jsx';
+import Trash from './pages/Trash.jsx';
 import Verify from './pages/Verify.jsx';
 
 function RequireUser({ children }) {
@@ -44,6 +46,8 @@ export default function App() {
             <Route path="/" element={<RequireUser><Board /></RequireUser>} />
             <Route path="/login" element={<GuestOnly><Login /></GuestOnly>} />
             <Route path="/verify" element={<RequireUser><Verify /></RequireUser>} />
+            <Route path="/trash" element={<RequireUser><Trash /></RequireUser>} />
+            <Route path="/settings" element={<RequireUser><Settings /></RequireUser>} />
             <Route path="/reset-password" element={<ResetPassword />} />
             <Route path="*" element={<Navigate to="/" replace />} />
           </Routes>

@@ -1,8 +1,8 @@
-// Toasts, few and out of the way. Routine results (created, saved, deleted)
-// are not toasted: the list shows them, and screen readers hear them from
-// the page's live region. What is toasted:
-// - an Undo for a complete or a status change: one at a time, a newer one
-//   replaces it;
+// Toasts, few and out of the way. Routine results (created, saved) are not
+// toasted: the list shows them, and screen readers hear them from the
+// page's live region. What is toasted:
+// - an Undo for a complete, a status change or a delete: one at a time, a
+//   newer one replaces it;
 // - an error that has no other place (a failed complete; a form shows its
 //   own errors in the form, and "no answer" is the offline banner's job): one
 //   toast per message, so the same failure twice is one toast;
@@ -15,7 +15,7 @@
 // control is scrolled back into the region if the dock pushed it out.
 import { useEffect, useState } from 'react';
 import { toast } from 'react-toastify';
-import { errorMessage, retryAfterOf } from './api.js';
+import { errorMessage, isSessionLost, retryAfterOf } from './api.js';
 import { rateLimitMessage } from './lib/retryAfter.js';
 
 const RATE_LIMIT_TOAST = 'rate-limit';
@@ -63,6 +63,7 @@ function Countdown({ until }) {
 
 export function notifyError(err) {
   if (err?.request && !err.response) return; /* the offline banner says it */
+  if (isSessionLost(err)) return; /* the log-in page says it (auth.jsx) */
   const wait = retryAfterOf(err);
   if (wait === null) {
     const message = errorMessage(err);

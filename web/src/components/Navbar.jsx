@@ -1,4 +1,5 @@
-// App name, the user's name, a "verify your email" prompt while unverified, log out.
+// App name, the user's name, a "verify your email" prompt while unverified,
+// the trash and settings, log out.
 import { Link, useNavigate } from 'react-router-dom';
 import { api, errorMessage } from '../api.js';
 import { useAuth } from '../auth.jsx';
@@ -38,6 +39,8 @@ export default function Navbar() {
               <button type="button" className="btn btn-warn" onClick={startVerify}>Verify your email</button>
             )}
             <span className="user-name"><span className="sr-only">Signed in as </span>{user.name}</span>
+            <Link to="/trash" className="nav-link">Trash</Link>
+            <Link to="/settings" className="nav-link">Settings</Link>
             <button type="button" className="btn btn-ghost" onClick={onLogout}>Log out</button>
           </div>
         )}

@@ -10,7 +10,8 @@
 // - Status changes (complete, reopen, the status control, a board move) are
 //   shown at once and confirmed by the answer; a refusal puts the task back.
 //   Each offers an Undo (lastUndo), which is itself not undoable.
-// - Create, edit and delete wait for the answer.
+// - Create, edit and delete wait for the answer. A delete moves the task to
+//   the server's trash and offers an Undo too, which restores it.
 // - The stats and the tasks shown are reloaded quietly when the tab is
 //   shown or focused again (at most every SYNC_MIN_MS), every SYNC_EVERY_MS
 //   while visible, and when the server is reachable again after an outage.
@@ -258,6 +259,27 @@ export function useTaskData(filters, { onFailed, announce }) {
     return true;
   }, []);
 
+  // Bring a deleted task back from the trash and show it where it belongs.
+  const restore = useCallback(async (task) => {
+    let back;
+    try {
+      back = await write(() => api.restoreTask(task._id));
+    } catch (err) {
+      notifyError(err);
+      callbacks.current.announce?.(`Could not restore “${task.title}”`);
+      return;
+    }
+    if (find(back._id)) return; /* shown already (a repeated Undo) */
+    setStats(applyTaskChange(statsRef.current, null, back));
+    const placed = createdIn(streamsRef.current, back);
+    setStreams(placed.streams);
+    if (placed.refetch.length) reloadShown(1);
+    setFocus({ id: back._id, actions: ['complete', 'reopen', 'edit'] });
+    callbacks.current.announce?.(`Restored “${back.title}”`);
+  }, [write, find, reloadShown, setStats, setStreams, statsRef, streamsRef]);
+
+  // Delete moves the task to the server's trash; the toast's Undo (and `u`)
+  // restores it.
   const remove = useCallback(async (task) => {
     try {
       const res = await write(() => api.deleteTask(task._id));
@@ -266,10 +288,17 @@ export function useTaskData(filters, { onFailed, announce }) {
       setStreams(removedFrom(streamsRef.current, task._id));
       setFocus({ id: focusAfter(before, visible(), task._id), actions: ['complete', 'reopen', 'edit'] });
       callbacks.current.announce?.(`Deleted “${task.title}”`);
+      const gone = res.task ?? task;
+      const undo = () => {
+        if (lastUndo.current === undo) lastUndo.current = null;
+        return restore(gone);
+      };
+      lastUndo.current = undo;
+      notifyUndo(`Deleted “${gone.title}”`, undo);
     } catch (err) {
       notifyError(err);
     }
-  }, [write, setStats, setStreams, statsRef, streamsRef, visible]);
+  }, [write, restore, setStats, setStreams, statsRef, streamsRef, visible]);
 
   const loadMore = useCallback(async (key) => {
     const f = shownRef.current;
