@@ -24,7 +24,8 @@
 //    each under 100 ms.
 // 4. axe-core (tests/e2e/node_modules/@axe-core/playwright), WCAG 2.1 A/AA
 //    rules, every impact: log in, sign up, reset password, the list, the full
-//    form, the board and the shortcut dialog, in the light and the dark theme.
+//    form, the board, the shortcut dialog, the trash (one task in it) and
+//    settings (the deletion form open), in the light and the dark theme.
 //    Aim: 0 violations.
 // Prints a markdown section. Exits 0 after printing "skipped" when Chromium,
 // the built app or playwright-core is missing; with BENCH_STRICT=1, exits 1
@@ -338,6 +339,17 @@ async function accessibility(browser, url, token) {
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
     await check(page, 'shortcuts');
+    if (theme === 'light') { // one task in the trash, for both themes
+      const first = (await (await page.request.get(`${url}/api/tasks?limit=1`)).json()).tasks[0];
+      await page.request.delete(`${url}/api/tasks/${first._id}`);
+    }
+    await page.goto(`${url}/trash`);
+    await page.locator('.trash-item').first().waitFor();
+    await check(page, 'trash');
+    await page.goto(`${url}/settings`);
+    await page.getByRole('button', { name: 'Delete my account…' }).click();
+    await page.getByRole('form', { name: 'Delete account' }).waitFor();
+    await check(page, 'settings');
     await context.close();
   }
   return { found, pages };

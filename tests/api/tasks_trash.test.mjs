@@ -178,6 +178,24 @@ describe('tasks: the trash', () => {
     await expectError(await client.get('/api/tasks/trash?limit=%ZZ'), 400, /percent-encoded/, 'VALIDATION');
   });
 
+  test("the account export holds the trash, last deleted first, and no one else's", async () => {
+    const client = await signedIn(server, 'trash-export');
+    const a = await createTask(client, { title: 'exported a' });
+    const b = await createTask(client, { title: 'exported b' });
+    const c = await createTask(client, { title: 'exported c' });
+    await deleteTask(client, a._id);
+    await deleteTask(client, c._id);
+    await deleteTask(alice, (await createTask(alice, { title: 'not in the export' }))._id);
+    const res = await client.get('/api/user/export');
+    const doc = await jsonBody(res);
+    assert.equal(res.status, 200);
+    assert.deepEqual(ids(doc.tasks), [b._id]);
+    assert.deepEqual(ids(doc.trash), [c._id, a._id]);
+    const { deletedAt, ...rest } = doc.trash[1];
+    assert.deepEqual(rest, a);
+    assert.match(deletedAt, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
   test('trash and restore need a session', async () => {
     const t = await createTask(alice, { title: 'session' });
     const res1 = await fetch(`${server.url}/api/tasks/trash`);
