@@ -285,8 +285,15 @@ int store_pg_task_create(store_t *s, store_task_t *task);
 int store_pg_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
 int store_pg_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                          const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
-int store_pg_task_delete(store_t *s, const char *user_id, const char *id);
 int store_pg_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
+
+/* trash.c */
+int store_pg_task_delete(store_t *s, const char *user_id, const char *id);
+int store_pg_task_restore(store_t *s, core_pool_t *pool, const char *user_id, const char *id, int64_t since,
+                          store_task_t *out);
+int store_pg_task_trash_list(store_t *s, core_pool_t *pool, const char *user_id, int64_t since, size_t limit,
+                             int64_t offset, store_task_page_t *out);
+int store_pg_task_trash_purge(store_t *s, int64_t before, int max, int *deleted);
 
 /* task_list.c */
 int store_pg_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);

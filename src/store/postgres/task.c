@@ -1,7 +1,7 @@
 /*
  * This file implements task rows for the PostgreSQL backend: create, get,
  * update (read FOR UPDATE, store_task_patch_apply(), write back, in one
- * transaction) and delete, and the stats. The generated column `search`
+ * transaction) and the stats (deletes go to the trash: trash.c). The generated column `search`
  * keeps the full-text document in step and the trigger of migration 0002
  * keeps task_counts exact inside the writing transaction, so nothing here
  * maintains either. A new task gets its id after the user's latest one
@@ -31,7 +31,6 @@ static const char SQL_UPDATE[] =
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, due_date = $7, "
     "tags = ARRAY(SELECT json_array_elements_text($8::json)), completed_at = $9, updated_at = $11 "
     "WHERE user_id = $2 AND id = $1";
-static const char SQL_DELETE[] = "DELETE FROM tasks WHERE user_id = $2 AND id = $1";
 /* one statement, so one snapshot: counters as "status:priority:n,...", then
  * overdue, due today, completed in the last 7 days */
 static const char SQL_STATS[] =
@@ -186,26 +185,6 @@ int store_pg_task_update(store_t *base, core_pool_t *pool, const char *user_id, 
 out:
     if (rc != CORE_OK)
         store_pg_rollback(c);
-    store_pg_release(c);
-    return rc;
-}
-
-int store_pg_task_delete(store_t *base, const char *user_id, const char *id)
-{
-    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
-    const char *params[] = {id, user_id};
-    store_pg_conn_t *c;
-    PGresult *res = NULL;
-    int rc;
-
-    if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
-        return rc;
-    rc = store_pg_query(c, SQL_DELETE, 2, params, NULL, "task delete", false, NULL, &res);
-    if (rc == CORE_OK && store_pg_changes(res) == 0)
-        rc = CORE_E_NOT_FOUND;
-    else if (rc == CORE_OK)
-        store_pg_note_write(cl, user_id);
-    PQclear(res);
     store_pg_release(c);
     return rc;
 }

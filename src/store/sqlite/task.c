@@ -1,5 +1,6 @@
 /*
- * This file implements tasks for the SQLite backend. Writes are single
+ * This file implements tasks for the SQLite backend (the trash, deletes
+ * included, is trash.c). Writes are single
  * statements in BEGIN IMMEDIATE transactions; the triggers of migration 0002
  * keep the tag table, the full-text index and the per-user counters in step.
  * Lists take their SQL from the shared builder (store/task_sql.c) and
@@ -23,7 +24,6 @@ static const char SQL_LAST_ID[] = "SELECT id FROM tasks WHERE user_id = ?1 ORDER
 static const char SQL_GET[] = "SELECT " COLUMNS ", seq FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_UPDATE[] = "UPDATE tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, "
                                  "due_date = ?5, tags = ?6, completed_at = ?7, updated_at = ?8 WHERE seq = ?9";
-static const char SQL_DELETE[] = "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_COUNTS[] = "SELECT status, priority, n FROM task_counts WHERE user_id = ?1";
 static const char SQL_OPEN_DUE[] = "SELECT count(*) FROM tasks WHERE user_id = ?1 AND status != 2 AND due_date IS NOT "
                                    "NULL AND due_date >= ?2 AND due_date < ?3";
@@ -47,8 +47,7 @@ static int64_t column_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, i);
 }
 
-/* The row of a COLUMNS select into *t, strings into pool. */
-static void read_task(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
+void store_sqlite_task_read(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
 {
     const char *id = (const char *)sqlite3_column_text(st, 0), *uid = (const char *)sqlite3_column_text(st, 1);
 
@@ -145,7 +144,7 @@ int store_sqlite_task_get(store_t *base, core_pool_t *pool, const char *user_id,
     int rc = find(s, user_id, id, &st);
 
     if (rc == CORE_OK) {
-        read_task(pool, st, out);
+        store_sqlite_task_read(pool, st, out);
         store_sqlite_reset(st);
     }
     return rc;
@@ -164,7 +163,7 @@ int store_sqlite_task_update(store_t *base, core_pool_t *pool, const char *user_
         return rc;
     if ((rc = find(s, user_id, id, &st)) != CORE_OK)
         goto fail;
-    read_task(pool, st, out);
+    store_sqlite_task_read(pool, st, out);
     seq = sqlite3_column_int64(st, 11);
     store_sqlite_reset(st);
     store_task_patch_apply(out, patch, now_ms);
@@ -182,30 +181,6 @@ int store_sqlite_task_update(store_t *base, core_pool_t *pool, const char *user_
 fail:
     store_sqlite_rollback(s);
     free(tags);
-    return rc;
-}
-
-int store_sqlite_task_delete(store_t *base, const char *user_id, const char *id)
-{
-    store_sqlite_t *s = store_sqlite_of(base);
-    sqlite3_stmt *st;
-    int rc;
-
-    if ((rc = store_sqlite_begin(s)) != CORE_OK)
-        return rc;
-    if ((rc = store_sqlite_prepare(s, SQL_DELETE, &st)) != CORE_OK)
-        goto fail;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
-    if ((rc = store_sqlite_step_done(s, st, "task delete", NULL)) != CORE_OK)
-        goto fail;
-    if (sqlite3_changes(s->db) == 0) {
-        rc = CORE_E_NOT_FOUND;
-        goto fail;
-    }
-    return store_sqlite_commit(s);
-fail:
-    store_sqlite_rollback(s);
     return rc;
 }
 
@@ -396,7 +371,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
             out->more = true;
             break;
         }
-        read_task(pool, st, &out->tasks[out->len++]);
+        store_sqlite_task_read(pool, st, &out->tasks[out->len++]);
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = store_sqlite_fail(s, step, "task list");

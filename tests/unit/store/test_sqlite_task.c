@@ -10,6 +10,7 @@
 #include "store/test_sqlite_fixture.h"
 
 #include "store/sqlite/task.c"
+#include "store/sqlite/trash.c"
 
 #include <ctype.h>
 
@@ -914,8 +915,9 @@ static void test_every_shape_is_indexed_by_user(void **state)
     sqlite3 *db = store_sqlite_of(f->store)->db;
     store_task_t model[SEEDS];
     store_task_cursor_t after = {0};
-    static const char *const fixed[] = {SQL_GET, SQL_UPDATE, SQL_DELETE, SQL_COUNTS, SQL_OPEN_DUE,
-                                        SQL_COMPLETED_SINCE};
+    static const char *const fixed[] = {SQL_GET,         SQL_UPDATE,      SQL_COUNTS,     SQL_OPEN_DUE,
+                                        SQL_COMPLETED_SINCE, SQL_TRASH_IN, SQL_TRASH_TAKE, SQL_TRASH_OUT,
+                                        SQL_TRASH_DROP,  SQL_TRASH_GET,   SQL_TRASH_LIST, SQL_TRASH_COUNT};
     char sql[1024], label[96];
     int bad = 0, checked = 0;
 
