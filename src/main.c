@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "api/effects.h"
 #include "api/cursor.h"
 #include "auth/otp.h"
 #include "auth/password.h"
@@ -27,7 +28,6 @@
 #include "mail/outbox.h"
 #include "ops/ops.h"
 #include "store/postgres/postgres.h"
-#include "store/ryw.h"
 #include "store/store.h"
 
 #define EXIT_USAGE 2
@@ -183,21 +183,27 @@ static _Noreturn void exit_abandoned(void)
 
 static int cmd_serve(const core_config_t *cfg, unsigned services)
 {
-    store_t *durable = NULL, *mail_store = NULL;
+    store_t *source = NULL, *mail_store = NULL;
+    api_effects_t effects;
+    bool effects_ready = false;
     kv_t *kv = NULL;
     int status = EXIT_FAILURE, rc;
 
     auth_password_configure(cfg->argon2_opslimit, cfg->argon2_memlimit);
     auth_otp_init(cfg->jwt_secret, cfg->jwt_secret_len);
     api_cursor_init(cfg->jwt_secret, cfg->jwt_secret_len);
-    if (open_migrated(cfg, &durable) != CORE_OK)
+    if (open_migrated(cfg, &source) != CORE_OK)
         goto out;
-    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv)
-                                : kv_memory_create(durable, sqlite_path(cfg), &kv);
-    durable = NULL; /* the kv backend took it, also on failure */
+    api_effects_init(&effects, cfg, source); /* it owns the session now */
+    effects_ready = true;
+    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, api_effects_kv_source(&effects), &kv)
+                                : kv_memory_create(sqlite_path(cfg), &kv);
     if (rc != CORE_OK)
         goto out;
-    store_ryw_hook_set(kv_ryw_hook(kv)); /* read-your-writes marks seen by every instance */
+    /* writes reach caches, read-your-writes marks and kv's revocations from now on */
+    store_hooks_set(api_effects_attach(&effects, kv));
+    if (cfg->redis_url == NULL && api_effects_load_revocations(&effects) != CORE_OK)
+        goto out;
     if (http_access_log_open(cfg->access_log) != 0)
         goto out;
     if (store_open(cfg->database_url, &mail_store) != CORE_OK ||
@@ -210,10 +216,13 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
         status = EXIT_SUCCESS;
     mail_outbox_stop();
 out:
-    store_ryw_hook_set(NULL); /* before the kv backend behind it goes */
+    store_hooks_set(NULL); /* before the kv backend behind them goes */
     store_close(mail_store);
-    store_close(durable);
     kv_destroy(kv);
+    if (effects_ready)
+        api_effects_cleanup(&effects);
+    else
+        store_close(source);
     http_access_log_close();
     log_info("stopped", LOG_INT("exit_status", status));
     return status;

@@ -109,16 +109,9 @@ int api_user_delete(api_req_t *req)
     if (password.len > AUTH_PASSWORD_MAX_LEN ||
         auth_password_verify(user.password_hash, password.base, password.len, &rehash) != CORE_OK)
         return api_fail(req, CORE_E_INVALID_CREDENTIALS, "Incorrect password");
-    if ((rc = store_user_delete(req->store, user.id)) != CORE_OK)
+    /* the write hook revokes the sessions in kv and drops the cached answers */
+    if ((rc = store_user_delete(req->store, user.id, req->now_ms)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_NOT_AUTHORIZED : rc;
-    /* Effects of the deletion outside the database, after it committed: the
-     * row is gone, so the access phase already refuses these tokens; the
-     * revocation also covers any instance that has not seen the delete yet
-     * (a replica), and the new generations drop the cached answers. These
-     * belong in the store-level write hook once there is one. */
-    kv_user_sessions_revoke(req->kv, user.id, req->now_ms);
-    api_cache_invalidate(req, API_CACHE_USER, user.id);
-    api_cache_invalidate(req, API_CACHE_STATS, user.id);
     log_info("user deleted their account", LOG_STR("user_id", user.id));
     req->clear_token = true;
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Account deleted"));

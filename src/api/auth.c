@@ -16,7 +16,6 @@
 #include <stdio.h>
 
 #include "api/api.h"
-#include "api/cache.h"
 #include "api/input.h"
 #include "auth/otp.h"
 #include "auth/password.h"
@@ -110,10 +109,8 @@ int api_auth_login(api_req_t *req)
     if (rehash) {
         char hash[AUTH_PASSWORD_HASH_MAX];
         if (auth_password_hash(password.base, password.len, hash) == CORE_OK &&
-            store_user_set_password_hash(req->store, user.id, hash) == CORE_OK) {
-            api_cache_invalidate(req, API_CACHE_USER, user.id);
+            store_user_set_password_hash(req->store, user.id, hash) == CORE_OK)
             log_info("password hash upgraded to argon2id", LOG_STR("user_id", user.id));
-        }
     }
     return api_session_start(req, user.id);
 }
@@ -132,7 +129,8 @@ int api_auth_logout(api_req_t *req)
         if (auth_jwt_verify_rotating(req->cfg->jwt_secret, req->cfg->jwt_secret_len, req->cfg->jwt_secret_previous,
                                      req->cfg->jwt_secret_previous_len, req->tokens[i], req->now_ms, &claims) != CORE_OK)
             continue;
-        if ((rc = kv_token_revoke(req->kv, claims.jti, claims.exp * 1000)) != CORE_OK)
+        /* durable first; the store's write hook then revokes it in kv */
+        if ((rc = store_token_revoke(req->store, claims.jti, claims.exp * 1000)) != CORE_OK)
             return rc; /* the cookie stays until the revocation is durable */
     }
     req->clear_token = true;
@@ -261,7 +259,6 @@ int api_auth_verify_account(api_req_t *req)
         return rc;
     if ((rc = store_user_verify(req->store, user.id, hash)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_INVALID_OTP : rc;
-    api_cache_invalidate(req, API_CACHE_USER, user.id);
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Email verified successfully"));
     return CORE_OK;
 }
@@ -347,11 +344,10 @@ int api_auth_reset_password(api_req_t *req)
     if ((rc = auth_password_hash(password.base, password.len, new_hash)) != CORE_OK)
         return rc;
     /* revoke first: a crash between the two leaves sessions revoked, never a reset with live sessions */
-    if ((rc = kv_user_sessions_revoke(req->kv, user.id, req->now_ms)) != CORE_OK)
+    if ((rc = store_user_sessions_revoke(req->store, user.id, req->now_ms)) != CORE_OK)
         return rc;
     if ((rc = store_user_reset_password(req->store, user.id, hash, new_hash)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_INVALID_OTP : rc;
-    api_cache_invalidate(req, API_CACHE_USER, user.id);
     log_info("password reset", LOG_STR("user_id", user.id));
     api_reply(req, json_pack("{s:b, s:s}", "success", 1, "message", "Password has been reset successfully"));
     return CORE_OK;

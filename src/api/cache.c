@@ -22,9 +22,9 @@
 
 static const char *const kind_names[] = {[API_CACHE_USER] = "user", [API_CACHE_STATS] = "stats"};
 
-static int64_t kind_ttl(const api_req_t *req, enum api_cache_kind kind)
+static int64_t kind_ttl(const core_config_t *cfg, enum api_cache_kind kind)
 {
-    return kind == API_CACHE_USER ? req->cfg->cache_user_ttl_ms : req->cfg->cache_stats_ttl_ms;
+    return kind == API_CACHE_USER ? cfg->cache_user_ttl_ms : cfg->cache_stats_ttl_ms;
 }
 
 static void gen_key(char *out, size_t size, enum api_cache_kind kind, const char *user_id)
@@ -33,14 +33,14 @@ static void gen_key(char *out, size_t size, enum api_cache_kind kind, const char
 }
 
 /* Give user_id a new generation; CORE_OK, or the kv's error. */
-static int new_generation(api_req_t *req, enum api_cache_kind kind, const char *user_id,
+static int new_generation(kv_t *kv, int64_t now_ms, enum api_cache_kind kind, const char *user_id,
                           char gen[CORE_UUID_LEN + 1])
 {
     char key[KV_KEY_MAX + 1];
 
     gen_key(key, sizeof(key), kind, user_id);
-    core_uuid_v7(req->now_ms, gen);
-    return kv_cache_set(req->kv, key, gen, CORE_UUID_LEN, GEN_TTL_MS);
+    core_uuid_v7(now_ms, gen);
+    return kv_cache_set(kv, key, gen, CORE_UUID_LEN, GEN_TTL_MS);
 }
 
 bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *slot)
@@ -52,14 +52,14 @@ bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *s
     int rc;
 
     slot->key[0] = '\0';
-    slot->ttl_ms = kind_ttl(req, kind);
+    slot->ttl_ms = kind_ttl(req->cfg, kind);
     if (slot->ttl_ms <= 0)
         goto out;
     gen_key(key, sizeof(key), kind, user_id);
     rc = kv_cache_get(req->kv, req->pool, key, &value, &len);
     if (rc == CORE_E_NOT_FOUND) {
         core_metrics_count(CORE_METRICS_CACHE_MISS); /* no generation yet: nothing cached */
-        if (new_generation(req, kind, user_id, gen) != CORE_OK)
+        if (new_generation(req->kv, req->now_ms, kind, user_id, gen) != CORE_OK)
             goto out; /* the backend is down: do not cache */
     } else if (rc != CORE_OK || len != CORE_UUID_LEN) {
         goto out;
@@ -92,11 +92,12 @@ void api_cache_put(api_req_t *req, const api_cache_slot_t *slot)
     free(text);
 }
 
-void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *user_id)
+void api_cache_invalidate(kv_t *kv, const core_config_t *cfg, enum api_cache_kind kind, const char *user_id,
+                          int64_t now_ms)
 {
     char gen[CORE_UUID_LEN + 1];
 
     /* a backend that is down records the missed write itself (see kv/redis.c) */
-    if (kind_ttl(req, kind) > 0)
-        new_generation(req, kind, user_id, gen);
+    if (kind_ttl(cfg, kind) > 0)
+        new_generation(kv, now_ms, kind, user_id, gen);
 }

@@ -3,7 +3,8 @@
  * /api/tasks/stats), kept in the kv backend so every instance shares them.
  * Entries are keyed by user and by the user's current generation
  * ("stats:<user>:<gen>"); a write that changes the answer gives the user a
- * new generation (api_cache_invalidate) after it has committed, so a reader
+ * new generation (api_cache_invalidate, called by the store's write hook in
+ * api/effects.c, never by a handler) after it has committed, so a reader
  * racing the write can only fill an old generation, and no instance serves
  * the old answer once the write has completed. A backend that cannot answer
  * means no caching for that request. Called from handlers, on any thread.
@@ -34,7 +35,9 @@ bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *s
 /* Cache req->reply (the answer just computed) in slot; failures are ignored. */
 void api_cache_put(api_req_t *req, const api_cache_slot_t *slot);
 
-/* After a committed write: user_id's cached answers of this kind are stale. */
-void api_cache_invalidate(api_req_t *req, enum api_cache_kind kind, const char *user_id);
+/* After a committed write (at now_ms): user_id's cached answers of this
+ * kind are stale. A no-op when that kind is not cached (its TTL is 0). */
+void api_cache_invalidate(kv_t *kv, const core_config_t *cfg, enum api_cache_kind kind, const char *user_id,
+                          int64_t now_ms);
 
 #endif

@@ -58,6 +58,21 @@ static char *seal(core_pool_t *pool, const unsigned char *plain, size_t len)
     return out;
 }
 
+/* Only the characters of base64url. libsodium 1.0.18 (Debian 12) reads
+ * every byte from 0x80 up as '_' (a sign-extended char in its decoder, fixed
+ * upstream since), so any two-byte UTF-8 character in a query string, ß as
+ * %C3%9F, spelled a cursor's "__". */
+static bool base64url_only(core_str_t text)
+{
+    for (size_t i = 0; i < text.len; i++) {
+        char c = text.base[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_'))
+            return false;
+    }
+    return true;
+}
+
 /* text opened into plain (PLAIN_MAX bytes); its length, or -1 when text is
  * not base64url of a box sealed under our key. */
 static long unseal(core_str_t text, unsigned char *plain)
@@ -66,12 +81,12 @@ static long unseal(core_str_t text, unsigned char *plain)
     size_t box_len;
 
     assert(seal_key_set);
-    if (text.len == 0 || text.len > API_CURSOR_MAX ||
+    if (text.len == 0 || text.len > API_CURSOR_MAX || !base64url_only(text) ||
         sodium_base642bin(box, sizeof(box), text.base, text.len, NULL, &box_len, NULL,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         box_len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
-        crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES, box_len - crypto_secretbox_NONCEBYTES,
-                                   box, seal_key) != 0)
+        crypto_secretbox_open_easy(plain, box + crypto_secretbox_NONCEBYTES,
+                                   box_len - crypto_secretbox_NONCEBYTES, box, seal_key) != 0)
         return -1;
     return (long)(box_len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES);
 }

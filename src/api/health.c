@@ -2,7 +2,9 @@
  * This file implements the health answers: GET / ("API Working", as the
  * original app), GET /health, which checks the database and answers 503
  * "degraded" when it does not respond, and the two probes an orchestrator
- * asks: /health/live (the process runs and its event loop answers) and
+ * asks: /health/live (the process runs and every event loop has run within
+ * LIVENESS_STALL_MS, so a probe answered by one loop, or by the metrics
+ * listener, still fails when another is stuck) and
  * /health/ready (send traffic here: the database answers and the server is
  * not draining after SIGTERM). Migrations need no check of their own:
  * `serve` applies them before it listens, so a listening server has them.
@@ -32,7 +34,17 @@ int api_health(api_req_t *req)
 
 int api_health_live(api_req_t *req)
 {
-    api_reply(req, json_pack("{s:b}", "live", 1));
+    int loop = 0;
+    int64_t late_ms = 0;
+    bool live = http_server_live(&loop, &late_ms);
+
+    api_reply(req, json_pack("{s:b}", "live", live));
+    if (!live) {
+        json_object_set_new(req->reply, "reason", json_string("event loop stalled"));
+        json_object_set_new(req->reply, "loop", json_integer(loop));
+        json_object_set_new(req->reply, "stalledMs", json_integer(late_ms));
+        req->status = 503;
+    }
     return CORE_OK;
 }
 

@@ -1,8 +1,8 @@
 /*
  * This file implements /api/tasks: create, read, update (PUT and PATCH are
  * both partial), delete, list with filters, search and two kinds of
- * pagination, and stats (cached per user for CACHE_STATS_TTL_MS; every
- * successful write invalidates it, see api/cache.h). Every store call
+ * pagination, and stats (cached per user for CACHE_STATS_TTL_MS; the
+ * store's write hook, api/effects.c, invalidates it after every write). Every store call
  * carries the signed-in user's id, so a task of another user is simply not
  * found: 404 "Task not found" for a missing id and for someone else's alike.
  * Task and list replies are written as JSON text (api/json_out.h), not built
@@ -72,7 +72,6 @@ int api_tasks_create(api_req_t *req)
     /* the foreign key: the account was deleted since the access phase saw it */
     if ((rc = store_task_create(req->store, t)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_NOT_AUTHORIZED : rc;
-    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     req->status = 201;
     return reply_task(req, t);
 }
@@ -104,7 +103,6 @@ int api_tasks_update(api_req_t *req)
     rc = store_task_update(req->store, req->pool, req->claims.user_id, id, &patch, req->now_ms, &t);
     if (rc != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
-    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
     return reply_task(req, &t);
 }
 
@@ -125,7 +123,6 @@ int api_tasks_delete(api_req_t *req)
     if ((rc = store_task_get(req->store, req->pool, req->claims.user_id, id, &t)) != CORE_OK ||
         (rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
-    api_cache_invalidate(req, API_CACHE_STATS, req->claims.user_id);
 
     api_json_out_init(&out, req->pool, TASK_JSON_HINT + 64);
     api_json_out_object_open(&out);

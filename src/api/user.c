@@ -1,8 +1,8 @@
 /*
  * This file implements /api/user/: the signed-in user's own profile, in the
  * original app's shape ({userData:{name,email,isAccountVerified}}),
- * cached per user for CACHE_USER_TTL_MS (api/cache.h; the account writes in
- * auth.c invalidate it).
+ * cached per user for CACHE_USER_TTL_MS (api/cache.h; the store's write
+ * hook, api/effects.c, invalidates it after every write of the account).
  */
 #include "api/api.h"
 #include "api/cache.h"

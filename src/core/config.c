@@ -457,6 +457,7 @@ static const row_t rows[] = {
     {"METRICS_PORT", "9464", "port of the Prometheus listener; 0 = none", parse_int, OFF(metrics_port), 0, 65535, NULL},
     {"METRICS_TOKEN", NULL, "if set, GET /metrics is also served on PORT to requests with Authorization: Bearer <token>", parse_str, OFF(metrics_token), 0, 0, NULL},
     {"METRICS", "on", "on | off: record request durations and event counters (off leaves only process metrics; to measure their cost)", parse_bool, OFF(metrics_enabled), 0, 0, NULL},
+    {"LIVENESS_STALL_MS", "10000", "GET /health/live answers 503 once an event loop has not run for this long (every loop posts a heartbeat each second)", parse_ms, OFF(liveness_stall_ms), 1000, 3600000, NULL},
     {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
     {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
     {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},

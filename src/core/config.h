@@ -34,6 +34,7 @@ typedef struct core_config {
     size_t header_limit;
     int64_t request_timeout_ms; /* idle keep-alive and slow request reads end after this */
     int64_t shutdown_timeout_ms;
+    int64_t liveness_stall_ms; /* /health/live fails when a loop's heartbeat is older */
     int64_t shutdown_grace_ms; /* after SIGTERM, keep accepting (answering Connection: close) this long */
     enum core_env env;
     char *data_dir;

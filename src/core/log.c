@@ -1,20 +1,22 @@
 /*
  * This file implements the JSON-lines application log of log.h. Lines are
  * formatted into a stack buffer and written with one write(2), so lines from
- * different threads never interleave and logging takes no lock.
+ * different threads never interleave and logging takes no lock. The request
+ * context is kept in the fiber-local slot of core/fiber.h: per thread, and
+ * per fiber on an event loop that runs requests on fibers.
  */
 #include "core/log.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/fiber.h"
 
 int core_log_level = CORE_LOG_INFO;
-
-static _Thread_local const core_log_context_t *context;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
@@ -28,7 +30,7 @@ int core_log_level_parse(const char *name)
 
 void core_log_context_set(const core_log_context_t *ctx)
 {
-    context = ctx;
+    core_fiber_local_set((void *)(uintptr_t)ctx); /* per fiber: see core/fiber.h */
 }
 
 typedef struct {
@@ -104,6 +106,7 @@ void core_log_write(enum core_log_level level, const char *msg, const core_log_f
     put(&o, level_names[level], strlen(level_names[level]));
     put(&o, "\",\"msg\":", 8);
     put_escaped(&o, msg);
+    const core_log_context_t *context = core_fiber_local_get();
     if (context != NULL) {
         if (context->request_id != NULL)
             put_field(&o, &LOG_STR("request_id", context->request_id));

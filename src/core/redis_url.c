@@ -53,11 +53,13 @@ static bool parse_uint(const char *s, long min, long max, int *out)
 }
 
 /* Part `what` of u, decoded, into *out (malloc'd; NULL when absent).
- * Returns false for a part that is present but not valid. */
+ * Returns false for a part that is present but not valid. The host is not
+ * decoded again: libcurl decodes it when it parses the URL (7.88), and a
+ * second decoding read "a%2540b" as "a@b". */
 static bool get_part(CURLU *u, CURLUPart what, char **out)
 {
     char *v = NULL;
-    CURLUcode rc = curl_url_get(u, what, &v, CURLU_URLDECODE);
+    CURLUcode rc = curl_url_get(u, what, &v, what == CURLUPART_HOST ? 0 : CURLU_URLDECODE);
 
     *out = NULL;
     if (rc == CURLUE_OK) {

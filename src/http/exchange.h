@@ -9,6 +9,7 @@
 
 #include <h2o.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,6 +59,8 @@ struct http_thread {
     const core_config_t *cfg;
     unsigned services;
     long inflight;
+    bool fibers; /* requests run on fibers: the store or kv waits on the network (request.c) */
+    _Atomic int64_t heartbeat_ms; /* monotonic ms of the loop's last tick; INT64_MAX once it ended */
     int index;
     int listen_fd; /* dup of the listening socket until the loop thread wraps it */
     h2o_socket_t *listener;

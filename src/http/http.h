@@ -26,4 +26,12 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services);
 /* True once SIGTERM/SIGINT arrived (readiness turns false). Any thread. */
 bool http_server_draining(void);
 
+/* Whether every event loop ran within LIVENESS_STALL_MS: each posts a
+ * heartbeat once a second from a timer of its own, so a loop stuck in a
+ * call, or busy for that long, stops posting. A loop that has ended (the
+ * drain) does not count. When one is late, false with *loop its index and
+ * *late_ms how long it has been silent. True while no server runs. Any
+ * thread. */
+bool http_server_live(int *loop, int64_t *late_ms);
+
 #endif

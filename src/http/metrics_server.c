@@ -4,7 +4,9 @@
  * handler maps three paths onto the API handlers (api_metrics,
  * api_health_live, api_health_ready) with a minimal api_req_t. Requests here
  * are not counted in http_request_duration_seconds: scrapes would otherwise
- * measure themselves.
+ * measure themselves. With PostgreSQL or Redis they run on fibers, like the
+ * API's (request.c), so a readiness probe that waits for the database never
+ * holds up a liveness probe.
  */
 #include "http/metrics_server.h"
 
@@ -13,11 +15,13 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "http/exchange.h"
 #include "http/framing.h"
@@ -35,6 +39,8 @@ static struct {
     pthread_t tid;
     atomic_bool stopping;
     bool started;
+    bool fibers; /* requests run on fibers (the store or kv waits on the network) */
+    long inflight;
 } ms;
 
 static api_handler_cb find_handler(h2o_req_t *req)
@@ -54,15 +60,15 @@ static api_handler_cb find_handler(h2o_req_t *req)
     return NULL;
 }
 
-static int on_req(h2o_handler_t *self, h2o_req_t *req)
+static void run(void *arg)
 {
+    h2o_req_t *req = arg;
     api_handler_cb handler = find_handler(req);
     core_pool_t pool;
     api_req_t a = {.cfg = ms.cfg, .store = ms.store, .kv = ms.kv, .request_id = "-"};
     char *json = NULL;
     const char *body, *type = "application/json; charset=utf-8";
 
-    (void)self;
     core_pool_init(&pool);
     a.pool = &pool;
     a.now_ms = core_clock_now_ms();
@@ -93,6 +99,17 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     free(json);
     json_decref(a.reply);
     core_pool_cleanup(&pool);
+    ms.inflight--;
+}
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    ms.inflight++;
+    if (ms.fibers)
+        core_fiber_start(run, req);
+    else
+        run(req);
     return 0;
 }
 
@@ -110,6 +127,10 @@ static void *thread_main(void *arg)
     int64_t deadline;
 
     (void)arg;
+    if (ms.fibers) {
+        store_loop_attach(loop);
+        kv_loop_attach(ms.kv, loop);
+    }
     while (!atomic_load(&ms.stopping))
         h2o_evloop_run(loop, 100);
     /* stop accepting; idle keep-alive connections time out at once */
@@ -118,8 +139,13 @@ static void *thread_main(void *arg)
     ms.listener = NULL;
     ms.ctx.http1.req_timeout.timeout = 0;
     deadline = core_clock_mono_ms() + STOP_WAIT_MS;
-    while (!h2o_linklist_is_empty(&ms.ctx.http1._conns) && core_clock_mono_ms() < deadline)
+    while ((ms.inflight > 0 || !h2o_linklist_is_empty(&ms.ctx.http1._conns)) && core_clock_mono_ms() < deadline)
         h2o_evloop_run(loop, 10);
+    if (ms.fibers && ms.inflight == 0) { /* else a probe still waits: leave it all to the process exit */
+        store_loop_detach();
+        kv_loop_detach(ms.kv);
+        core_fiber_thread_cleanup();
+    }
     return NULL;
 }
 
@@ -131,7 +157,7 @@ static void dispose(void)
     if (ms.listener != NULL)
         h2o_socket_close(ms.listener);
     ms.listener = NULL;
-    if (!h2o_linklist_is_empty(&ms.ctx.http1._conns))
+    if (!h2o_linklist_is_empty(&ms.ctx.http1._conns) || ms.inflight > 0)
         return; /* a client would not let go: leave it to the process exit */
     h2o_context_dispose(&ms.ctx);
     h2o_evloop_destroy(loop);
@@ -148,6 +174,7 @@ void core_metrics_server_start(const core_config_t *cfg, kv_t *kv)
         return;
     ms.cfg = cfg;
     ms.kv = kv;
+    ms.inflight = 0;
     if ((fd = http__listen(cfg->metrics_host, cfg->metrics_port)) < 0 ||
         store_open(cfg->database_url, &ms.store) != CORE_OK) {
         log_error("metrics listener disabled", LOG_STR("host", cfg->metrics_host), LOG_INT("port", cfg->metrics_port));
@@ -155,6 +182,7 @@ void core_metrics_server_start(const core_config_t *cfg, kv_t *kv)
             close(fd);
         return;
     }
+    ms.fibers = strcmp(ms.store->ops->name, "sqlite") != 0 || strcmp(kv->ops->name, "memory") != 0;
     h2o_config_init(&ms.conf);
     ms.conf.server_name = h2o_iovec_init(H2O_STRLIT("lsf-server"));
     ms.conf.http1.req_timeout = (uint64_t)cfg->request_timeout_ms;

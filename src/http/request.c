@@ -23,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/effects.h"
 #include "auth/jwt.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/cookie.h"
@@ -273,8 +275,7 @@ static int phase_authenticate(http_exchange_t *x)
                                  cfg->jwt_secret_previous_len, token, x->api.now_ms, &x->api.claims) != CORE_OK)
         goto out;
     x->log.user_id = x->api.claims.user_id; /* signed by us: the log lines of the checks below name it */
-    if ((rc = kv_token_is_revoked(x->thread->kv, x->api.claims.jti, x->api.claims.user_id,
-                                  x->api.claims.issued_at_ms, &revoked)) == CORE_OK &&
+    if ((rc = api_token_revoked(x->thread->kv, x->api.store, &x->api.claims, &revoked)) == CORE_OK &&
         !revoked && (rc = store_user_exists(x->api.store, x->api.claims.user_id, &exists)) == CORE_OK && exists)
         x->api.authenticated = true;
 out:
@@ -314,15 +315,15 @@ static int run_access_phases(http_exchange_t *x)
     return http_idempotency_begin(x); /* after the token check (keys are per user) and the count */
 }
 
-int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
+/* The phases of one exchange, from framing to the answer. On a loop that
+ * runs requests on fibers (PostgreSQL or Redis), this is a fiber, and the
+ * store and kv calls of any phase may suspend it while the loop serves
+ * others. */
+static void exchange_run(void *arg)
 {
-    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
-    http_exchange_t *x = exchange_create(t, req);
+    http_exchange_t *x = arg;
     int rc;
 
-    (void)self;
-    t->inflight++;
-    core_metrics_request_begin();
     core_log_context_set(&x->log);
     if ((rc = phase_check_framing(x)) != CORE_OK) {
         x->code = rc;
@@ -335,14 +336,34 @@ int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
     } else if (x->api.route->slow) {
         if (http_workers_submit(x) == CORE_OK) {
             core_log_context_set(NULL);
-            return 0; /* the worker posts x back to this loop: see http_thread_on_done */
+            return; /* the worker posts x back to this loop: see http_request_on_done */
         }
         x->code = CORE_E_UNAVAILABLE;
     } else {
-        http_exchange_run_handler(x, t->store);
+        http_exchange_run_handler(x, x->thread->store);
     }
     http_exchange_respond(x);
+}
+
+int http_request_handle(h2o_handler_t *self, h2o_req_t *req)
+{
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
+    http_exchange_t *x = exchange_create(t, req);
+
+    (void)self;
+    t->inflight++;
+    core_metrics_request_begin();
+    if (t->fibers)
+        core_fiber_start(exchange_run, x); /* returns when it ends or first waits */
+    else
+        exchange_run(x); /* SQLite and in-process kv: nothing waits on the network */
     return 0;
+}
+
+static void respond_run(void *arg)
+{
+    http_exchange_t *x = arg;
+    http_exchange_respond(x);
 }
 
 void http_request_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
@@ -351,6 +372,10 @@ void http_request_on_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *
     while (!h2o_linklist_is_empty(messages)) {
         h2o_multithread_message_t *msg = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&msg->link);
-        http_exchange_respond((http_exchange_t *)msg);
+        http_exchange_t *x = (http_exchange_t *)msg;
+        if (x->thread->fibers)
+            core_fiber_start(respond_run, x); /* the answer's phases may wait for the network too */
+        else
+            http_exchange_respond(x);
     }
 }

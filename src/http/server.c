@@ -25,6 +25,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/fiber.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "http/exchange.h"
@@ -37,12 +38,14 @@
 
 static struct {
     h2o_globalconf_t globalconf;
+    const core_config_t *cfg;
     http_thread_t *threads;
     int nthreads;
     int listen_fd;
     atomic_bool closing;  /* SIGTERM seen: answers say Connection: close, readiness is false */
     atomic_bool draining; /* the grace is over: listeners closed, in-flight requests finishing */
     atomic_int running;
+    atomic_int started; /* threads[0..started) exist: http_server_live reads their heartbeats */
 } server;
 
 int http__listen(const char *host, int portnum)
@@ -113,6 +116,7 @@ static void on_tick(h2o_timeout_entry_t *entry)
 {
     http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, tick, entry);
 
+    atomic_store(&t->heartbeat_ms, core_clock_mono_ms()); /* this loop runs: see http_server_live */
     http_access_log_flush(&t->access_log);
     if (atomic_load(&server.draining))
         begin_drain(t);
@@ -134,6 +138,10 @@ static bool drained(http_thread_t *t)
 static void loop_open(http_thread_t *t)
 {
     h2o_context_init(&t->ctx, (h2o_loop_t *)h2o_evloop_create(), &server.globalconf);
+    if (t->fibers) {
+        store_loop_attach(t->ctx.loop);
+        kv_loop_attach(t->kv, t->ctx.loop);
+    }
     h2o_multithread_register_receiver(t->ctx.queue, &t->done, http_request_on_done);
     t->accept_ctx.ctx = &t->ctx;
     t->accept_ctx.hosts = server.globalconf.hosts;
@@ -157,6 +165,11 @@ static void loop_close(http_thread_t *t)
         h2o_socket_close(t->listener);
     t->listener = NULL;
     h2o_multithread_unregister_receiver(t->ctx.queue, &t->done);
+    if (t->fibers) {
+        store_loop_detach(); /* every request has ended: no fiber is left */
+        kv_loop_detach(t->kv);
+        core_fiber_thread_cleanup();
+    }
     h2o_loop_t *loop = t->ctx.loop;
     h2o_context_dispose(&t->ctx);
     h2o_evloop_destroy(loop);
@@ -174,6 +187,7 @@ static void *thread_main(void *arg)
     }
     http_access_log_flush(&t->access_log);
     loop_close(t);
+    atomic_store(&t->heartbeat_ms, INT64_MAX); /* ended: not late */
     atomic_fetch_sub(&server.running, 1);
     return NULL;
 }
@@ -189,8 +203,12 @@ static int thread_init(http_thread_t *t, int index, const core_config_t *cfg, kv
     t->kv = kv;
     t->services = services | (cfg->metrics_token != NULL ? API_SERVICE_METRICS : 0);
     t->listen_fd = -1;
+    atomic_store(&t->heartbeat_ms, core_clock_mono_ms());
     if ((rc = store_open(cfg->database_url, &t->store)) != CORE_OK)
         return rc;
+    /* PostgreSQL or Redis: requests run on fibers, and wait for answers
+     * without blocking the loop; SQLite with in-process kv never waits */
+    t->fibers = strcmp(t->store->ops->name, "sqlite") != 0 || strcmp(kv->ops->name, "memory") != 0;
     if ((t->listen_fd = dup(server.listen_fd)) < 0)
         return CORE_E_INTERNAL;
     return CORE_OK;
@@ -275,6 +293,22 @@ bool http_server_draining(void)
     return atomic_load(&server.closing);
 }
 
+bool http_server_live(int *loop, int64_t *late_ms)
+{
+    int n = atomic_load(&server.started);
+    int64_t now = core_clock_mono_ms();
+
+    for (int i = 0; i < n; i++) {
+        int64_t beat = atomic_load(&server.threads[i].heartbeat_ms);
+        if (beat != INT64_MAX && now - beat > server.cfg->liveness_stall_ms) {
+            *loop = i;
+            *late_ms = now - beat;
+            return false;
+        }
+    }
+    return true;
+}
+
 int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
 {
     sigset_t set;
@@ -288,6 +322,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    server.cfg = cfg;
     configure_h2o(cfg);
     if ((server.listen_fd = http__listen(cfg->host, cfg->port)) < 0)
         goto out;
@@ -299,6 +334,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
         if (thread_init(&server.threads[i], i, cfg, kv, services) != CORE_OK)
             goto out;
     core_metrics_server_start(cfg, kv);
+    atomic_store(&server.started, server.nthreads); /* every heartbeat is set: thread_init */
     for (; started < server.nthreads; started++) {
         atomic_fetch_add(&server.running, 1);
         if (pthread_create(&server.threads[started].tid, NULL, thread_main, &server.threads[started]) != 0) {
@@ -322,6 +358,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
         return HTTP_SERVER_ABANDONED; /* threads still run: leave their state alone, the process exits */
 out:
     core_metrics_server_stop();
+    atomic_store(&server.started, 0);
     http_workers_stop();
     for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
         thread_dispose(&server.threads[i]);

@@ -1,9 +1,11 @@
 /*
  * The key-value interface for state that must be shared by every instance of
- * the server: token revocations, rate-limit counters and caches. In embedded
- * mode (memory.c) it lives in this process, with revocations written through
- * to the database so they survive a restart; with REDIS_URL (redis.c, later)
- * it lives in Redis. Backends fill a kv_ops_t table.
+ * the server: token revocations, rate-limit counters, caches and
+ * read-your-writes marks. In embedded mode (memory.c) it lives in this
+ * process; with REDIS_URL (redis.c) it lives in Redis. Backends fill a
+ * kv_ops_t table. kv knows nothing of the database: revocations are written
+ * there first by the store, whose write hook (api/effects.c) then revokes
+ * them here, and the database answers a token check that kv cannot.
  *
  * A kv_t is shared by all threads; every backend is thread-safe. Functions
  * return CORE_OK or a CORE_E_* code; CORE_E_NOT_FOUND means a cache miss,
@@ -19,12 +21,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/pool.h"
 
 #define KV_KEY_MAX 512
 
 typedef struct kv kv_t;
-struct store_ryw_hook;
+struct st_h2o_evloop_t;
 
 typedef struct kv_ops {
     const char *name; /* "memory", "redis" */
@@ -40,7 +43,11 @@ typedef struct kv_ops {
     int (*cache_set)(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms);
     int (*cache_del)(kv_t *kv, const char *key);
     /* Optional: NULL when the backend is not shared between processes. */
-    const struct store_ryw_hook *(*ryw_hook)(kv_t *kv);
+    int (*ryw_mark)(kv_t *kv, const char *user_id, int64_t ttl_ms);
+    int (*ryw_check)(kv_t *kv, const char *user_id, bool *marked);
+    /* Optional: NULL when nothing waits on the network. */
+    void (*loop_attach)(kv_t *kv, struct st_h2o_evloop_t *loop);
+    void (*loop_detach)(kv_t *kv);
 } kv_ops_t;
 
 struct kv {
@@ -53,20 +60,27 @@ static inline void kv_destroy(kv_t *kv)
         kv->ops->destroy(kv);
 }
 
-/* Revoke one token (by jti) until it expires at expires_at (ms). */
+/* Revoke one token (by jti) until it expires at expires_at (ms), in kv only:
+ * the database has it already (see the top). A backend that could not take
+ * it (Redis down) copies it from the database later; CORE_OK either way,
+ * CORE_E_INTERNAL for a bad key. */
 static inline int kv_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 {
     return kv->ops->token_revoke(kv, jti, expires_at);
 }
 
-/* Revoke every token of user_id issued at or before before_ms. */
+/* Revoke every token of user_id issued at or before before_ms (as above). */
 static inline int kv_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t before_ms)
 {
     return kv->ops->user_sessions_revoke(kv, user_id, before_ms);
 }
 
 /* *revoked = the token was revoked by jti, or issued (issued_at_ms) at or
- * before its user's sessions were revoked. */
+ * before its user's sessions were revoked. CORE_E_UNAVAILABLE (and *revoked
+ * true) when kv cannot tell: Redis unreachable or not yet in step with the
+ * database, or another process shares the SQLite file without Redis. The
+ * caller then asks the database (store_revocation_check), so an outage never
+ * lets a revoked token in. */
 static inline int kv_token_is_revoked(kv_t *kv, const char *jti, const char *user_id, int64_t issued_at_ms,
                                       bool *revoked)
 {
@@ -116,20 +130,58 @@ static inline int kv_cache_del(kv_t *kv, const char *key)
     return kv->ops->cache_del(kv, key);
 }
 
-/* The read-your-writes hook (store/ryw.h) backed by kv, for the store to
- * install, or NULL when kv lives in this process only (the store's own mark
- * is then all there is). Valid until kv_destroy. */
-static inline const struct store_ryw_hook *kv_ryw_hook(kv_t *kv)
+/* This thread runs the event loop `loop`: from now on, calls made on a
+ * fiber of this thread (core/fiber.h) wait for the network on the fiber,
+ * never blocking the loop (a no-op for the in-process backend). Detach on
+ * the same thread once the loop's fibers have all ended. */
+static inline void kv_loop_attach(kv_t *kv, struct st_h2o_evloop_t *loop)
 {
-    return kv->ops->ryw_hook != NULL ? kv->ops->ryw_hook(kv) : NULL;
+    if (kv->ops->loop_attach != NULL)
+        kv->ops->loop_attach(kv, loop);
 }
 
-/* The in-process backend. It takes ownership of durable (a store session of
- * its own, used under a lock) to write revocations through and to load them
- * at creation. sqlite_path, the database file when it is SQLite (else NULL),
- * is where other processes sharing it are noticed (memory.c). Returns
- * CORE_OK or the store's error. */
-struct store;
-int kv_memory_create(struct store *durable, const char *sqlite_path, kv_t **out);
+static inline void kv_loop_detach(kv_t *kv)
+{
+    if (kv->ops->loop_detach != NULL)
+        kv->ops->loop_detach(kv);
+}
+
+/* Mark that user_id wrote, for ttl_ms, where every instance sees it (the
+ * read-your-writes window of a database with replicas). A no-op (CORE_OK)
+ * for a backend that is not shared; CORE_E_UNAVAILABLE when the mark could
+ * not be written. */
+static inline int kv_ryw_mark(kv_t *kv, const char *user_id, int64_t ttl_ms)
+{
+    return kv->ops->ryw_mark != NULL ? kv->ops->ryw_mark(kv, user_id, ttl_ms) : CORE_OK;
+}
+
+/* *marked = some instance marked user_id within its window (false for a
+ * backend that is not shared: the store's own mark is then all there is).
+ * CORE_E_UNAVAILABLE when it cannot tell. */
+static inline int kv_ryw_check(kv_t *kv, const char *user_id, bool *marked)
+{
+    *marked = false;
+    return kv->ops->ryw_check != NULL ? kv->ops->ryw_check(kv, user_id, marked) : CORE_OK;
+}
+
+/* The revocations of the database, for a backend that must copy them (the
+ * Redis backend, after Redis lost its data): load calls token_cb for each
+ * unexpired revoked token and user_cb for each user's sessions-revoked mark,
+ * as store_revocations_load does. Called from whichever thread finds the
+ * copy due, one at a time. */
+typedef void (*kv_token_revocation_cb)(void *ctx, const char *jti, int64_t expires_at);
+typedef void (*kv_user_revocation_cb)(void *ctx, const char *user_id, int64_t before_ms);
+
+typedef struct kv_source {
+    void *ctx;
+    int (*revocations_load)(void *ctx, int64_t now, kv_token_revocation_cb token_cb, kv_user_revocation_cb user_cb,
+                            void *cb_ctx);
+} kv_source_t;
+
+/* The in-process backend: empty at creation (the caller loads the
+ * database's revocations into it). sqlite_path, the database file when it
+ * is SQLite (else NULL), is where other processes sharing it are noticed
+ * (memory.c). Returns CORE_OK or CORE_E_INTERNAL (logged). */
+int kv_memory_create(const char *sqlite_path, kv_t **out);
 
 #endif

@@ -2,25 +2,24 @@
  * This file implements the in-process kv backend (kv_memory_create in kv.h)
  * for single-instance deployments, and its token revocations; rate-limit
  * counters (counters.c) and the cache (cache.c) are delegated. Revocations
- * are written through to the durable store first, under the store session's
- * own lock since a store_t serves one thread at a time, and enter memory only
- * once the store has them; they are loaded back at creation. Expired entries
- * leave a few buckets at a time on every call, and the store's expired
- * revocations are purged at most once an hour. Memory is bounded: at most
- * COUNTER_MAX_KEYS counters (past that, counters.c forgets the oldest
- * windows that have hits left, never one at its limit, and when every key
- * is at its limit a new one gets CORE_E_UNAVAILABLE, which the rate limiter
- * answers with 503: a full table never switches a limit off) and
- * CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer than KEY_MAX
+ * live in memory only: the database has them first (the store writes them,
+ * its write hook revokes them here, and main loads the database's at start).
+ * Expired entries leave a few buckets at a time on every call. Memory is
+ * bounded: at most COUNTER_MAX_KEYS counters (past that, counters.c forgets
+ * the oldest windows that have hits left, never one at its limit, and when
+ * every key is at its limit a new one gets CORE_E_UNAVAILABLE, which the
+ * rate limiter answers with 503: a full table never switches a limit off)
+ * and CACHE_MAX_BYTES of cache. Empty or NULL keys, keys longer than KEY_MAX
  * bytes and other caller mistakes return CORE_E_INTERNAL.
  *
  * Several processes on one SQLite file without Redis (docs/DEPLOY.md) each
  * have such a backend, and none sees the others' memory. So each registers
  * beside the file (peers.h); once it sees another process there, it stops
  * caching (get and set answer CORE_E_UNAVAILABLE, which callers treat as a
- * bypass) and asks the database about every token, as the Redis backend does
- * when Redis is down. No process then serves what another has changed.
- * Rate-limit windows stay per process; a warning says so once.
+ * bypass) and answers a token it does not hold as revoked with
+ * CORE_E_UNAVAILABLE, so the caller asks the database, as when Redis is
+ * down. No process then serves what another has changed. Rate-limit windows
+ * stay per process; a warning says so once.
  */
 #include "kv/kv.h"
 
@@ -37,7 +36,6 @@
 #include "kv/counters.h"
 #include "kv/peers.h"
 #include "kv/table.h"
-#include "store/store.h"
 
 #define KEY_MAX KV_KEY_MAX
 #define COUNTER_MAX_KEYS 1000000
@@ -45,7 +43,6 @@
 #define CACHE_MAX_BYTES ((size_t)64 << 20)
 #define CACHE_MAX_VALUE ((size_t)1 << 20)
 #define SWEEP_BUCKETS 8
-#define PURGE_INTERVAL_MS (3600 * 1000LL)
 /* A user's sessions-revoked mark outlives every token it can match. */
 #define USER_MARK_TTL_MS (AUTH_JWT_TTL_MS + 60 * 1000)
 
@@ -61,9 +58,6 @@ typedef struct user_rev {
 
 typedef struct kv_memory {
     kv_t base;
-    pthread_mutex_t durable_lock; /* guards durable and last_purge */
-    store_t *durable;             /* NULL: revocations live in memory only */
-    int64_t last_purge;
     pthread_mutex_t rev_lock; /* guards tokens and users */
     kv__table_t tokens, users;
     kv__counters_t counters;
@@ -137,32 +131,6 @@ static void put_user(kv_memory_t *m, const char *user_id, size_t len, int64_t be
     }
 }
 
-static void load_token(void *ctx, const char *jti, int64_t expires_at)
-{
-    size_t len;
-    if (key_ok(jti, &len))
-        put_token(ctx, jti, len, expires_at);
-}
-
-static void load_user(void *ctx, const char *user_id, int64_t before_ms)
-{
-    size_t len;
-    if (key_ok(user_id, &len))
-        put_user(ctx, user_id, len, before_ms);
-}
-
-/* Caller holds durable_lock. A failed purge is retried an hour later: the
- * rows it would delete are expired, so they match no live token meanwhile. */
-static void purge_if_due(kv_memory_t *m, int64_t now)
-{
-    if (m->durable == NULL || now - m->last_purge < PURGE_INTERVAL_MS)
-        return;
-    m->last_purge = now;
-    int rc = store_revocations_purge(m->durable, now);
-    if (rc != CORE_OK)
-        log_warn("kv: purging expired revocations failed", LOG_STR("error", core_error_name(rc)));
-}
-
 static int memory_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 {
     kv_memory_t *m = (kv_memory_t *)kv;
@@ -171,17 +139,11 @@ static int memory_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 
     if (!key_ok(jti, &len))
         goto out;
-    pthread_mutex_lock(&m->durable_lock);
-    rc = m->durable != NULL ? store_token_revoke(m->durable, jti, expires_at) : CORE_OK;
-    if (rc == CORE_OK) {
-        int64_t now = wall_now_ms();
-        pthread_mutex_lock(&m->rev_lock);
-        sweep_revocations(m, now);
-        put_token(m, jti, len, expires_at);
-        pthread_mutex_unlock(&m->rev_lock);
-        purge_if_due(m, now);
-    }
-    pthread_mutex_unlock(&m->durable_lock);
+    pthread_mutex_lock(&m->rev_lock);
+    sweep_revocations(m, wall_now_ms());
+    put_token(m, jti, len, expires_at);
+    pthread_mutex_unlock(&m->rev_lock);
+    rc = CORE_OK;
 out:
     return rc;
 }
@@ -194,17 +156,11 @@ static int memory_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t be
 
     if (!key_ok(user_id, &len))
         goto out;
-    pthread_mutex_lock(&m->durable_lock);
-    rc = m->durable != NULL ? store_user_sessions_revoke(m->durable, user_id, before_ms) : CORE_OK;
-    if (rc == CORE_OK) {
-        int64_t now = wall_now_ms();
-        pthread_mutex_lock(&m->rev_lock);
-        sweep_revocations(m, now);
-        put_user(m, user_id, len, before_ms);
-        pthread_mutex_unlock(&m->rev_lock);
-        purge_if_due(m, now);
-    }
-    pthread_mutex_unlock(&m->durable_lock);
+    pthread_mutex_lock(&m->rev_lock);
+    sweep_revocations(m, wall_now_ms());
+    put_user(m, user_id, len, before_ms);
+    pthread_mutex_unlock(&m->rev_lock);
+    rc = CORE_OK;
 out:
     return rc;
 }
@@ -226,22 +182,11 @@ static int memory_token_is_revoked(kv_t *kv, const char *jti, const char *user_i
     user_rev_t *u = (user_rev_t *)kv__table_find(&m->users, user_id, user_len);
     *revoked = (t != NULL && now < t->expires_at) || (u != NULL && issued_at_ms <= u->before_ms);
     pthread_mutex_unlock(&m->rev_lock);
-    if (!*revoked && m->durable != NULL && shared(m)) {
-        /* another process may have revoked it: the database knows */
-        pthread_mutex_lock(&m->durable_lock);
-        rc = store_revocation_check(m->durable, jti, user_id, issued_at_ms, revoked);
-        pthread_mutex_unlock(&m->durable_lock);
-        if (rc != CORE_OK) {
-            *revoked = true;
-            goto out;
-        }
-    }
-    /* the hourly purge rides on a request, but never waits behind a revocation */
-    if (pthread_mutex_trylock(&m->durable_lock) == 0) {
-        purge_if_due(m, now);
-        pthread_mutex_unlock(&m->durable_lock);
-    }
     rc = CORE_OK;
+    if (!*revoked && shared(m)) {
+        *revoked = true; /* another process may have revoked it: the database knows */
+        rc = CORE_E_UNAVAILABLE;
+    }
 out:
     return rc;
 }
@@ -307,9 +252,7 @@ static void memory_destroy(kv_t *kv)
     kv__counters_cleanup(&m->counters);
     kv__cache_cleanup(&m->cache);
     kv__peers_close(&m->peers);
-    pthread_mutex_destroy(&m->durable_lock);
     pthread_mutex_destroy(&m->rev_lock);
-    store_close(m->durable);
     free(m);
 }
 
@@ -326,16 +269,13 @@ static const kv_ops_t memory_ops = {
     .cache_del = memory_cache_del,
 };
 
-/* durable may be NULL: revocations then last only until exit (for tests). */
-int kv_memory_create(struct store *durable, const char *sqlite_path, kv_t **out)
+int kv_memory_create(const char *sqlite_path, kv_t **out)
 {
     kv_memory_t *m = core_calloc(1, sizeof(*m));
     int rc = CORE_OK;
 
     *out = NULL;
     m->base.ops = &memory_ops;
-    m->durable = durable;
-    pthread_mutex_init(&m->durable_lock, NULL);
     pthread_mutex_init(&m->rev_lock, NULL);
     kv__table_init(&m->tokens);
     kv__table_init(&m->users);
@@ -347,18 +287,7 @@ int kv_memory_create(struct store *durable, const char *sqlite_path, kv_t **out)
         goto out;
     }
     (void)shared(m); /* a peer already there is told of now */
-    if (durable != NULL) {
-        int64_t now = wall_now_ms();
-        if ((rc = store_revocations_load(durable, now, load_token, load_user, m)) != CORE_OK) {
-            log_error("kv: loading revocations failed", LOG_STR("error", core_error_name(rc)));
-            memory_destroy(&m->base);
-            goto out;
-        }
-        m->last_purge = now - PURGE_INTERVAL_MS;
-        purge_if_due(m, now);
-    }
-    log_info("kv backend ready", LOG_STR("backend", "memory"), LOG_INT("revoked_tokens", m->tokens.count),
-             LOG_INT("revoked_users", m->users.count));
+    log_info("kv backend ready", LOG_STR("backend", "memory"));
     *out = &m->base;
 out:
     return rc;

@@ -7,16 +7,25 @@
  * ryw:<user> (the user wrote within DB_READ_YOUR_WRITES_MS: the hook of
  * store/ryw.h that sends their reads to the primary on every instance).
  *
- * Revocations are written to the durable store first, under its lock since a
- * store_t serves one thread at a time, then to Redis. While Redis cannot
- * answer, token checks ask the database (store_revocation_check), so an
- * outage never lets a revoked token in. Redis is brought back in step from
- * the database ("resync": every unexpired revocation is written again) when
- * this process starts, when a revocation could not be written to Redis, and
- * when Redis has lost the marker key rev:synced (restarted without
- * persistence, or flushed), which new connections check, and old ones at
- * most once a second. A cache write that failed may have
+ * Revocations reach Redis after the database has them (the store's write
+ * hook calls kv_token_revoke). While Redis cannot answer, token checks
+ * answer CORE_E_UNAVAILABLE and the caller asks the database, so an outage
+ * never lets a revoked token in. Redis is brought back in step from the
+ * database ("resync": every unexpired revocation the kv_source_t gives is
+ * written again) when this process starts, when a revocation could not be
+ * written to Redis, and when Redis has lost the marker key rev:synced
+ * (restarted without persistence, or flushed), which new connections check,
+ * and old ones at most once a second. A cache write that failed may have
  * been an invalidation, so the caches are flushed when Redis is back.
+ * On a fiber of an event loop (core/fiber.h) commands go through the loop's
+ * own connection (redis_async.c) and suspend the fiber, never the loop: a
+ * frozen Redis costs a request at most the 500 ms command timeout, and the
+ * loop keeps serving. There nothing waits for a resync or a cache flush: a
+ * thread of the backend's own runs them (with the blocking pool) while token
+ * checks answer CORE_E_UNAVAILABLE (the database decides) and cache reads
+ * miss; other threads (workers, tests) run a due resync themselves, as
+ * before. Lua scripts are loaded on every new connection (SCRIPT LOAD) and
+ * called by their SHA1 (EVALSHA), falling back to EVAL after a SCRIPT FLUSH.
  * Counters are atomic Lua scripts; while Redis is down they are counted in
  * this process (REDIS_DOWN_RATE_LIMIT=local, counters.c) or, by the
  * operator's explicit choice, not at all (open: CORE_E_NOT_FOUND, and one
@@ -25,6 +34,9 @@
  */
 #include "kv/redis.h"
 
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,14 +47,12 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "kv/counters.h"
+#include "kv/redis_async.h"
 #include "kv/redis_pool.h"
-#include "store/ryw.h"
-#include "store/store.h"
 
 #define KEY_PREFIX_MAX 16
 #define LOCAL_COUNTER_MAX_KEYS 100000
 #define CACHE_MAX_VALUE ((size_t)1 << 20)
-#define PURGE_INTERVAL_MS (3600 * 1000LL)
 #define SYNC_BATCH 256
 #define MARKER_CHECK_MS 1000 /* how soon a flushed Redis is noticed on old connections */
 #define FLUSH_SCAN_COUNT "500"
@@ -83,20 +93,49 @@ static const char counter_undo_lua[] = "local n = tonumber(redis.call('GET', KEY
                                        "if n > 0 then return redis.call('DECR', KEYS[1]) end\n"
                                        "return 0\n";
 
+/* The scripts, by the SHA1 Redis knows them by (EVALSHA). */
+typedef struct script {
+    const char *lua;
+    char sha[41];
+} script_t;
+
+enum { S_USER_MARK, S_IS_REVOKED, S_COUNTER_HIT, S_COUNTER_UNDO, NSCRIPTS };
+
+static script_t scripts[NSCRIPTS] = {
+    [S_USER_MARK] = {user_mark_lua, ""},
+    [S_IS_REVOKED] = {is_revoked_lua, ""},
+    [S_COUNTER_HIT] = {counter_hit_lua, ""},
+    [S_COUNTER_UNDO] = {counter_undo_lua, ""},
+};
+
+static pthread_once_t scripts_once = PTHREAD_ONCE_INIT;
+
+static void scripts_hash(void)
+{
+    for (int i = 0; i < NSCRIPTS; i++) {
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned len = 0;
+        EVP_Digest(scripts[i].lua, strlen(scripts[i].lua), md, &len, EVP_sha1(), NULL);
+        for (unsigned k = 0; k < len && k < 20; k++)
+            snprintf(scripts[i].sha + 2 * k, 3, "%02x", md[k]);
+    }
+}
+
 typedef struct kv_redis {
     kv_t base;
     kv__redis_pool_t pool;
-    int down_policy;              /* cfg->redis_down_rate_limit: 0 local, 1 open */
-    pthread_mutex_t durable_lock; /* guards durable and last_purge */
-    store_t *durable;             /* NULL: no fallback (tests) */
-    int64_t last_purge;
+    int down_policy;            /* cfg->redis_down_rate_limit: 0 local, 1 open */
+    const kv_source_t *source;  /* the database's revocations; NULL: none (tests) */
     pthread_mutex_t sync_lock;       /* one resync or cache flush at a time */
     atomic_ulong sync_wanted, synced; /* resync due while they differ */
     atomic_ulong flush_wanted, flushed;
     _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
     kv__counters_t local; /* counters while Redis is down (policy local) */
     atomic_bool limits_off; /* policy open and Redis down: said once per outage */
-    store_ryw_hook_t ryw;  /* read-your-writes marks, ctx = this */
+    pthread_t sync_thread;  /* runs the resyncs and flushes the loops ask for */
+    pthread_mutex_t wake_lock;
+    pthread_cond_t wake;
+    bool stopping, thread_started;
 } kv_redis_t;
 
 typedef struct rkey {
@@ -204,11 +243,8 @@ static int resync(kv_redis_t *r, redisContext *c)
     sync_ctx_t s = {.c = c};
     int rc = CORE_OK;
 
-    if (r->durable != NULL) {
-        pthread_mutex_lock(&r->durable_lock);
-        rc = store_revocations_load(r->durable, wall_now_ms(), sync_token, sync_user, &s);
-        pthread_mutex_unlock(&r->durable_lock);
-    }
+    if (r->source != NULL)
+        rc = r->source->revocations_load(r->source->ctx, wall_now_ms(), sync_token, sync_user, &s);
     sync_drain(&s);
     if (rc == CORE_OK && !s.failed) {
         const char *argv[] = {"SET", SYNC_MARKER, "1"};
@@ -301,19 +337,89 @@ out:
     return rc;
 }
 
-/* One command on a pooled connection in step with the database. The reply
- * (caller frees), or NULL when Redis could not answer or refused the
- * command. A pooled connection that finds Redis restarted is replaced at
- * once, so a restart costs no request its Redis answer. */
-static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
+/* Load the scripts on a new blocking connection (errors show at EVALSHA). */
+static void load_scripts(redisContext *c)
+{
+    for (int i = 0; i < NSCRIPTS; i++) {
+        const char *argv[] = {"SCRIPT", "LOAD", scripts[i].lua};
+        freeReplyObject(kv__redis_command(c, 3, argv, NULL));
+    }
+}
+
+static bool due(kv_redis_t *r)
+{
+    return atomic_load(&r->sync_wanted) != atomic_load(&r->synced) ||
+           atomic_load(&r->flush_wanted) != atomic_load(&r->flushed);
+}
+
+/* Ask the backend's thread to run the resync or flush that is due. */
+static void wake_sync_thread(kv_redis_t *r)
+{
+    pthread_mutex_lock(&r->wake_lock);
+    pthread_cond_signal(&r->wake);
+    pthread_mutex_unlock(&r->wake_lock);
+}
+
+static void on_marker(void *ctx, redisReply *reply)
+{
+    kv_redis_t *r = ctx;
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
+        atomic_fetch_add(&r->sync_wanted, 1); /* Redis lost its data: copy the database's revocations */
+        wake_sync_thread(r);
+    }
+}
+
+/* A new connection of an event loop: scripts, then a look for the marker,
+ * sent ahead of any command of the loop (Redis answers in order, so a
+ * token check sent after them sees sync_wanted already raised). */
+static void on_loop_connected(void *ctx)
+{
+    kv_redis_t *r = ctx;
+    const char *exists[] = {"EXISTS", SYNC_MARKER};
+
+    for (int i = 0; i < NSCRIPTS; i++) {
+        const char *argv[] = {"SCRIPT", "LOAD", scripts[i].lua};
+        kv__redis_async_send(&r->pool, 3, argv, NULL, NULL, NULL);
+    }
+    kv__redis_async_send(&r->pool, 2, exists, NULL, on_marker, r);
+}
+
+/* One command on the event loop's connection, waiting on the fiber. The
+ * marker is looked for at most once a second (process-wide), ahead of the
+ * command. A resync or flush found due goes to the backend's thread. */
+static redisReply *call_loop(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
+{
+    int64_t now = core_clock_mono_ms(), last = atomic_load(&r->marker_checked_at);
+    redisReply *reply;
+
+    if (now - last >= MARKER_CHECK_MS && atomic_compare_exchange_strong(&r->marker_checked_at, &last, now)) {
+        const char *exists[] = {"EXISTS", SYNC_MARKER};
+        kv__redis_async_send(&r->pool, 2, exists, NULL, on_marker, r);
+    }
+    reply = kv__redis_async_command(&r->pool, argc, argv, lens);
+    if (due(r))
+        wake_sync_thread(r);
+    return reply;
+}
+
+/* One command on a pooled connection in step with the database, or on the
+ * event loop's connection on a fiber. The reply (caller frees; an error
+ * reply too), or NULL when Redis could not answer. A pooled connection that
+ * finds Redis restarted is replaced at once, so a restart costs no request
+ * its Redis answer. */
+static redisReply *call_raw(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
 {
     redisReply *reply = NULL;
 
+    if (kv__redis_async_active(&r->pool))
+        return call_loop(r, argc, argv, lens);
     for (int attempt = 0; attempt < 2; attempt++) {
         bool fresh;
         redisContext *c = kv__redis_pool_get(&r->pool, &fresh);
         if (c == NULL)
             break;
+        if (fresh)
+            load_scripts(c);
         if (catch_up(r, c, fresh) == CORE_OK)
             reply = kv__redis_command(c, argc, argv, lens);
         if (reply == NULL && !fresh && kv__redis_gone(c)) {
@@ -322,6 +428,42 @@ static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t
         }
         kv__redis_pool_put(&r->pool, c, reply != NULL);
         break;
+    }
+    return reply;
+}
+
+/* call_raw, with Redis' refusals logged and turned into NULL. */
+static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t *lens)
+{
+    redisReply *reply = call_raw(r, argc, argv, lens);
+
+    if (!reply_usable(reply)) {
+        freeReplyObject(reply);
+        reply = NULL;
+    }
+    return reply;
+}
+
+/* Script s with nkeys keys and the arguments args (n of them, keys
+ * first), by EVALSHA; after a SCRIPT FLUSH (NOSCRIPT), by EVAL. As call(). */
+static redisReply *eval(kv_redis_t *r, int s_id, int nkeys, int n, const char **args)
+{
+    const char *argv[3 + 8];
+    char nk[8];
+    redisReply *reply;
+
+    snprintf(nk, sizeof(nk), "%d", nkeys);
+    argv[0] = "EVALSHA";
+    argv[1] = scripts[s_id].sha;
+    argv[2] = nk;
+    for (int i = 0; i < n && i < 8; i++)
+        argv[3 + i] = args[i];
+    reply = call_raw(r, 3 + n, argv, NULL);
+    if (reply != NULL && reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "NOSCRIPT", 8) == 0) {
+        freeReplyObject(reply);
+        argv[0] = "EVAL";
+        argv[1] = scripts[s_id].lua;
+        reply = call_raw(r, 3 + n, argv, NULL);
     }
     if (!reply_usable(reply)) {
         freeReplyObject(reply);
@@ -332,24 +474,15 @@ static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t
 
 /* ---- revocations ---- */
 
-/* Caller holds durable_lock. A failed purge is retried an hour later. */
-static void purge_if_due(kv_redis_t *r, int64_t now)
+/* The database has the revocation; Redis must get it too, now or at the next
+ * resync. reply is what the write answered (freed here). */
+static void revocation_to_redis(kv_redis_t *r, redisReply *reply)
 {
-    if (r->durable == NULL || now - r->last_purge < PURGE_INTERVAL_MS)
-        return;
-    r->last_purge = now;
-    int rc = store_revocations_purge(r->durable, now);
-    if (rc != CORE_OK)
-        log_warn("kv: purging expired revocations failed", LOG_STR("error", core_error_name(rc)));
-}
-
-/* The database has the revocation; Redis must get it too, now or at the next resync. */
-static void revocation_to_redis(kv_redis_t *r, int argc, const char **argv)
-{
-    redisReply *reply = call(r, argc, argv, NULL);
-
-    if (reply == NULL)
+    if (reply == NULL) {
         atomic_fetch_add(&r->sync_wanted, 1);
+        if (kv__redis_async_active(&r->pool))
+            wake_sync_thread(r);
+    }
     freeReplyObject(reply);
 }
 
@@ -362,17 +495,12 @@ static int redis_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 
     if (!make_key(&k, P_TOKEN, jti))
         goto out;
-    int64_t now = wall_now_ms();
-    pthread_mutex_lock(&r->durable_lock);
-    rc = r->durable != NULL ? store_token_revoke(r->durable, jti, expires_at) : CORE_OK;
-    if (rc == CORE_OK)
-        purge_if_due(r, now);
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK || expires_at <= now)
+    rc = CORE_OK;
+    if (expires_at <= wall_now_ms())
         goto out;
     snprintf(at, sizeof(at), "%lld", (long long)expires_at);
     const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
-    revocation_to_redis(r, 5, argv);
+    revocation_to_redis(r, call(r, 5, argv, NULL));
 out:
     return rc;
 }
@@ -386,36 +514,14 @@ static int redis_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t bef
 
     if (!make_key(&k, P_USER, user_id))
         goto out;
-    int64_t now = wall_now_ms();
-    pthread_mutex_lock(&r->durable_lock);
-    rc = r->durable != NULL ? store_user_sessions_revoke(r->durable, user_id, before_ms) : CORE_OK;
-    if (rc == CORE_OK)
-        purge_if_due(r, now);
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK || before_ms + USER_MARK_TTL_MS <= now)
+    rc = CORE_OK;
+    if (before_ms + USER_MARK_TTL_MS <= wall_now_ms())
         goto out;
     snprintf(before, sizeof(before), "%lld", (long long)before_ms);
     snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
-    const char *argv[] = {"EVAL", user_mark_lua, "1", k.buf, before, at};
-    revocation_to_redis(r, 6, argv);
+    const char *args[] = {k.buf, before, at};
+    revocation_to_redis(r, eval(r, S_USER_MARK, 1, 3, args));
 out:
-    return rc;
-}
-
-/* Redis cannot answer: the database does. */
-static int check_durable(kv_redis_t *r, const char *jti, const char *user_id, int64_t issued_at_ms, bool *revoked)
-{
-    int rc = CORE_E_UNAVAILABLE;
-
-    pthread_mutex_lock(&r->durable_lock);
-    if (r->durable != NULL) {
-        rc = store_revocation_check(r->durable, jti, user_id, issued_at_ms, revoked);
-        if (rc == CORE_OK)
-            purge_if_due(r, wall_now_ms());
-    }
-    pthread_mutex_unlock(&r->durable_lock);
-    if (rc != CORE_OK)
-        *revoked = true;
     return rc;
 }
 
@@ -431,13 +537,14 @@ static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id
     if (!make_key(&tk, P_TOKEN, jti) || !make_key(&uk, P_USER, user_id))
         goto out;
     snprintf(issued, sizeof(issued), "%lld", (long long)issued_at_ms);
-    const char *argv[] = {"EVAL", is_revoked_lua, "2", tk.buf, uk.buf, issued};
-    redisReply *reply = call(r, 6, argv, NULL);
-    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER) {
+    const char *args[] = {tk.buf, uk.buf, issued};
+    redisReply *reply = eval(r, S_IS_REVOKED, 2, 3, args);
+    /* a Redis that lost its revocations answers only once they are back */
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && atomic_load(&r->sync_wanted) == atomic_load(&r->synced)) {
         *revoked = reply->integer != 0;
         rc = CORE_OK;
     } else {
-        rc = check_durable(r, jti, user_id, issued_at_ms, revoked);
+        rc = CORE_E_UNAVAILABLE; /* the caller asks the database */
     }
     freeReplyObject(reply);
 out:
@@ -459,8 +566,8 @@ static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, long 
     if (!make_key(&k, P_COUNTER, key) || window_ms <= 0 || max < 1)
         goto out;
     snprintf(window, sizeof(window), "%lld", (long long)window_ms);
-    const char *argv[] = {"EVAL", counter_hit_lua, "1", k.buf, window};
-    redisReply *reply = call(r, 5, argv, NULL);
+    const char *args[] = {k.buf, window};
+    redisReply *reply = eval(r, S_COUNTER_HIT, 1, 2, args);
     if (reply != NULL && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 &&
         reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_INTEGER) {
         *count = (long)reply->element[0]->integer;
@@ -488,8 +595,8 @@ static int redis_counter_undo(kv_t *kv, const char *key, int64_t now)
 
     if (!make_key(&k, P_COUNTER, key))
         goto out;
-    const char *argv[] = {"EVAL", counter_undo_lua, "1", k.buf};
-    redisReply *reply = call(r, 4, argv, NULL);
+    const char *args[] = {k.buf};
+    redisReply *reply = eval(r, S_COUNTER_UNDO, 1, 1, args);
     if (reply != NULL)
         rc = CORE_OK;
     else if (r->down_policy == 0)
@@ -513,8 +620,8 @@ static int redis_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **
         goto out;
     const char *argv[] = {"GET", k.buf};
     redisReply *reply = call(r, 2, argv, NULL);
-    if (reply == NULL) {
-        rc = CORE_E_UNAVAILABLE;
+    if (reply == NULL || atomic_load(&r->flush_wanted) != atomic_load(&r->flushed)) {
+        rc = CORE_E_UNAVAILABLE; /* down, or a missed invalidation not yet flushed */
     } else if (reply->type == REDIS_REPLY_STRING) {
         *value = core_pool_strndup(pool, reply->str, reply->len);
         *len = reply->len;
@@ -535,6 +642,8 @@ static int cache_write(kv_redis_t *r, int argc, const char **argv, const size_t 
 
     if (reply == NULL) {
         atomic_fetch_add(&r->flush_wanted, 1);
+        if (kv__redis_async_active(&r->pool))
+            wake_sync_thread(r);
         rc = CORE_E_UNAVAILABLE;
     }
     freeReplyObject(reply);
@@ -580,11 +689,11 @@ static int redis_cache_del(kv_t *kv, const char *key)
     return rc;
 }
 
-/* ---- read-your-writes marks (store/ryw.h) ---- */
+/* ---- read-your-writes marks ---- */
 
-static int redis_ryw_mark(void *ctx, const char *user_id, int64_t ttl_ms)
+static int redis_ryw_mark(kv_t *kv, const char *user_id, int64_t ttl_ms)
 {
-    kv_redis_t *r = ctx;
+    kv_redis_t *r = (kv_redis_t *)kv;
     rkey_t k;
     char ttl[24];
     int rc = CORE_E_INTERNAL;
@@ -600,9 +709,9 @@ out:
     return rc;
 }
 
-static int redis_ryw_check(void *ctx, const char *user_id, bool *marked)
+static int redis_ryw_check(kv_t *kv, const char *user_id, bool *marked)
 {
-    kv_redis_t *r = ctx;
+    kv_redis_t *r = (kv_redis_t *)kv;
     rkey_t k;
     int rc = CORE_E_INTERNAL;
 
@@ -622,22 +731,72 @@ out:
     return rc;
 }
 
-static const store_ryw_hook_t *redis_ryw_hook(kv_t *kv)
+/* ---- life cycle ---- */
+
+/* ---- the backend's thread: resyncs and flushes the loops asked for ---- */
+
+static void *sync_main(void *arg)
 {
-    return &((kv_redis_t *)kv)->ryw;
+    kv_redis_t *r = arg;
+
+    pthread_mutex_lock(&r->wake_lock);
+    while (!r->stopping) {
+        if (!due(r)) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1; /* and once a second, in case a wake-up came between */
+            pthread_cond_timedwait(&r->wake, &r->wake_lock, &ts);
+            continue;
+        }
+        pthread_mutex_unlock(&r->wake_lock);
+        bool fresh;
+        redisContext *c = kv__redis_pool_get(&r->pool, &fresh);
+        int rc = CORE_E_UNAVAILABLE;
+        if (c != NULL) {
+            if (fresh)
+                load_scripts(c);
+            rc = catch_up(r, c, fresh);
+            kv__redis_pool_put(&r->pool, c, rc == CORE_OK);
+        }
+        pthread_mutex_lock(&r->wake_lock);
+        if (rc != CORE_OK && !r->stopping) { /* Redis is down: try again in a second */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_sec += 1;
+            pthread_cond_timedwait(&r->wake, &r->wake_lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&r->wake_lock);
+    return NULL;
 }
 
-/* ---- life cycle ---- */
+static void redis_loop_attach(kv_t *kv, struct st_h2o_evloop_t *loop)
+{
+    kv_redis_t *r = (kv_redis_t *)kv;
+    kv__redis_async_attach(&r->pool, loop, on_loop_connected, r);
+}
+
+static void redis_loop_detach(kv_t *kv)
+{
+    kv__redis_async_detach(&((kv_redis_t *)kv)->pool);
+}
 
 static void redis_destroy(kv_t *kv)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
 
+    if (r->thread_started) {
+        pthread_mutex_lock(&r->wake_lock);
+        r->stopping = true;
+        pthread_cond_signal(&r->wake);
+        pthread_mutex_unlock(&r->wake_lock);
+        pthread_join(r->sync_thread, NULL);
+    }
     kv__redis_pool_cleanup(&r->pool);
     kv__counters_cleanup(&r->local);
-    pthread_mutex_destroy(&r->durable_lock);
     pthread_mutex_destroy(&r->sync_lock);
-    store_close(r->durable);
+    pthread_mutex_destroy(&r->wake_lock);
+    pthread_cond_destroy(&r->wake);
     free(r);
 }
 
@@ -652,21 +811,25 @@ static const kv_ops_t redis_ops = {
     .cache_get = redis_cache_get,
     .cache_set = redis_cache_set,
     .cache_del = redis_cache_del,
-    .ryw_hook = redis_ryw_hook,
+    .ryw_mark = redis_ryw_mark,
+    .ryw_check = redis_ryw_check,
+    .loop_attach = redis_loop_attach,
+    .loop_detach = redis_loop_detach,
 };
 
-int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
+int kv_redis_create(const core_config_t *cfg, const kv_source_t *source, kv_t **out)
 {
     kv_redis_t *r = core_calloc(1, sizeof(*r));
     int rc;
 
     *out = NULL;
     r->base.ops = &redis_ops;
-    r->durable = durable;
+    r->source = source;
     r->down_policy = cfg->redis_down_rate_limit;
-    r->ryw = (store_ryw_hook_t){.ctx = r, .mark = redis_ryw_mark, .check = redis_ryw_check};
-    pthread_mutex_init(&r->durable_lock, NULL);
+    pthread_once(&scripts_once, scripts_hash);
     pthread_mutex_init(&r->sync_lock, NULL);
+    pthread_mutex_init(&r->wake_lock, NULL);
+    pthread_cond_init(&r->wake, NULL);
     atomic_init(&r->sync_wanted, 1); /* copy the database's revocations at the first connection */
     atomic_init(&r->synced, 0);
     atomic_init(&r->flush_wanted, 0);
@@ -678,15 +841,19 @@ int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out)
         redis_destroy(&r->base);
         goto out;
     }
-    int64_t now = wall_now_ms();
-    r->last_purge = now - PURGE_INTERVAL_MS;
-    purge_if_due(r, now);
     /* connect now, so the start-up log says whether Redis is there */
     const char *ping[] = {"PING"};
     redisReply *reply = call(r, 1, ping, NULL);
     log_info("kv backend ready", LOG_STR("backend", "redis"), LOG_STR("host", r->pool.host),
              LOG_INT("port", r->pool.port), LOG_BOOL("connected", reply != NULL));
     freeReplyObject(reply);
+    if (pthread_create(&r->sync_thread, NULL, sync_main, r) != 0) {
+        log_error("kv: cannot start the redis sync thread");
+        redis_destroy(&r->base);
+        rc = CORE_E_INTERNAL;
+        goto out;
+    }
+    r->thread_started = true;
     *out = &r->base;
 out:
     return rc;

@@ -10,12 +10,12 @@
 #include "core/config.h"
 #include "kv/kv.h"
 
-/* Create the backend for cfg->redis_url (cfg must outlive it). It takes
- * ownership of durable (a store session of its own, also on failure), where
- * revocations are written first and which answers token checks while Redis
- * is unreachable. Redis need not be up: the backend then starts in its
- * fallback mode and connects later. CORE_OK, or CORE_E_INTERNAL for a
- * REDIS_URL it cannot use (logged). */
-int kv_redis_create(const core_config_t *cfg, struct store *durable, kv_t **out);
+/* Create the backend for cfg->redis_url (cfg must outlive it). source (not
+ * copied; it must outlive the backend, may be NULL in tests) gives the
+ * database's revocations, which are copied into Redis at the first
+ * connection and whenever Redis has lost them. Redis need not be up: the
+ * backend then starts in its fallback mode and connects later. CORE_OK, or
+ * CORE_E_INTERNAL for a REDIS_URL it cannot use (logged). */
+int kv_redis_create(const core_config_t *cfg, const kv_source_t *source, kv_t **out);
 
 #endif

@@ -17,8 +17,8 @@
 #include "core/mem.h"
 #include "core/redis_url.h"
 
-#define CONNECT_TIMEOUT_US (1000 * 1000)
-#define COMMAND_TIMEOUT_US (500 * 1000)
+#define CONNECT_TIMEOUT_US (KV__REDIS_CONNECT_TIMEOUT_MS * 1000)
+#define COMMAND_TIMEOUT_US (KV__REDIS_COMMAND_TIMEOUT_MS * 1000)
 #define RETRY_MS 1000
 
 int kv__redis_pool_init(kv__redis_pool_t *p, const char *url)
@@ -112,8 +112,7 @@ out:
     return c;
 }
 
-/* Redis failed: drop the idle connections, log once per outage, retry later. */
-static void mark_down(kv__redis_pool_t *p, const char *reason)
+void kv__redis_pool_mark_down(kv__redis_pool_t *p, const char *reason)
 {
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->idle_len; i++)
@@ -150,7 +149,7 @@ redisContext *kv__redis_pool_get(kv__redis_pool_t *p, bool *fresh)
         p->next_connect_at = now + RETRY_MS; /* this thread makes the attempt */
     pthread_mutex_unlock(&p->lock);
     if ((c = connect_one(p, err, sizeof(err))) == NULL)
-        mark_down(p, err);
+        kv__redis_pool_mark_down(p, err);
     *fresh = c != NULL;
 out:
     return c;
@@ -180,7 +179,7 @@ void kv__redis_pool_put(kv__redis_pool_t *p, redisContext *c, bool works)
         char reason[128];
         snprintf(reason, sizeof(reason), "%s", c->err != 0 ? c->errstr : "unexpected reply");
         redisFree(c);
-        mark_down(p, reason);
+        kv__redis_pool_mark_down(p, reason);
         return;
     }
     pthread_mutex_lock(&p->lock);
@@ -195,4 +194,29 @@ void kv__redis_pool_put(kv__redis_pool_t *p, redisContext *c, bool works)
     pthread_mutex_unlock(&p->lock);
     if (c != NULL)
         redisFree(c);
+}
+
+void kv__redis_pool_mark_up(kv__redis_pool_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->down) {
+        p->down = false;
+        log_info("redis available again", LOG_STR("host", p->host), LOG_INT("port", p->port));
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool kv__redis_pool_may_connect(kv__redis_pool_t *p)
+{
+    bool may = true;
+
+    pthread_mutex_lock(&p->lock);
+    if (p->down) {
+        int64_t now = core_clock_mono_ms();
+        may = now >= p->next_connect_at;
+        if (may)
+            p->next_connect_at = now + RETRY_MS;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return may;
 }

@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #define KV__REDIS_POOL_IDLE_MAX 32
+#define KV__REDIS_CONNECT_TIMEOUT_MS 1000
+#define KV__REDIS_COMMAND_TIMEOUT_MS 500
 
 typedef struct kv__redis_pool {
     char *host, *user, *password; /* user and password NULL when absent */
@@ -51,6 +53,17 @@ void kv__redis_pool_put(kv__redis_pool_t *p, redisContext *c, bool works);
  * see kv__redis_gone), and the idle ones, which are gone too; Redis is not
  * marked down, so the caller may connect again at once. */
 void kv__redis_pool_discard(kv__redis_pool_t *p, redisContext *c);
+
+/* Redis failed (why: for the log): drop the idle connections, log once per
+ * outage, and let no connection be tried for a second. Any thread. */
+void kv__redis_pool_mark_down(kv__redis_pool_t *p, const char *why);
+
+/* A command was answered: Redis is up (logged when it was down). */
+void kv__redis_pool_mark_up(kv__redis_pool_t *p);
+
+/* Whether a connection may be tried now: Redis is not down, or the retry is
+ * due (this caller then makes the attempt: the next is a second later). */
+bool kv__redis_pool_may_connect(kv__redis_pool_t *p);
 
 /* True when c's last command failed because the server closed the
  * connection or reset it, so the command never ran and may be retried on a

@@ -113,7 +113,8 @@ static void deliver_due(void)
 }
 
 /* Delete the mail done with more than OUTBOX_RETENTION_MS ago: outbox rows
- * (bodies already blanked) in batches, then .eml files. */
+ * in batches (blanking on the way any body an earlier release kept), then
+ * .eml files. The first pass runs when the sender starts. */
 static void purge_if_due(void)
 {
     int64_t now = core_clock_now_ms(), retention = sender.cfg->outbox_retention_ms;
@@ -127,12 +128,12 @@ static void purge_if_due(void)
     do {
         rc = store_outbox_purge(sender.store, now - retention, PURGE_BATCH, &n);
         rows += n;
-    } while (rc == CORE_OK && n == PURGE_BATCH && !atomic_load(&sender.stopping));
+    } while (rc == CORE_OK && n >= PURGE_BATCH && !atomic_load(&sender.stopping));
     if (rc != CORE_OK)
         log_warn("mail outbox purge failed; retried at the next pass", LOG_STR("error", core_error_name(rc)));
     mail_eml_purge(sender.cfg, now - retention, &files);
     if (rows > 0 || files > 0)
-        log_info("old mail deleted", LOG_INT("rows", rows), LOG_INT("eml_files", files),
+        log_info("old mail deleted or blanked", LOG_INT("rows", rows), LOG_INT("eml_files", files),
                  LOG_INT("retention_ms", retention));
 }
 

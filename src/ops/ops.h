@@ -25,16 +25,16 @@ int ops_backup(const core_config_t *cfg, const char *out, bool gzip);
  * before now (ops_sessions_end_all). */
 int ops_restore(const core_config_t *cfg, const char *path, bool force, bool check_only);
 
-/* sessions.c: the kv backend of cfg (Redis with REDIS_URL, else in-process
- * with revocations written through to the database) for a command, or
- * NULL after printing why. kv_destroy() it. */
+/* sessions.c: the kv backend of cfg (Redis with REDIS_URL, else an
+ * in-process one) for a command, or NULL after printing why. kv_destroy()
+ * it. */
 kv_t *ops_kv_open(const core_config_t *cfg, const char *cmd);
 
-/* sessions.c: revoke every token of user_id issued up to now_ms and give
- * the user new cache generations, so no instance serves what it cached.
- * CORE_OK, or the error of the revocation (durable first, so an error means
- * it may not have happened). */
-int ops_user_sessions_end(const core_config_t *cfg, kv_t *kv, const char *user_id, int64_t now_ms);
+/* sessions.c: revoke every token of user_id issued up to now_ms, in store
+ * (durable, first; NULL when the account is gone) and in kv, and give the
+ * user new cache generations, so no instance serves what it cached. CORE_OK,
+ * or the error of a revocation (an error means it may not have happened). */
+int ops_user_sessions_end(const core_config_t *cfg, kv_t *kv, store_t *store, const char *user_id, int64_t now_ms);
 
 /* sessions.c: the same for every user of store; returns how many, or -1
  * when a revocation failed. */

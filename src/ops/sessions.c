@@ -1,8 +1,8 @@
 /*
  * This file implements what the operator commands do to sessions and
  * caches (ops.h): open the kv backend the servers share (Redis with
- * REDIS_URL, else the in-process one, whose revocations are written through
- * to the database the servers load them from), revoke every token of a user
+ * REDIS_URL, else an in-process one of no consequence: the servers then
+ * read revocations from the database), revoke every token of a user
  * issued up to a moment, and give the user new cache generations
  * (api/cache.h) so that no instance serves an answer cached before. A
  * restore does this for every user of the restored database: revocations
@@ -12,7 +12,6 @@
  */
 #include <stdio.h>
 
-#include "api/api.h"
 #include "api/cache.h"
 #include "core/error.h"
 #include "kv/redis.h"
@@ -21,17 +20,11 @@
 
 kv_t *ops_kv_open(const core_config_t *cfg, const char *cmd)
 {
-    store_t *durable = NULL;
     kv_t *kv = NULL;
-    int rc;
 
-    if (store_open(cfg->database_url, &durable) != CORE_OK) {
-        fprintf(stderr, "lsf-server %s: cannot open the database\n", cmd);
-        return NULL;
-    }
-    /* both take the session, also on failure; no peer registration: this
-     * process serves nothing */
-    rc = cfg->redis_url != NULL ? kv_redis_create(cfg, durable, &kv) : kv_memory_create(durable, NULL, &kv);
+    /* no revocation source: the servers copy the database's into a Redis
+     * that lost them; this process serves nothing */
+    int rc = cfg->redis_url != NULL ? kv_redis_create(cfg, NULL, &kv) : kv_memory_create(NULL, &kv);
     if (rc != CORE_OK) {
         fprintf(stderr, "lsf-server %s: cannot open the shared state (REDIS_URL)\n", cmd);
         return NULL;
@@ -39,20 +32,24 @@ kv_t *ops_kv_open(const core_config_t *cfg, const char *cmd)
     return kv;
 }
 
-int ops_user_sessions_end(const core_config_t *cfg, kv_t *kv, const char *user_id, int64_t now_ms)
+int ops_user_sessions_end(const core_config_t *cfg, kv_t *kv, store_t *store, const char *user_id, int64_t now_ms)
 {
-    /* api_cache_invalidate reads only these members of a request */
-    api_req_t req = {.cfg = cfg, .kv = kv, .now_ms = now_ms};
-    int rc = kv_user_sessions_revoke(kv, user_id, now_ms);
+    int rc = CORE_OK;
 
-    api_cache_invalidate(&req, API_CACHE_USER, user_id);
-    api_cache_invalidate(&req, API_CACHE_STATS, user_id);
+    /* the database first: it is what every server trusts when its kv
+     * cannot tell, and what fills a Redis that lost its data */
+    if (store != NULL && (rc = store_user_sessions_revoke(store, user_id, now_ms)) != CORE_OK)
+        return rc;
+    rc = kv_user_sessions_revoke(kv, user_id, now_ms);
+    api_cache_invalidate(kv, cfg, API_CACHE_USER, user_id, now_ms);
+    api_cache_invalidate(kv, cfg, API_CACHE_STATS, user_id, now_ms);
     return rc;
 }
 
 typedef struct end_all {
     const core_config_t *cfg;
     kv_t *kv;
+    store_t *store;
     int64_t now_ms;
     int64_t n;
     int64_t failed;
@@ -61,13 +58,13 @@ typedef struct end_all {
 static void end_one(void *ctx, const char *user_id)
 {
     end_all_t *e = ctx;
-    if (ops_user_sessions_end(e->cfg, e->kv, user_id, e->now_ms) != CORE_OK)
+    if (ops_user_sessions_end(e->cfg, e->kv, e->store, user_id, e->now_ms) != CORE_OK)
         e->failed++;
     e->n++;
 }
 
 int64_t ops_sessions_end_all(const core_config_t *cfg, kv_t *kv, store_t *store, int64_t now_ms)
 {
-    end_all_t e = {.cfg = cfg, .kv = kv, .now_ms = now_ms, .n = 0, .failed = 0};
+    end_all_t e = {.cfg = cfg, .kv = kv, .store = store, .now_ms = now_ms, .n = 0, .failed = 0};
     return store_user_ids_each(store, end_one, &e) == CORE_OK && e.failed == 0 ? e.n : -1;
 }

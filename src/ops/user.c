@@ -80,12 +80,12 @@ int ops_user_delete(const core_config_t *cfg, const char *email)
     }
     if (find("delete", store, &pool, email, &user) != EXIT_SUCCESS || (kv = ops_kv_open(cfg, "user delete")) == NULL)
         goto out;
-    if ((rc = store_user_delete(store, user.id)) != CORE_OK) {
+    if ((rc = store_user_delete(store, user.id, core_clock_now_ms())) != CORE_OK) {
         fprintf(stderr, "lsf-server user delete: %s\n",
                 rc == CORE_E_NOT_FOUND ? "the account was deleted meanwhile" : "the database failed");
         goto out;
     }
-    if (ops_user_sessions_end(cfg, kv, user.id, core_clock_now_ms()) != CORE_OK) {
+    if (ops_user_sessions_end(cfg, kv, NULL, user.id, core_clock_now_ms()) != CORE_OK) {
         fprintf(stderr, "lsf-server user delete: the account is deleted, but revoking its sessions failed; its "
                         "tokens are refused anyway (no account)\n");
         goto out;

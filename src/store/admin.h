@@ -81,10 +81,19 @@ static inline int store_restore(store_t *s, const char *path, bool force)
 
 /* Delete user_id's account and everything it owns (tasks and their tags,
  * counters and search rows, codes, idempotency keys). CORE_E_NOT_FOUND when
- * there is no such user. Sessions are the caller's: revoke them in kv. */
-static inline int store_user_delete(store_t *s, const char *user_id)
+ * there is no such user. The write hook then hears that the tasks and the
+ * account changed and that every session issued up to now_ms ended: with no
+ * row left the database refuses them already, kv refuses them on instances
+ * that read a replica that has not seen the delete yet. */
+static inline int store_user_delete(store_t *s, const char *user_id, int64_t now_ms)
 {
-    return s->ops->admin->user_delete(s, user_id);
+    int rc = s->ops->admin->user_delete(s, user_id);
+    if (rc == CORE_OK) {
+        store__wrote(s, rc, STORE_WROTE_TASKS, user_id);
+        store__wrote(s, rc, STORE_WROTE_USER, user_id);
+        store__written(s, &(store_write_t){.kind = STORE_WROTE_SESSIONS_REVOKED, .user_id = user_id, .at = now_ms});
+    }
+    return rc;
 }
 
 /* cb(ctx, id) for every user, in id order, outside any transaction the

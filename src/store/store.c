@@ -3,10 +3,14 @@
  * hands the rest to the matching backend, which returns a store_t whose ops
  * table does the work. "sqlite:PATH" is the embedded backend (sqlite/);
  * "postgres://..." or "postgresql://..." is PostgreSQL (postgres/), whose
- * sessions share one process-wide connection pool per URL.
+ * sessions share one process-wide connection pool per URL. It also holds
+ * the process's write hook (store_hooks_set), through which every write
+ * reported by the wrappers of store.h reaches the state kept outside the
+ * database.
  */
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -43,4 +47,39 @@ int store_open(const char *url, store_t **out)
               LOG_STR("scheme", scheme));
 out:
     return rc;
+}
+
+static _Atomic(const store_hooks_t *) current_hooks;
+
+void store_hooks_set(const store_hooks_t *hooks)
+{
+    atomic_store_explicit(&current_hooks, hooks, memory_order_release);
+}
+
+void store__written(store_t *s, const store_write_t *w)
+{
+    const store_hooks_t *h = atomic_load_explicit(&current_hooks, memory_order_acquire);
+
+    if (h != NULL && h->written != NULL)
+        h->written(h->ctx, s, w);
+}
+
+bool store__wrote_recently(const char *user_id)
+{
+    const store_hooks_t *h = atomic_load_explicit(&current_hooks, memory_order_acquire);
+    bool yes = false;
+
+    if (h != NULL && h->wrote_recently != NULL && user_id != NULL && h->wrote_recently(h->ctx, user_id, &yes) != CORE_OK)
+        yes = true; /* cannot tell: the primary is never stale */
+    return yes;
+}
+
+void store_loop_attach(struct st_h2o_evloop_t *loop)
+{
+    store_pg_loop_attach(loop);
+}
+
+void store_loop_detach(void)
+{
+    store_pg_loop_detach();
 }

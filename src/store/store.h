@@ -18,6 +18,13 @@
  * CORE_E_CONFLICT (or the operation's own code, CORE_E_USER_EXISTS), a check
  * or not-null CORE_E_VALIDATION, so none reaches a client as a 500. Strings returned through out-parameters are allocated from the
  * caller's pool.
+ *
+ * Every write that changes state kept outside the database (caches, the
+ * read-your-writes marks of other instances, revocations in the kv backend)
+ * passes through the inline wrappers below, which report it once it has
+ * committed to the process's write hook (store_hooks_set): that hook, not
+ * the handlers, keeps that state in step. The store itself knows nothing of
+ * the kv layer.
  */
 #ifndef STORE_STORE_H
 #define STORE_STORE_H
@@ -26,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/pool.h"
 #include "core/uuid.h"
 #include "mail/mail.h"
@@ -83,6 +91,34 @@ struct store_admin_ops; /* store/admin.h: backups, imports, account deletion */
 typedef void (*store_token_revocation_cb)(void *ctx, const char *jti, int64_t expires_at);
 typedef void (*store_user_revocation_cb)(void *ctx, const char *user_id, int64_t before_ms);
 
+/* What a committed write changed, as reported to the write hook. */
+enum store_write_kind {
+    STORE_WROTE_TASKS,            /* a task of user_id was created, changed or deleted */
+    STORE_WROTE_USER,             /* user_id's account row was created or changed */
+    STORE_WROTE_TOKEN_REVOKED,    /* jti is revoked until `at` (ms) */
+    STORE_WROTE_SESSIONS_REVOKED, /* user_id's tokens issued at or before `at` (ms) are revoked */
+};
+
+typedef struct store_write {
+    enum store_write_kind kind;
+    const char *user_id; /* NULL for STORE_WROTE_TOKEN_REVOKED */
+    const char *jti;     /* STORE_WROTE_TOKEN_REVOKED only */
+    int64_t at;
+    int64_t ryw_ms; /* > 0: reads of user_id may go to replicas, which must not serve them for this long */
+} store_write_t;
+
+/* The process's write hook, and the question a backend with replicas asks
+ * before it sends a user's read to one. */
+typedef struct store_hooks {
+    void *ctx;
+    /* s committed w (s is free for another operation). Any thread that runs
+     * store operations. */
+    void (*written)(void *ctx, store_t *s, const store_write_t *w);
+    /* *yes = user_id wrote within the read-your-writes window on any
+     * instance. CORE_OK, or CORE_E_UNAVAILABLE when it cannot tell. */
+    int (*wrote_recently)(void *ctx, const char *user_id, bool *yes);
+} store_hooks_t;
+
 typedef struct store_ops {
     const char *name; /* "sqlite" */
     void (*close)(store_t *s);
@@ -136,11 +172,44 @@ typedef struct store_ops {
 
 struct store {
     const store_ops_t *ops;
+    int64_t ryw_ms; /* > 0 when reads may go to replicas: see store_write_t */
 };
+
+/* Use hooks (not copied: it must stay valid until replaced) from now on;
+ * NULL removes them. Install before requests are served and remove after
+ * they stopped, before what the hooks use goes away. */
+void store_hooks_set(const store_hooks_t *hooks);
+
+/* Report w, which s committed, to the write hook (no-op without one). */
+void store__written(store_t *s, const store_write_t *w);
+
+/* Whether user_id wrote within the window on any instance, through the
+ * hook: true also when the hook cannot tell (the primary is never stale);
+ * false without a hook. Any thread. */
+bool store__wrote_recently(const char *user_id);
+
+/* Report a write of kind by user_id when rc is CORE_OK; returns rc. */
+static inline int store__wrote(store_t *s, int rc, enum store_write_kind kind, const char *user_id)
+{
+    if (rc == CORE_OK)
+        store__written(s, &(store_write_t){.kind = kind, .user_id = user_id, .ryw_ms = s->ryw_ms});
+    return rc;
+}
 
 /* Open a session for DATABASE_URL ("sqlite:PATH"). *out is closed with
  * store_close(). Does not migrate. Returns CORE_OK or an error (logged). */
 int store_open(const char *url, store_t **out);
+
+/* This thread runs the event loop `loop` (an h2o evloop): from now on, the
+ * operations of a network backend (PostgreSQL) called on a fiber of this
+ * thread (core/fiber.h) send their statements on the loop's own
+ * connections and suspend the fiber until the answer, instead of blocking
+ * the thread. Operations called outside a fiber, and SQLite's, stay
+ * synchronous. Detach (closing those connections) once the loop's fibers
+ * have all ended, on the same thread. */
+struct st_h2o_evloop_t;
+void store_loop_attach(struct st_h2o_evloop_t *loop);
+void store_loop_detach(void);
 
 static inline void store_close(store_t *s)
 {
@@ -165,7 +234,7 @@ static inline int store_ping(store_t *s)
  * and queue the welcome mail. CORE_E_USER_EXISTS when the email is taken. */
 static inline int store_user_create(store_t *s, const store_user_t *user, const mail_msg_t *welcome)
 {
-    return s->ops->user_create(s, user, welcome);
+    return store__wrote(s, s->ops->user_create(s, user, welcome), STORE_WROTE_USER, user->id);
 }
 
 /* Look a user up by normalized email. CORE_E_NOT_FOUND when absent. */
@@ -193,7 +262,7 @@ static inline int store_user_exists(store_t *s, const char *id, bool *exists)
 /* Replace a password hash without other effects (bcrypt -> argon2id upgrade). */
 static inline int store_user_set_password_hash(store_t *s, const char *id, const char *password_hash)
 {
-    return s->ops->user_set_password_hash(s, id, password_hash);
+    return store__wrote(s, s->ops->user_set_password_hash(s, id, password_hash), STORE_WROTE_USER, id);
 }
 
 /* Replace the user's OTP of this purpose (attempts reset to 0) and queue the
@@ -219,7 +288,7 @@ static inline int store_otp_attempt(store_t *s, const char *user_id, enum store_
  * verified. CORE_E_NOT_FOUND when that OTP was consumed meanwhile. */
 static inline int store_user_verify(store_t *s, const char *user_id, const uint8_t otp_hash[STORE_OTP_HASH_LEN])
 {
-    return s->ops->user_verify(s, user_id, otp_hash);
+    return store__wrote(s, s->ops->user_verify(s, user_id, otp_hash), STORE_WROTE_USER, user_id);
 }
 
 /* Consume the reset OTP and set the new password hash. CORE_E_NOT_FOUND when
@@ -227,19 +296,29 @@ static inline int store_user_verify(store_t *s, const char *user_id, const uint8
 static inline int store_user_reset_password(store_t *s, const char *user_id,
                                             const uint8_t otp_hash[STORE_OTP_HASH_LEN], const char *password_hash)
 {
-    return s->ops->user_reset_password(s, user_id, otp_hash, password_hash);
+    return store__wrote(s, s->ops->user_reset_password(s, user_id, otp_hash, password_hash), STORE_WROTE_USER,
+                        user_id);
 }
 
-/* Durably record a revoked token id until it expires (ms). Idempotent. */
+/* Durably record a revoked token id until it expires (ms). Idempotent. The
+ * write hook then revokes it in the kv backend, so a logout is durable
+ * before any instance refuses the token from memory. */
 static inline int store_token_revoke(store_t *s, const char *jti, int64_t expires_at)
 {
-    return s->ops->token_revoke(s, jti, expires_at);
+    int rc = s->ops->token_revoke(s, jti, expires_at);
+    if (rc == CORE_OK)
+        store__written(s, &(store_write_t){.kind = STORE_WROTE_TOKEN_REVOKED, .jti = jti, .at = expires_at});
+    return rc;
 }
 
-/* Durably revoke every token of a user issued at or before before_ms. */
+/* Durably revoke every token of a user issued at or before before_ms (then
+ * the write hook, as for store_token_revoke). */
 static inline int store_user_sessions_revoke(store_t *s, const char *user_id, int64_t before_ms)
 {
-    return s->ops->user_sessions_revoke(s, user_id, before_ms);
+    int rc = s->ops->user_sessions_revoke(s, user_id, before_ms);
+    if (rc == CORE_OK)
+        store__written(s, &(store_write_t){.kind = STORE_WROTE_SESSIONS_REVOKED, .user_id = user_id, .at = before_ms});
+    return rc;
 }
 
 /* Call token_cb for each unexpired revoked token and user_cb for each user
@@ -295,9 +374,12 @@ static inline int store_outbox_pending(store_t *s, int64_t *count)
 }
 
 /* Delete up to max emails that were sent at or before `before`, or given up
- * and queued at or before it; *deleted gets how many (max means: call
- * again). Sent and given-up rows hold no body (outbox_sent and a give-up
- * blank it), so only the envelope waits for this. */
+ * and queued at or before it, and blank up to max bodies of sent or given-up
+ * emails that still hold one; *deleted gets how many rows it deleted or
+ * blanked (max or more means: call again). This release blanks a body when
+ * it sends or gives up (outbox_sent, a give-up), so only the envelope waits
+ * for the deletion; the blanking catches mail an earlier release, rolled
+ * back to, sent with its body kept. */
 static inline int store_outbox_purge(store_t *s, int64_t before, int max, int *deleted)
 {
     return s->ops->outbox_purge(s, before, max, deleted);
@@ -348,7 +430,7 @@ static inline int store_idempotency_purge(store_t *s, int64_t now, int max, int 
  * CORE_E_NOT_FOUND when task->user_id has no account (the foreign key). */
 static inline int store_task_create(store_t *s, store_task_t *task)
 {
-    return s->ops->task_create(s, task);
+    return store__wrote(s, s->ops->task_create(s, task), STORE_WROTE_TASKS, task->user_id);
 }
 
 /* The task id of user_id. CORE_E_NOT_FOUND when it does not exist or belongs
@@ -364,12 +446,13 @@ static inline int store_task_get(store_t *s, core_pool_t *pool, const char *user
 static inline int store_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                                     const store_task_patch_t *patch, int64_t now_ms, store_task_t *out)
 {
-    return s->ops->task_update(s, pool, user_id, id, patch, now_ms, out);
+    return store__wrote(s, s->ops->task_update(s, pool, user_id, id, patch, now_ms, out), STORE_WROTE_TASKS,
+                        user_id);
 }
 
 static inline int store_task_delete(store_t *s, const char *user_id, const char *id)
 {
-    return s->ops->task_delete(s, user_id, id);
+    return store__wrote(s, s->ops->task_delete(s, user_id, id), STORE_WROTE_TASKS, user_id);
 }
 
 /* One page of q->user_id's tasks matching q, in q's order. */

@@ -253,3 +253,63 @@ describe('health: a broken database', { skip: postgres && 'PostgreSQL run: no SQ
       assert.deepEqual(await ready.json(), { ready: false, reason: 'database' });
     });
 });
+
+// Liveness means every event loop: each posts a heartbeat once a second, and
+// /health/live fails, on the metrics listener and on the API port, once one
+// is later than LIVENESS_STALL_MS. Here one loop of two is stuck for seconds
+// in a write that waits for SQLite's lock, held by another program (the
+// busy timeout, 5 s, is the one wait a loop may still make): the probes,
+// answered by the metrics listener's thread and by the other loop, say so;
+// once the lock is let go they are live again.
+describe('health: /health/live fails when one event loop is stuck',
+  { skip: postgres && 'PostgreSQL run: the stuck loop is made with a SQLite lock' }, () => {
+    let server, mport;
+    before(async () => {
+      mport = await freePort();
+      server = await startServer({ HTTP_THREADS: '2', METRICS_PORT: String(mport), LIVENESS_STALL_MS: '1000' });
+    });
+    after(async () => {
+      assert.equal(await server.close(), 0, `lsf-server did not exit 0 on SIGTERM:\n${server.stderr()}`);
+    });
+
+    const live = async (base) => {
+      const res = await fetch(`${base}/health/live`, { signal: AbortSignal.timeout(2000) });
+      return { status: res.status, body: await res.json() };
+    };
+
+    test('a loop waiting 5 s for the SQLite write lock: 503 with the loop named, then 200 again', async () => {
+      const metricsUrl = `http://127.0.0.1:${mport}`;
+      assert.deepEqual(await live(metricsUrl), { status: 200, body: { live: true } });
+      const { client } = await registeredClient(server.url, 'stuck');
+      const { session } = await import('../support/db.mjs');
+      const other = session(server);
+      await other.run('BEGIN IMMEDIATE;');
+      const write = client.post('/api/tasks', { title: 'waits for the lock' });
+      let seen = null;
+      try {
+        for (let i = 0; i < 40 && seen === null; i++) {
+          await sleep(100);
+          const r = await live(metricsUrl);
+          if (r.status !== 200) seen = r;
+        }
+        const onApi = await live(server.url); /* answered by the loop that is not stuck */
+        assert.ok(seen !== null, 'the metrics listener saw the stuck loop');
+        assert.equal(seen.status, 503);
+        assert.equal(seen.body.live, false);
+        assert.equal(seen.body.reason, 'event loop stalled');
+        assert.ok([0, 1].includes(seen.body.loop), `loop ${seen.body.loop}`);
+        assert.ok(seen.body.stalledMs > 1000, `silent for ${seen.body.stalledMs} ms`);
+        assert.equal(onApi.status, 503, 'the API port says so too');
+      } finally {
+        await other.run('COMMIT;');
+        await other.close();
+      }
+      await (await write).arrayBuffer();
+      let back = 0;
+      for (let i = 0; i < 40 && back !== 200; i++) {
+        await sleep(100);
+        back = (await live(metricsUrl)).status;
+      }
+      assert.equal(back, 200, 'live again once the loop runs');
+    });
+  });

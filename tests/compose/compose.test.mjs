@@ -12,7 +12,8 @@ import { Client, jsonBody, registeredClient } from '../support/client.mjs';
 import { settle } from '../support/wait.mjs';
 import { idempotencySupported, Load } from './load.mjs';
 import {
-  buildImageB, buildStandIns, check, container, IMAGE_A, IMAGE_B, inspect, INSTANCES, run, runApiSuites, Stack,
+  buildImageB, buildStandIns, check, container, IMAGE_A, IMAGE_B, inspect, INSTANCES, PROJECT, run, runApiSuites,
+  Stack,
 } from './stack.mjs';
 
 // The suites that hold against a shared, running stack: each test uses its
@@ -56,7 +57,7 @@ describe('compose: deploy/compose.yaml with podman-compose', () => {
   });
 
   after(async () => {
-    if (process.env.LSF_COMPOSE_KEEP) return console.log(`stack kept: ${stack?.url}, podman-compose -p lsf-test`);
+    if (process.env.LSF_COMPOSE_KEEP) return console.log(`stack kept: ${stack?.url}, podman-compose -p ${PROJECT}`);
     await stack?.destroy();
   });
 

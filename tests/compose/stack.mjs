@@ -16,7 +16,9 @@ import { promisify } from 'node:util';
 import { freePort } from '../support/server.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const PROJECT = 'lsf-test';
+// LSF_COMPOSE_PROJECT names another project, so two runs on one machine do
+// not take each other's containers, networks and volumes.
+export const PROJECT = process.env.LSF_COMPOSE_PROJECT || 'lsf-test';
 export const FILES = ['deploy/compose.yaml', 'deploy/compose.smtp.yaml', 'tests/compose/compose.test.yaml'];
 export const INSTANCES = ['lsf-1', 'lsf-2', 'lsf-3'];
 export const IMAGE_A = process.env.LSF_IMAGE || 'lsf-server:latest';

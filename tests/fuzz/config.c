@@ -19,7 +19,7 @@
 #include "core/config.h"
 #include "fuzz.h"
 
-#define SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"
+#define SECRET FUZZ_JWT_SECRET
 
 extern char **environ;
 

@@ -1,38 +1,102 @@
 /*
- * libFuzzer target: api_cursor_decode (src/api/cursor.c), the cursor query
- * parameter of GET /api/tasks (a client may send anything). Properties of a
- * cursor it accepts: a sort the store knows, an id that is a canonical UUID,
- * a title key only for the title sort; and encoding what was decoded, then
- * decoding that, gives the same position (sort, direction, key, id).
- * cursor_roundtrip.c checks the other direction: what the server encodes.
+ * libFuzzer target: the plain form inside a sealed cursor (src/api/cursor.c,
+ * included here to reach its static seal() and unseal()). A cursor the
+ * server did not seal never gets past the MAC, so random text tests only
+ * base64 and libsodium (cursor_raw.c does that); this target seals the
+ * input as the plain form, as a cursor made under JWT_SECRET with other
+ * contents would be, and hands it to api_cursor_decode. Properties: the
+ * decoder accepts exactly the layout cursor.c describes, read here
+ * independently (version 1, sort 0-4, direction 0 or 1, a 36-character
+ * UUID, then 8 key bytes, or for the title sort a title of valid UTF-8
+ * without NUL), with the values read from those bytes; and encoding what it
+ * accepted gives back the same plain bytes, so there is one form of each
+ * position. cursor_roundtrip.c checks the other direction.
  */
+#include <jansson.h>
+#include <sodium.h>
 #include <string.h>
 
-#include "api/cursor.h"
-#include "core/error.h"
-#include "core/uuid.h"
+#include "api/cursor.c"
 #include "fuzz.h"
+
+#define ID_AT 3
+#define KEY_AT (ID_AT + 36)
+
+static bool hex(uint8_t c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); /* the server writes lowercase ids */
+}
+
+static bool uuid_text(const uint8_t *p)
+{
+    for (size_t i = 0; i < 36; i++)
+        if ((i == 8 || i == 13 || i == 18 || i == 23) ? p[i] != '-' : !hex(p[i]))
+            return false;
+    return true;
+}
+
+/* Valid UTF-8 without NUL, as jansson reads it (an independent decoder). */
+static bool title_text(const uint8_t *p, size_t len)
+{
+    json_t *j;
+
+    if (len > 0 && memchr(p, '\0', len) != NULL)
+        return false;
+    if ((j = json_stringn((const char *)p, len)) == NULL)
+        return false;
+    json_decref(j);
+    return true;
+}
+
+/* What the layout says of data: 1 for a position, 0 for none. */
+static bool layout_ok(const uint8_t *d, size_t n)
+{
+    if (n < KEY_AT || d[0] != 1 || d[1] > 4 || d[2] > 1 || !uuid_text(d + ID_AT))
+        return false;
+    return d[1] == 4 ? title_text(d + KEY_AT, n - KEY_AT) : n == KEY_AT + 8;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    static bool init;
     core_pool_t pool;
-    store_task_cursor_t c, again;
+    store_task_cursor_t c;
+    unsigned char again[PLAIN_MAX];
 
+    if (!init) {
+        if (sodium_init() < 0)
+            abort();
+        api_cursor_init(FUZZ_JWT_SECRET, strlen(FUZZ_JWT_SECRET));
+        init = true;
+    }
+    if (size > PLAIN_MAX) /* more than any cursor holds: it could not be sealed into API_CURSOR_MAX */
+        return 0;
     core_pool_init(&pool);
-    if (api_cursor_decode(&pool, core_str((const char *)data, size), &c) == CORE_OK) {
-        FUZZ_CHECK(c.sort >= STORE_SORT_CREATED_AT && c.sort <= STORE_SORT_TITLE, "sort %d", c.sort);
-        FUZZ_CHECK(core_uuid_valid(core_str_c(c.id)), "id \"%s\"", c.id);
-        FUZZ_CHECK((c.sort == STORE_SORT_TITLE) == (c.text != NULL), "sort %d with text %p", c.sort,
-                   (const void *)c.text);
-        char *text = api_cursor_encode(&pool, &c);
-        FUZZ_CHECK(api_cursor_decode(&pool, core_str_c(text), &again) == CORE_OK,
-                   "the re-encoded cursor \"%s\" (%zu bytes) is refused", text, strlen(text));
-        FUZZ_CHECK(again.sort == c.sort && again.desc == c.desc && strcmp(again.id, c.id) == 0,
-                   "\"%s\" changed sort, direction or id", text);
+    char *text = seal(&pool, data, size);
+    int rc = api_cursor_decode(&pool, core_str_c(text), &c);
+    bool want = layout_ok(data, size);
+    FUZZ_CHECK((rc == CORE_OK) == want, "plain form of %zu bytes: decoder says %d, the layout says %s", size,
+               rc, want ? "a position" : "none");
+    if (rc == CORE_OK) {
+        int64_t num = 0;
+        for (size_t i = 0; c.sort != STORE_SORT_TITLE && i < 8; i++)
+            num = (int64_t)((uint64_t)num << 8 | data[KEY_AT + i]);
+        FUZZ_CHECK(c.sort == data[1] && c.desc == (data[2] == 1), "sort %d desc %d from bytes %u %u", c.sort,
+                   c.desc, data[1], data[2]);
+        FUZZ_CHECK(memcmp(c.id, data + ID_AT, 36) == 0 && c.id[36] == '\0', "id \"%s\"", c.id);
         if (c.sort == STORE_SORT_TITLE)
-            FUZZ_CHECK(strcmp(again.text, c.text) == 0, "title key \"%s\" came back as \"%s\"", c.text, again.text);
+            FUZZ_CHECK(c.text != NULL && strlen(c.text) == size - KEY_AT &&
+                           memcmp(c.text, data + KEY_AT, size - KEY_AT) == 0,
+                       "title key \"%s\" is not the %zu bytes after the id", c.text ? c.text : "(null)",
+                       size - KEY_AT);
         else
-            FUZZ_CHECK(again.num == c.num, "key %lld came back as %lld", (long long)c.num, (long long)again.num);
+            FUZZ_CHECK(c.text == NULL && c.num == num, "key %lld, bytes say %lld", (long long)c.num,
+                       (long long)num);
+
+        char *re = api_cursor_encode(&pool, &c);
+        long len = unseal(core_str_c(re), again);
+        FUZZ_CHECK(len == (long)size && memcmp(again, data, size) == 0,
+                   "re-encoding the position gives another plain form (%ld bytes, not %zu)", len, size);
     }
     core_pool_cleanup(&pool);
     return 0;

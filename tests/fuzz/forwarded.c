@@ -56,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (!init) {
         setenv("LSF_ENV", "test", 1);
-        setenv("JWT_SECRET", "fuzz-secret-0123456789abcdef0123456789abcdef", 1);
+        setenv("JWT_SECRET", FUZZ_JWT_SECRET, 1);
         setenv("DATA_DIR", "/nonexistent/lsf-fuzz", 1);
         init = true;
     }

@@ -19,6 +19,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The JWT_SECRET of the targets that need one: cursor, cursor_raw,
+ * cursor_roundtrip and task_query seal cursors under it (the sealed cursors
+ * in corpus/cursor_raw/ and corpus/task_query/ were made with it), config
+ * and forwarded set it in the environment. */
+#define FUZZ_JWT_SECRET "fuzz-secret-0123456789abcdef0123456789abcdef"
+
 /* Abort with the property and a message when cond is false. */
 #define FUZZ_CHECK(cond, ...)                                                                                       \
     do {                                                                                                          \

@@ -8,7 +8,9 @@
 #       then fuzz each target for SECONDS from a fresh scratch corpus.
 # tests/fuzz/dict/NAME.dict is passed as -dict, tests/fuzz/options/NAME adds
 # libFuzzer flags. A crash, a timeout or a broken property fails the run; the
-# table at the end gives executions per second and coverage for each target.
+# table at the end gives, for each target, wall and CPU seconds (the target's
+# user + system time), executions, executions per second, coverage (cov, ft)
+# and the corpus the run ended with (inputs/bytes).
 set -u
 mode=$1 seconds=$2 build=$3
 shift 3
@@ -17,6 +19,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 started=$(date +%s)
 failed=""
 summary=""
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+
+# cpu = CPU seconds (user + system) of the children this shell has waited
+# for. Not in $(...): `times` in a subshell counts the subshell's children.
+cpu_seconds() {
+  times >"$times_file"
+  cpu=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' \
+    "$times_file")
+}
 
 for name in "$@"; do
   bin="$build/fuzz/$name"
@@ -29,6 +41,8 @@ for name in "$@"; do
   [ -f "$here/dict/$name.dict" ] && set -- "$@" "-dict=$here/dict/$name.dict"
   [ -f "$here/options/$name" ] && set -- "$@" $(cat "$here/options/$name")
   t0=$(date +%s)
+  cpu_seconds
+  c0=$cpu
 
   if [ "$mode" = test ]; then
     inputs=$(find "$corpus" "$regression" -type f 2>/dev/null | sort)
@@ -56,7 +70,10 @@ for name in "$@"; do
   speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
-  summary="$summary$(printf '%-18s %6ss %12s %10s %6s %7s' "$name" "$(( $(date +%s) - t0 ))" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}")
+  cpu_seconds
+  corp=$(grep -ao 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 | cut -d' ' -f2)
+  summary="$summary$(printf '%-18s %6ss %6ss %12s %10s %6s %7s %12s' "$name" "$(( $(date +%s) - t0 ))" \
+    "$((cpu - c0))" "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}")
 "
   if [ $rc -ne 0 ]; then
     echo "FAILED: $name (exit $rc, log: $log):"
@@ -65,7 +82,7 @@ for name in "$@"; do
   fi
 done
 
-printf '\n%-18s %7s %12s %10s %6s %7s\n' target time executions "exec/s" cov ft
+printf '\n%-18s %7s %7s %12s %10s %6s %7s %12s\n' target time cpu executions "exec/s" cov ft corpus
 printf '%s' "$summary"
 echo "run.sh $mode: $count targets in $(( $(date +%s) - started )) s"
 if [ -n "$failed" ]; then

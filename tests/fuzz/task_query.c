@@ -6,11 +6,14 @@
  * STORE_TASK_PAGE_MAX, a page of at least 1, a sort and filters in range,
  * tag and search texts that are valid UTF-8, dates in years 1970-9999 and a
  * cursor only for its own sort order; a refusal carries a message that is
- * valid UTF-8, so the error answer has its JSON body.
+ * valid UTF-8, so the error answer has its JSON body. Cursors are sealed
+ * under FUZZ_JWT_SECRET; the corpus holds some made with it.
  */
 #include <jansson.h>
+#include <sodium.h>
 #include <string.h>
 
+#include "api/cursor.h"
 #include "api/task_input.h"
 #include "core/error.h"
 #include "fuzz.h"
@@ -38,7 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_req_t req;
     store_task_query_t q;
     int64_t page;
+    static bool init;
 
+    if (!init) {
+        if (sodium_init() < 0)
+            abort();
+        api_cursor_init(FUZZ_JWT_SECRET, strlen(FUZZ_JWT_SECRET));
+        init = true;
+    }
     core_pool_init(&pool);
     memset(&req, 0, sizeof(req));
     req.pool = &pool;

@@ -6,8 +6,11 @@
 //   drained: the instance is first marked `down` and nginx reloaded, then
 //            SIGTERM; the procedure of docs/DEPLOY.md. A reload closes the
 //            clients' idle keep-alive connections to nginx; a client then
-//            sends again (at most twice more), as browsers do when a reused
-//            connection closes or is reset before any answer. The task count
+//            sends again, as browsers do when a reused connection closes or
+//            is reset before any answer. The clients share fetch's one pool,
+//            which holds up to CLIENTS idle connections, and one reload can
+//            close them all: a request may meet each of them in turn before a
+//            fresh one, so it is sent at most CLIENTS + 2 times. The task count
 //            at the end would catch a request that had run twice.
 //   plain:   SIGTERM only, with SHUTDOWN_GRACE_MS above nginx's upstream
 //            keepalive_timeout (5 s): for the grace the instance keeps
@@ -37,8 +40,8 @@ function loadClient(client, tag) {
       } catch (err) {
         // closed before any answer: a FIN (UND_ERR_SOCKET), or a RST when the
         // request reached an idle connection nginx was closing unread
-        // (ECONNRESET); the pool may hold more such connections
-        if (!['UND_ERR_SOCKET', 'ECONNRESET'].includes(err.cause?.code) || attempt === 3) throw err;
+        // (ECONNRESET); the shared pool may hold CLIENTS such connections
+        if (!['UND_ERR_SOCKET', 'ECONNRESET'].includes(err.cause?.code) || attempt === CLIENTS + 2) throw err;
         state.resent++;
       }
     }

@@ -363,6 +363,9 @@ export async function startRedis(dir) {
   const redis = {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() {
+      return proc.pid;
+    },
     async start() {
       proc = spawn(REDIS_BIN, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
         '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
@@ -402,6 +405,12 @@ export async function startPgCluster() {
     },
     stopPrimary: () => run(PG_CLUSTER_SH, ['stop-primary', dir]),
     startPrimary: () => run(PG_CLUSTER_SH, ['start-primary', dir]),
+    promote: () => run(PG_CLUSTER_SH, ['promote', dir]),
+    // the primary's server processes (postmaster first), to freeze and thaw them
+    primaryPids() {
+      const postmaster = Number(readFileSync(path.join(dir, 'primary', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      return [postmaster, ...childPids(postmaster)];
+    },
     async stop() {
       await run(PG_CLUSTER_SH, ['stop', dir]).catch(() => {});
     },

@@ -5,6 +5,7 @@
 #   pg_cluster.sh stop DIR           -> stops both servers and deletes DIR
 #   pg_cluster.sh stop-primary DIR   -> stops the primary only (fast shutdown)
 #   pg_cluster.sh start-primary DIR  -> starts it again on the same port
+#   pg_cluster.sh promote DIR        -> promotes the replica to a primary (failover)
 # The replica is a pg_basebackup of the primary (-R: it streams from the
 # primary's port and reconnects by itself after the primary comes back).
 # URLs are postgres://lsf@127.0.0.1:PORT/postgres; DIR/pgbin names the
@@ -96,8 +97,12 @@ start-primary)
   server_start "$dir/primary" "$(cat "$dir/primary.port")" "$dir/primary.log" ||
     { tail -n 20 "$dir/primary.log" >&2; exit 1; }
   ;;
+promote)
+  checked_dir "${2:-}"
+  as_owner "$PGBIN/pg_ctl" -D "$dir/replica" -w -t 30 promote >/dev/null
+  ;;
 *)
-  echo "usage: pg_cluster.sh start | stop DIR | stop-primary DIR | start-primary DIR" >&2
+  echo "usage: pg_cluster.sh start | stop DIR | stop-primary DIR | start-primary DIR | promote DIR" >&2
   exit 2
   ;;
 esac

@@ -190,7 +190,8 @@ class Server {
       ...this.env,
     };
     for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-    const proc = spawn(binPath(), ['serve'], { cwd: this.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // server.bin, when a test sets it, runs another build on the same dir and database
+    const proc = spawn(this.bin ?? binPath(), ['serve'], { cwd: this.dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     this.exitCode = null;
     proc.stderr.setEncoding('utf8');

@@ -100,14 +100,14 @@ static int stmt_events(PGEventId id, void *info, void *pass)
     return 1;
 }
 
-/* The cache of c's session, made on first use; NULL if libpq refused. */
-static stmt_cache_t *stmt_cache_of(store_pg_conn_t *c)
+/* The cache of pg's session, made on first use; NULL if libpq refused. */
+static stmt_cache_t *stmt_cache_of(PGconn *pg)
 {
-    stmt_cache_t *sc = PQinstanceData(c->pg, stmt_events);
+    stmt_cache_t *sc = PQinstanceData(pg, stmt_events);
 
-    if (sc == NULL && PQregisterEventProc(c->pg, stmt_events, "lsf statements", NULL)) {
+    if (sc == NULL && PQregisterEventProc(pg, stmt_events, "lsf statements", NULL)) {
         sc = core_calloc(1, sizeof(*sc));
-        if (!PQsetInstanceData(c->pg, stmt_events, sc)) {
+        if (!PQsetInstanceData(pg, stmt_events, sc)) {
             free(sc);
             sc = NULL;
         }
@@ -136,6 +136,63 @@ static bool stmt_matches(const stmt_t *st, uint64_t h, const char *sql, int n, c
     return strcmp(st->sql, sql) == 0;
 }
 
+int store_pg_stmt_name(PGconn *pg, const char *sql, int n, const unsigned *types, char name[24], bool *is_new)
+{
+    stmt_cache_t *sc = stmt_cache_of(pg);
+    uint64_t h = stmt_hash(sql, n, types);
+    size_t i = 0;
+
+    *is_new = false;
+    if (sc == NULL)
+        return CORE_E_UNAVAILABLE;
+    while (i < sc->len && !stmt_matches(&sc->s[i], h, sql, n, types))
+        i++;
+    if (i == STMT_MAX)
+        return CORE_E_UNAVAILABLE;
+    snprintf(name, 24, "lsf_%zu", i);
+    if (i == sc->len) {
+        sc->s[i].hash = h;
+        sc->s[i].n = n;
+        sc->s[i].types = NULL;
+        if (types != NULL && n > 0) {
+            sc->s[i].types = core_calloc((size_t)n, sizeof(*types));
+            memcpy(sc->s[i].types, types, (size_t)n * sizeof(*types));
+        }
+        sc->s[i].sql = core_strdup(sql);
+        sc->len++;
+        *is_new = true;
+    }
+    return CORE_OK;
+}
+
+void store_pg_stmt_forget(PGconn *pg, const char *name)
+{
+    stmt_cache_t *sc = PQinstanceData(pg, stmt_events);
+    size_t i;
+
+    /* the slot stays taken, matching nothing: names are indexes */
+    if (sc != NULL && sscanf(name, "lsf_%zu", &i) == 1 && i < sc->len) {
+        sc->s[i].hash = 0;
+        sc->s[i].sql[0] = '\0';
+    }
+}
+
+void store_pg_conn_prepare_session(PGconn *pg, bool generic)
+{
+    stmt_cache_t *sc = stmt_cache_of(pg);
+
+    store_pg_notice_quiet(pg);
+    if (sc != NULL)
+        sc->generic = generic;
+}
+
+/* One statement without parameters on c, blocking or on the fiber. */
+static PGresult *exec_simple(store_pg_conn_t *c, const char *sql)
+{
+    char error[160];
+    return c->async ? store_pg_async_exec(c, sql, 0, NULL, NULL, false, error, sizeof(error)) : PQexec(c->pg, sql);
+}
+
 /* Put c's session in plan_cache_mode generic (or auto) unless it is there
  * or inside a transaction. NULL, or the failed result of the SET. */
 static PGresult *plan_mode(store_pg_conn_t *c, stmt_cache_t *sc, bool generic)
@@ -144,7 +201,7 @@ static PGresult *plan_mode(store_pg_conn_t *c, stmt_cache_t *sc, bool generic)
 
     if (sc == NULL || sc->generic == generic || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         goto out;
-    r = PQexec(c->pg, generic ? "SET plan_cache_mode = force_generic_plan" : "SET plan_cache_mode = auto");
+    r = exec_simple(c, generic ? "SET plan_cache_mode = force_generic_plan" : "SET plan_cache_mode = auto");
     if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK) {
         sc->generic = generic;
         PQclear(r);
@@ -160,7 +217,7 @@ out:
 static PGresult *exec_prepared(store_pg_conn_t *c, const char *sql, int n, const char *const *params,
                                const unsigned *types)
 {
-    stmt_cache_t *sc = stmt_cache_of(c);
+    stmt_cache_t *sc = stmt_cache_of(c->pg);
     uint64_t h = stmt_hash(sql, n, types);
     char name[24];
     PGresult *r = NULL;
@@ -202,11 +259,14 @@ out:
 static PGresult *exec_unnamed(store_pg_conn_t *c, const char *sql, int n, const char *const *params,
                               const unsigned *types)
 {
+    char error[160];
     PGresult *r = NULL;
 
     if (n > 0)
         r = plan_mode(c, PQinstanceData(c->pg, stmt_events), false);
-    if (r == NULL)
+    if (r == NULL && c->async)
+        r = store_pg_async_exec(c, sql, n, params, types, false, error, sizeof(error));
+    else if (r == NULL)
         r = PQexecParams(c->pg, sql, n, types, params, NULL, NULL, 0);
     return r;
 }
@@ -215,20 +275,34 @@ static PGresult *exec_unnamed(store_pg_conn_t *c, const char *sql, int n, const 
 static int query(store_pg_conn_t *c, const char *sql, int n, const char *const *params, const unsigned *types,
                  const char *op, bool expect_conflict, char sqlstate[6], PGresult **res, bool prepare)
 {
-    PGresult *r = prepare ? exec_prepared(c, sql, n, params, types) : exec_unnamed(c, sql, n, params, types);
+    char lost[160] = "";
+    PGresult *r;
+
+    if (c->async && !prepare && n > 0 && store_pg_async_exclusive(c) != CORE_OK)
+        r = NULL, snprintf(lost, sizeof(lost), "no free connection in time"); /* plan_mode needs a session of its own */
+    else if (c->async && prepare && (r = plan_mode(c, PQinstanceData(c->pg, stmt_events), true)) == NULL)
+        r = store_pg_async_exec(c, sql, n, params, types, true, lost, sizeof(lost));
+    else if (c->async && prepare)
+        ; /* the SET failed: r is its result */
+    else if (prepare)
+        r = exec_prepared(c, sql, n, params, types);
+    else
+        r = exec_unnamed(c, sql, n, params, types);
     ExecStatusType st = r != NULL ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    bool conn_ok = c->async ? !c->broken && r != NULL : PQstatus(c->pg) == CONNECTION_OK;
     int rc = CORE_OK;
 
     if (sqlstate != NULL)
         sqlstate[0] = '\0';
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
         goto out;
-    if (r == NULL || PQstatus(c->pg) != CONNECTION_OK || code == NULL || sqlstate_unavailable(code)) {
+    if (r == NULL || !conn_ok || code == NULL || sqlstate_unavailable(code)) {
         char msg[200];
-        snprintf(msg, sizeof(msg), "%s", r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+        snprintf(msg, sizeof(msg), "%s",
+                 r != NULL ? PQresultErrorMessage(r) : lost[0] != '\0' ? lost : PQerrorMessage(c->pg));
         msg[strcspn(msg, "\n")] = '\0';
-        c->broken = PQstatus(c->pg) != CONNECTION_OK || code == NULL || strncmp(code, "08", 2) == 0 ||
+        c->broken = c->broken || !conn_ok || code == NULL || strncmp(code, "08", 2) == 0 ||
                     strncmp(code, "57P", 3) == 0;
         log_warn("postgres: database unavailable", LOG_STR("op", op), LOG_STR("sqlstate", code ? code : ""),
                  LOG_STR("error", msg));
@@ -291,6 +365,12 @@ int store_pg_run(store_pg_conn_t *c, const char *sql, const char *op)
 
 int store_pg_begin(store_pg_conn_t *c)
 {
+    /* a loop's shared connection serves other requests between statements:
+     * a transaction needs one of its own */
+    if (c->async && store_pg_async_exclusive(c) != CORE_OK) {
+        log_warn("postgres: database unavailable", LOG_STR("op", "begin"), LOG_STR("error", "no free connection in time"));
+        return CORE_E_UNAVAILABLE;
+    }
     return store_pg_run(c, "BEGIN", "begin");
 }
 
@@ -403,6 +483,8 @@ int store_postgres_open(const char *url, store_t **out)
     if ((rc = store_pg_cluster_get(url, &s->cluster)) != CORE_OK) {
         free(s);
         s = NULL;
+    } else {
+        s->base.ryw_ms = store_pg_cluster_ryw_ms(s->cluster);
     }
     *out = s != NULL ? &s->base : NULL;
     return rc;

@@ -31,6 +31,9 @@ static const char SQL_RETRY[] = "UPDATE outbox SET attempts = attempts + 1, next
 static const char SQL_PURGE[] =
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1 "
     "UNION ALL SELECT id FROM outbox WHERE gave_up AND created_at <= $1 LIMIT $2)";
+/* mail an earlier release sent or gave up while rolled back keeps its body */
+static const char SQL_BLANK[] = "UPDATE outbox SET body = '' WHERE id IN (SELECT id FROM outbox WHERE body <> '' "
+                                "AND (sent_at IS NOT NULL OR gave_up) LIMIT $1)";
 static const char SQL_PENDING[] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND NOT gave_up";
 
 int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg)
@@ -131,8 +134,13 @@ int store_pg_outbox_purge(store_t *base, int64_t before, int max, int *deleted)
     *deleted = 0;
     if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
         return rc;
-    if ((rc = store_pg_query(c, SQL_PURGE, 2, params, NULL, "outbox purge", false, NULL, &res)) == CORE_OK)
+    if ((rc = store_pg_query(c, SQL_BLANK, 1, params + 1, NULL, "outbox blank", false, NULL, &res)) == CORE_OK)
         *deleted = (int)store_pg_changes(res);
+    PQclear(res);
+    res = NULL;
+    if (rc == CORE_OK &&
+        (rc = store_pg_query(c, SQL_PURGE, 2, params, NULL, "outbox purge", false, NULL, &res)) == CORE_OK)
+        *deleted += (int)store_pg_changes(res);
     PQclear(res);
     store_pg_release(c);
     return rc;

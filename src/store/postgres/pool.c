@@ -23,11 +23,12 @@
  * a user's write, that user's reads go to the primary for
  * db_read_your_writes_ms. The mark is kept twice. In this process, a hashed
  * table of write times (a collision merely sends a read to the primary)
- * answers without a round trip. Across processes, the write is also marked
- * through the hook of store/ryw.h, which the kv layer installs with
- * REDIS_URL (a Redis key per user that expires after the window); a read
- * that finds no mark here asks the hook, and goes to the primary when the
- * hook finds a mark or cannot answer (Redis down). So a user whose next
+ * answers without a round trip. Across processes, the write hook of store.h
+ * marks the write (with REDIS_URL, a Redis key per user that expires after
+ * the window: every write reports the window, store_pg_cluster_ryw_ms); a
+ * read that finds no mark here asks the hook (store__wrote_recently), and
+ * goes to the primary when the hook finds a mark or cannot answer (Redis
+ * down). So a user whose next
  * request lands on another instance still reads their write, and an outage
  * of Redis only moves reads to the primary. Without REDIS_URL the mark is
  * per process: then use sticky sessions, or keep DB_READ_YOUR_WRITES_MS
@@ -48,14 +49,13 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "store/postgres/postgres.h"
-#include "store/ryw.h"
 
 #define REPLICA_RETRY_MS 5000
 #define RYW_SLOTS 4096
 #define MAX_REPLICAS 16
 
 typedef struct settings {
-    int max, min;
+    int max, min, loop_max;
     int64_t idle_timeout_ms, acquire_timeout_ms, connect_timeout_ms, statement_timeout_ms, ryw_ms;
     char *replicas; /* comma list, or NULL */
 } settings_t;
@@ -101,20 +101,24 @@ static settings_t settings = {
     .connect_timeout_ms = 5000,
     .statement_timeout_ms = 5000,
     .ryw_ms = 5000,
+    .loop_max = 2,
 };
 
 void store_postgres_configure(const core_config_t *cfg)
 {
+    int max = cfg->db_pool_max > 0 ? cfg->db_pool_max : 1, loops = cfg->http_threads > 0 ? cfg->http_threads : 1;
+
     pthread_mutex_lock(&clusters_mu);
     free(settings.replicas);
     settings = (settings_t){
-        .max = cfg->db_pool_max > 0 ? cfg->db_pool_max : 1,
+        .max = max,
         .min = cfg->db_pool_min,
         .idle_timeout_ms = cfg->db_pool_idle_timeout_ms,
         .acquire_timeout_ms = cfg->db_pool_acquire_timeout_ms,
         .connect_timeout_ms = cfg->db_connect_timeout_ms,
         .statement_timeout_ms = cfg->db_statement_timeout_ms,
         .ryw_ms = cfg->db_read_your_writes_ms,
+        .loop_max = max / loops > 2 ? max / loops : 2, /* exclusive connections of each event loop (async.c) */
         .replicas = cfg->database_replica_urls != NULL && *cfg->database_replica_urls != '\0'
                         ? core_strdup(cfg->database_replica_urls)
                         : NULL,
@@ -150,8 +154,7 @@ static void quiet_notice(void *arg, const char *message)
     (void)message; /* NOTICEs (e.g. a word too long to index) are not ours to print */
 }
 
-/* The host part of a URL for logs, never its user or password. */
-static void url_host(const char *url, char *out, size_t cap)
+void store_pg_url_host(const char *url, char *out, size_t cap)
 {
     const char *p = strstr(url, "://"), *at;
     size_t n;
@@ -166,21 +169,39 @@ static void url_host(const char *url, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, p);
 }
 
+/* Start connecting to url with our session settings (generic: prepared
+ * statements run with plan_cache_mode = force_generic_plan from the start,
+ * for the loops' connections). NULL when out of memory. */
+static PGconn *connect_start(const char *url, const settings_t *set, bool generic)
+{
+    char options[160] = "-c jit=off";
+    size_t len = strlen(options);
+    const char *keys[] = {"dbname", "options", "application_name", "keepalives_idle", "keepalives_interval", NULL};
+    const char *vals[] = {url, options, "lsf-server", "30", "10", NULL};
+
+    if (set->statement_timeout_ms > 0)
+        len += (size_t)snprintf(options + len, sizeof(options) - len, " -c statement_timeout=%lld",
+                                (long long)set->statement_timeout_ms);
+    if (generic)
+        snprintf(options + len, sizeof(options) - len, " -c plan_cache_mode=force_generic_plan");
+    return PQconnectStartParams(keys, vals, 1);
+}
+
+PGconn *store_pg_connect_start(const char *url, const store_pg_pool_t *p)
+{
+    return connect_start(url, p->set, true);
+}
+
 /* Connect to url within timeout_ms; NULL on failure (logged). */
 static PGconn *connect_url(const char *url, const settings_t *set)
 {
-    char options[80] = "-c jit=off", host[128];
-    const char *keys[] = {"dbname", "options", "application_name", "keepalives_idle", "keepalives_interval", NULL};
-    const char *vals[] = {url, options, "lsf-server", "30", "10", NULL};
     int64_t deadline = core_clock_mono_ms() + set->connect_timeout_ms;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     const char *why = NULL;
+    char host[128];
     PGconn *pg;
 
-    if (set->statement_timeout_ms > 0)
-        snprintf(options, sizeof(options), "-c jit=off -c statement_timeout=%lld",
-                 (long long)set->statement_timeout_ms);
-    pg = PQconnectStartParams(keys, vals, 1);
+    pg = connect_start(url, set, false);
     if (pg == NULL) {
         why = "out of memory";
         goto fail;
@@ -209,7 +230,7 @@ static PGconn *connect_url(const char *url, const settings_t *set)
     PQsetNoticeProcessor(pg, quiet_notice, NULL);
     return pg;
 fail:
-    url_host(url, host, sizeof(host));
+    store_pg_url_host(url, host, sizeof(host));
     if (why == NULL && pg != NULL) {
         /* libpq's message ends with a newline and may span lines */
         static _Thread_local char msg[256];
@@ -220,6 +241,11 @@ fail:
     log_warn("postgres: cannot connect", LOG_STR("host", host), LOG_STR("error", why != NULL ? why : "?"));
     PQfinish(pg);
     return NULL;
+}
+
+void store_pg_notice_quiet(PGconn *pg)
+{
+    PQsetNoticeProcessor(pg, quiet_notice, NULL);
 }
 
 static void pool_init(store_pg_pool_t *p, const char *url, bool replica, const settings_t *set)
@@ -349,6 +375,10 @@ void store_pg_release(store_pg_conn_t *c)
 
     if (c == NULL)
         return;
+    if (c->async) {
+        store_pg_async_release(c);
+        return;
+    }
     p = c->pool;
     if (!c->broken && PQstatus(c->pg) != CONNECTION_OK)
         c->broken = true;
@@ -388,12 +418,13 @@ bool store_pg_conn_is_replica(const store_pg_conn_t *c)
 
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 {
-    if (c->nreplicas > 0 && user_id != NULL && c->set.ryw_ms > 0) {
+    if (store_pg_cluster_ryw_ms(c) > 0 && user_id != NULL)
         atomic_store(&c->last_write[ryw_slot(user_id)], core_clock_mono_ms());
-        /* a failure is logged by the kv layer; other instances asking the same
-         * Redis then find no mark, and those that cannot reach it use the primary */
-        (void)store_ryw_mark(user_id, c->set.ryw_ms);
-    }
+}
+
+int64_t store_pg_cluster_ryw_ms(const store_pg_cluster_t *c)
+{
+    return c->nreplicas > 0 && c->set.ryw_ms > 0 ? c->set.ryw_ms : 0;
 }
 
 /* Whether user_id's reads must go to the primary: they wrote within the
@@ -401,7 +432,7 @@ void store_pg_note_write(store_pg_cluster_t *c, const char *user_id)
 static bool read_own_writes(store_pg_cluster_t *c, const char *user_id, int64_t now)
 {
     return user_id != NULL && c->set.ryw_ms > 0 &&
-           (now - atomic_load(&c->last_write[ryw_slot(user_id)]) < c->set.ryw_ms || store_ryw_marked(user_id));
+           (now - atomic_load(&c->last_write[ryw_slot(user_id)]) < c->set.ryw_ms || store__wrote_recently(user_id));
 }
 
 /* A replica's connection, or NULL when none answers (the caller uses the
@@ -424,16 +455,67 @@ static store_pg_conn_t *acquire_replica(store_pg_cluster_t *c, int64_t deadline)
     return conn;
 }
 
+/* On a fiber of an event loop: the loop's connection of a replica in turn
+ * (made now if need be), skipping those down; NULL when none answers. */
+static store_pg_conn_t *acquire_replica_async(store_pg_cluster_t *c)
+{
+    unsigned first = atomic_fetch_add(&c->turn, 1);
+    store_pg_conn_t *conn = NULL;
+
+    for (size_t i = 0; i < c->nreplicas && conn == NULL; i++) {
+        store_pg_pool_t *p = &c->replicas[(first + i) % c->nreplicas];
+        if (atomic_load(&p->down_until) > core_clock_mono_ms())
+            continue;
+        if (store_pg_async_acquire(p, false, &conn) != CORE_OK)
+            conn = NULL;
+    }
+    return conn;
+}
+
 int store_pg_acquire(store_pg_cluster_t *c, enum store_pg_target target, const char *user_id,
                      store_pg_conn_t **out)
 {
     int64_t now = core_clock_mono_ms(), deadline = now + c->set.acquire_timeout_ms;
+    bool async = store_pg_async_active();
 
     *out = NULL;
-    if (target == STORE_PG_READ && c->nreplicas > 0 && !read_own_writes(c, user_id, now) &&
-        (*out = acquire_replica(c, deadline)) != NULL)
-        return CORE_OK;
-    return pool_acquire(&c->primary, deadline, out);
+    if (target == STORE_PG_READ && c->nreplicas > 0 && !read_own_writes(c, user_id, now)) {
+        *out = async ? acquire_replica_async(c) : acquire_replica(c, deadline);
+        if (*out != NULL)
+            return CORE_OK;
+    }
+    return async ? store_pg_async_acquire(&c->primary, false, out) : pool_acquire(&c->primary, deadline, out);
+}
+
+const char *store_pg_pool_url(const store_pg_pool_t *p)
+{
+    return p->url;
+}
+
+bool store_pg_pool_is_replica(const store_pg_pool_t *p)
+{
+    return p->replica;
+}
+
+int64_t store_pg_pool_setting(const store_pg_pool_t *p, enum store_pg_setting which)
+{
+    switch (which) {
+    case STORE_PG_SET_STATEMENT_TIMEOUT:
+        return p->set->statement_timeout_ms;
+    case STORE_PG_SET_CONNECT_TIMEOUT:
+        return p->set->connect_timeout_ms;
+    case STORE_PG_SET_ACQUIRE_TIMEOUT:
+        return p->set->acquire_timeout_ms;
+    case STORE_PG_SET_LOOP_MAX:
+        return p->set->loop_max;
+    }
+    return 0;
+}
+
+void store_pg_pool_mark_down(store_pg_pool_t *p)
+{
+    if (p->replica)
+        atomic_store(&p->down_until, core_clock_mono_ms() + REPLICA_RETRY_MS);
 }
 
 int store_pg_primary_open(store_pg_cluster_t *c)

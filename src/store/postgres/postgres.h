@@ -37,12 +37,14 @@
 typedef struct store_pg_cluster store_pg_cluster_t;
 typedef struct store_pg_pool store_pg_pool_t;
 
-/* A borrowed connection. */
+/* A borrowed connection: one of the process pool (blocking libpq), or, on a
+ * fiber of an event loop, one of that loop's (async.c). */
 typedef struct store_pg_conn {
     PGconn *pg;
     store_pg_pool_t *pool;
     int64_t idle_since; /* monotonic ms when last given back */
     bool broken;        /* the server went away or the session is unusable */
+    bool async;         /* a loop's connection (async.c): statements suspend the fiber */
 } store_pg_conn_t;
 
 typedef struct store_pg {
@@ -57,8 +59,8 @@ static inline store_pg_t *store_pg_of(store_t *s)
 
 /* Where an operation may run: PRIMARY for writes and anything that must see
  * the latest commit; READ for a user's task reads, which go to a healthy
- * replica unless that user wrote within db_read_your_writes_ms (on any
- * instance sharing the hook of store/ryw.h, or on this one). */
+ * replica unless that user wrote within db_read_your_writes_ms (on this
+ * instance, or on any other as the write hook of store.h tells). */
 enum store_pg_target { STORE_PG_PRIMARY = 0, STORE_PG_READ };
 
 /* pool.c */
@@ -88,19 +90,94 @@ void store_pg_release(store_pg_conn_t *conn);
 /* Whether c is a replica's connection (else the primary's). */
 bool store_pg_conn_is_replica(const store_pg_conn_t *c);
 
-/* Remember that user_id just wrote, so their reads go to the primary for
- * db_read_your_writes_ms (only when the cluster has replicas): in this
- * process, and through the hook of store/ryw.h for every other instance.
+/* Remember that user_id just wrote, so their reads go to the primary of
+ * this process for db_read_your_writes_ms (only when the cluster has
+ * replicas; other instances learn it through the write hook of store.h).
  * Call after the write committed. Any thread. */
 void store_pg_note_write(store_pg_cluster_t *c, const char *user_id);
 
+/* The read-your-writes window of c: db_read_your_writes_ms when it has
+ * replicas, else 0 (reads all go to the primary). */
+int64_t store_pg_cluster_ryw_ms(const store_pg_cluster_t *c);
+
 /* Connections open now (idle and borrowed) in the primary pool, for tests. */
 int store_pg_primary_open(store_pg_cluster_t *c);
+
+/* What async.c needs of a pool: its URL, whether it is a replica's, its
+ * settings, and that it failed (a replica is then skipped for a while). */
+enum store_pg_setting {
+    STORE_PG_SET_STATEMENT_TIMEOUT,
+    STORE_PG_SET_CONNECT_TIMEOUT,
+    STORE_PG_SET_ACQUIRE_TIMEOUT,
+    STORE_PG_SET_LOOP_MAX, /* exclusive connections per event loop */
+};
+const char *store_pg_pool_url(const store_pg_pool_t *p);
+bool store_pg_pool_is_replica(const store_pg_pool_t *p);
+int64_t store_pg_pool_setting(const store_pg_pool_t *p, enum store_pg_setting which);
+void store_pg_pool_mark_down(store_pg_pool_t *p);
+
+/* PQconnectStartParams for url with the session settings (jit off,
+ * statement_timeout, plan_cache_mode = force_generic_plan); NULL when out of
+ * memory. The caller drives PQconnectPoll. */
+PGconn *store_pg_connect_start(const char *url, const store_pg_pool_t *p);
+
+/* The host part of url (never user or password) into out, for logs. */
+void store_pg_url_host(const char *url, char *out, size_t cap);
+
+/* Quiet NOTICEs on pg (a word too long to index is not ours to print). */
+void store_pg_notice_quiet(PGconn *pg);
+
+/* async.c: the event loop's connections */
+
+/* This thread runs an event loop (loop): store operations called on its
+ * fibers use the loop's connections from now on (store_loop_attach). */
+struct st_h2o_evloop_t;
+void store_pg_loop_attach(struct st_h2o_evloop_t *loop);
+
+/* Close this thread's connections (its fibers have all ended). */
+void store_pg_loop_detach(void);
+
+/* True on a fiber of a thread with a loop attached. */
+bool store_pg_async_active(void);
+
+/* Borrow the loop's shared connection of p (exclusive: one of its
+ * exclusive ones), waiting on the fiber at most the acquire timeout.
+ * CORE_OK or CORE_E_UNAVAILABLE. */
+int store_pg_async_acquire(store_pg_pool_t *p, bool exclusive, store_pg_conn_t **out);
+
+/* Turn a borrowed shared connection into an exclusive one of the same pool
+ * (for a transaction, or a session setting). CORE_OK or CORE_E_UNAVAILABLE. */
+int store_pg_async_exclusive(store_pg_conn_t *c);
+
+/* Give back what store_pg_async_acquire lent (rolling back a transaction
+ * left open). */
+void store_pg_async_release(store_pg_conn_t *c);
+
+/* Run one statement on c and wait for it on the fiber: prepared (named,
+ * prepared on this connection the first time) when prepare, else unnamed.
+ * The result (the caller clears it; it may be an error result), or NULL
+ * when the connection failed or the server did not answer in time (error
+ * says why; c is then broken). */
+PGresult *store_pg_async_exec(store_pg_conn_t *c, const char *sql, int n, const char *const *params,
+                              const unsigned *types, bool prepare, char *error, size_t error_size);
 
 /* conn.c */
 
 /* Open a session (no connection is made until the first operation). */
 int store_postgres_open(const char *url, store_t **out);
+
+/* The statement cache of conn.c for a loop's connection (async.c): the name
+ * of sql on pg into name, *is_new when it must be prepared first (it is
+ * recorded as prepared now). CORE_OK, or CORE_E_UNAVAILABLE when it is not
+ * to be prepared (the cache is full): run it unnamed. */
+int store_pg_stmt_name(PGconn *pg, const char *sql, int n, const unsigned *types, char name[24], bool *is_new);
+
+/* Forget name on pg: its prepare failed. */
+void store_pg_stmt_forget(PGconn *pg, const char *name);
+
+/* A new session of ours on pg: NOTICEs quiet, and (generic) its statement
+ * cache knows the session runs with plan_cache_mode = force_generic_plan. */
+void store_pg_conn_prepare_session(PGconn *pg, bool generic);
 
 /* Run sql with n text parameters (NULL for SQL NULL) typed by types (OIDs;
  * may be NULL to let the server infer them), as a statement prepared on

@@ -27,6 +27,10 @@ static const char SQL_RETRY[] =
 static const char SQL_PURGE[] =
     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= ?1 "
     "UNION ALL SELECT id FROM outbox WHERE gave_up = 1 AND created_at <= ?1 LIMIT ?2)";
+/* mail an earlier release sent or gave up while rolled back keeps its body */
+static const char SQL_BLANK[] =
+    "UPDATE outbox SET body = '' WHERE id IN (SELECT id FROM outbox WHERE body <> '' "
+    "AND (sent_at IS NOT NULL OR gave_up = 1) LIMIT ?1)";
 static const char SQL_PENDING[] = "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND gave_up = 0";
 
 int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg)
@@ -191,6 +195,15 @@ int store_sqlite_outbox_purge(store_t *base, int64_t before, int max, int *delet
     *deleted = 0;
     if ((rc = store_sqlite_begin(s)) != CORE_OK)
         return rc;
+    if ((rc = store_sqlite_prepare(s, SQL_BLANK, &stmt)) != CORE_OK)
+        goto out;
+    if (sqlite3_bind_int(stmt, 1, max) != SQLITE_OK) {
+        rc = store_sqlite_bind_fail(s, stmt, "outbox blank");
+        goto out;
+    }
+    if ((rc = store_sqlite_step_done(s, stmt, "outbox blank", NULL)) != CORE_OK)
+        goto out;
+    *deleted = sqlite3_changes(s->db);
     if ((rc = store_sqlite_prepare(s, SQL_PURGE, &stmt)) != CORE_OK)
         goto out;
     if (sqlite3_bind_int64(stmt, 1, before) != SQLITE_OK || sqlite3_bind_int(stmt, 2, max) != SQLITE_OK) {
@@ -198,7 +211,7 @@ int store_sqlite_outbox_purge(store_t *base, int64_t before, int max, int *delet
         goto out;
     }
     if ((rc = store_sqlite_step_done(s, stmt, "outbox purge", NULL)) == CORE_OK)
-        *deleted = sqlite3_changes(s->db);
+        *deleted += sqlite3_changes(s->db);
 out:
     if (rc == CORE_OK)
         rc = store_sqlite_commit(s);

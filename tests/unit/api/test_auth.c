@@ -64,10 +64,8 @@ typedef struct env {
 static int setup(void **state)
 {
     env_t *e = calloc(1, sizeof(*e));
-    store_t *durable = NULL;
 
-    if (fixture_setup((void **)&e->f) != 0 || store_open(e->f->url, &durable) != CORE_OK ||
-        kv_memory_create(durable, NULL, &e->kv) != CORE_OK)
+    if (fixture_setup((void **)&e->f) != 0 || kv_memory_create(NULL, &e->kv) != CORE_OK)
         return -1;
     e->cfg.otp_send_max = 3;
     e->cfg.otp_send_window_ms = WINDOW_MS;

@@ -149,6 +149,33 @@ static void refuses_anything_it_did_not_make(void **state)
     assert_int_equal(api_cursor_decode(&pool, core_str_c(huge), &out), CORE_E_VALIDATION);
 }
 
+/* A cursor spelled with a byte outside base64url is refused, even where
+ * libsodium 1.0.18 would read it as the '_' it replaces (every byte from
+ * 0x80 up; over HTTP, the bytes of a UTF-8 character). Found by the
+ * cursor_raw fuzz target. */
+static void refuses_bytes_outside_base64url(void **state)
+{
+    (void)state;
+    store_task_cursor_t out, c = cursor(STORE_SORT_CREATED_AT, true, 1767225600000, NULL);
+    char *text = NULL, *under = NULL;
+
+    for (int i = 0; i < 1000 && under == NULL; i++) { /* the random nonce gives a '_' within a few tries */
+        text = api_cursor_encode(&pool, &c);
+        under = strchr(text, '_');
+    }
+    assert_non_null(under);
+    size_t len = strlen(text);
+    assert_int_equal(api_cursor_decode(&pool, core_str(text, len), &out), CORE_OK);
+    static const unsigned char bytes[] = {0x80, 0xa1, 0xdf, 0xff, '=', '+', '/', ' ', '\0'};
+    for (size_t i = 0; i < sizeof(bytes); i++) {
+        *under = (char)bytes[i];
+        if (api_cursor_decode(&pool, core_str(text, len), &out) != CORE_E_VALIDATION)
+            fail_msg("accepted with byte 0x%02x in place of '_'", bytes[i]);
+    }
+    *under = '_';
+    assert_int_equal(api_cursor_decode(&pool, core_str(text, len), &out), CORE_OK);
+}
+
 /* Sealed under our key but not what api_cursor_encode writes: refused too. */
 static void refuses_well_sealed_bad_contents(void **state)
 {
@@ -192,6 +219,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_cursor_shows_no_title, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(refuses_anything_it_did_not_make, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(refuses_well_sealed_bad_contents, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(refuses_bytes_outside_base64url, pool_setup, pool_teardown),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,10 +1,10 @@
 /*
  * Unit tests for src/kv/memory.c (with counters.c, cache.c and table.c
  * behind it). The file includes memory.c to replace its clocks and to read
- * its tables. A fake store_t records the revocation calls and can be made to
- * fail, which tests loading at creation, write-through, store failures and
- * the hourly purge. Counters are driven with explicit times; a threaded test
- * checks the count is exact under contention.
+ * its tables. Revocations live in memory only (the database's side, loading,
+ * write-through and the purge, is tests/unit/api/test_effects.c). Counters
+ * are driven with explicit times; a threaded test checks the count is exact
+ * under contention.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -39,88 +39,6 @@ static int64_t fake_mono_ms(void)
     return fake_mono;
 }
 
-/* ---- a store that keeps only what the kv backend uses ---- */
-
-typedef struct fake_store {
-    store_t base;
-    int fail;      /* what revoke calls return */
-    int load_fail; /* what revocations_load returns */
-    int closed, token_calls, user_calls, purge_calls, check_calls;
-    int check_fail;     /* what revocation_check returns */
-    bool check_revoked; /* and what it answers */
-    char last_key[64];
-    int64_t last_time, last_purge_now;
-    int64_t load_now;
-} fake_store_t;
-
-static int fake_token_revoke(store_t *s, const char *jti, int64_t expires_at)
-{
-    fake_store_t *f = (fake_store_t *)s;
-    f->token_calls++;
-    snprintf(f->last_key, sizeof(f->last_key), "%s", jti);
-    f->last_time = expires_at;
-    return f->fail;
-}
-
-static int fake_user_sessions_revoke(store_t *s, const char *user_id, int64_t before_ms)
-{
-    fake_store_t *f = (fake_store_t *)s;
-    f->user_calls++;
-    snprintf(f->last_key, sizeof(f->last_key), "%s", user_id);
-    f->last_time = before_ms;
-    return f->fail;
-}
-
-static int fake_revocations_load(store_t *s, int64_t now, store_token_revocation_cb token_cb,
-                                 store_user_revocation_cb user_cb, void *ctx)
-{
-    fake_store_t *f = (fake_store_t *)s;
-    f->load_now = now;
-    if (f->load_fail != CORE_OK)
-        return f->load_fail;
-    token_cb(ctx, JTI_A, now + 3600 * 1000);
-    token_cb(ctx, JTI_OLD, now - 1); /* the store should not send it; harmless if it does */
-    user_cb(ctx, USER_B, now - 1000);
-    return CORE_OK;
-}
-
-static int fake_revocations_purge(store_t *s, int64_t now)
-{
-    fake_store_t *f = (fake_store_t *)s;
-    f->purge_calls++;
-    f->last_purge_now = now;
-    return f->fail;
-}
-
-static int fake_revocation_check(store_t *s, const char *jti, const char *user_id, int64_t issued_at_ms,
-                                 bool *revoked)
-{
-    fake_store_t *f = (fake_store_t *)s;
-    (void)user_id;
-    (void)issued_at_ms;
-    f->check_calls++;
-    snprintf(f->last_key, sizeof(f->last_key), "%s", jti);
-    *revoked = f->check_revoked;
-    return f->check_fail;
-}
-
-static void fake_close(store_t *s)
-{
-    ((fake_store_t *)s)->closed++;
-}
-
-static const store_ops_t fake_ops = {
-    .name = "fake",
-    .close = fake_close,
-    .token_revoke = fake_token_revoke,
-    .user_sessions_revoke = fake_user_sessions_revoke,
-    .revocations_load = fake_revocations_load,
-    .revocations_purge = fake_revocations_purge,
-    .revocation_check = fake_revocation_check,
-};
-
-static fake_store_t fake;
-
 static int setup(void **state)
 {
     (void)state;
@@ -132,15 +50,13 @@ static int setup(void **state)
     return 0;
 }
 
-/* A fresh fake store and backend for each test. */
+/* A fresh backend for each test. */
 static int make_kv(void **state)
 {
-    memset(&fake, 0, sizeof(fake));
-    fake.base.ops = &fake_ops;
     fake_wall = T0;
     fake_mono = 1000;
     kv_t *kv = NULL;
-    if (kv_memory_create(&fake.base, NULL, &kv) != CORE_OK)
+    if (kv_memory_create(NULL, &kv) != CORE_OK)
         return -1;
     *state = kv;
     return 0;
@@ -149,7 +65,7 @@ static int make_kv(void **state)
 static int drop_kv(void **state)
 {
     kv_destroy(*state);
-    return fake.closed == 1 ? 0 : -1;
+    return 0;
 }
 
 static bool is_revoked(kv_t *kv, const char *jti, const char *user, int64_t issued_at_ms)
@@ -159,67 +75,19 @@ static bool is_revoked(kv_t *kv, const char *jti, const char *user, int64_t issu
     return revoked;
 }
 
-static void test_load_at_creation(void **state)
+static void test_revoke(void **state)
 {
     kv_t *kv = *state;
 
-    assert_int_equal(fake.load_now, T0);
-    assert_true(is_revoked(kv, JTI_A, USER_A, T0));
-    assert_false(is_revoked(kv, JTI_OLD, USER_A, T0));
     assert_false(is_revoked(kv, JTI_B, USER_A, T0));
-    /* USER_B's sessions were revoked at T0 - 1000: older tokens only */
-    assert_true(is_revoked(kv, JTI_B, USER_B, T0 - 2000));
-    assert_true(is_revoked(kv, JTI_B, USER_B, T0 - 1000));
-    assert_false(is_revoked(kv, JTI_B, USER_B, T0 - 999));
-    /* expired entries are purged once at start-up */
-    assert_int_equal(fake.purge_calls, 1);
-    assert_int_equal(fake.last_purge_now, T0);
-}
-
-static void test_load_failure_closes_store(void **state)
-{
-    (void)state;
-    fake_store_t f = {.base.ops = &fake_ops, .load_fail = CORE_E_UNAVAILABLE};
-    kv_t *kv = (kv_t *)&f; /* must be overwritten */
-
-    assert_int_equal(kv_memory_create(&f.base, NULL, &kv), CORE_E_UNAVAILABLE);
-    assert_null(kv);
-    assert_int_equal(f.closed, 1);
-}
-
-static void test_write_through(void **state)
-{
-    kv_t *kv = *state;
-
     assert_int_equal(kv_token_revoke(kv, JTI_B, T0 + 5000), CORE_OK);
-    assert_int_equal(fake.token_calls, 1);
-    assert_string_equal(fake.last_key, JTI_B);
-    assert_int_equal(fake.last_time, T0 + 5000);
     assert_true(is_revoked(kv, JTI_B, USER_A, T0));
+    assert_false(is_revoked(kv, JTI_A, USER_A, T0));
 
     assert_int_equal(kv_user_sessions_revoke(kv, USER_A, T0), CORE_OK);
-    assert_int_equal(fake.user_calls, 1);
-    assert_string_equal(fake.last_key, USER_A);
-    assert_int_equal(fake.last_time, T0);
     assert_true(is_revoked(kv, "019b76da-0000-7000-8000-000000000000", USER_A, T0));
     assert_false(is_revoked(kv, "019b76da-0000-7000-8000-000000000000", USER_A, T0 + 1));
-}
-
-static void test_store_failure_leaves_memory_alone(void **state)
-{
-    kv_t *kv = *state;
-
-    fake.fail = CORE_E_UNAVAILABLE;
-    assert_int_equal(kv_token_revoke(kv, JTI_B, T0 + 5000), CORE_E_UNAVAILABLE);
-    assert_int_equal(fake.token_calls, 1);
-    assert_false(is_revoked(kv, JTI_B, USER_A, T0));
-    fake.fail = CORE_E_INTERNAL;
-    assert_int_equal(kv_user_sessions_revoke(kv, USER_A, T0), CORE_E_INTERNAL);
-    assert_false(is_revoked(kv, JTI_B, USER_A, T0 - 1));
-
-    fake.fail = CORE_OK;
-    assert_int_equal(kv_token_revoke(kv, JTI_B, T0 + 5000), CORE_OK);
-    assert_true(is_revoked(kv, JTI_B, USER_A, T0));
+    assert_false(is_revoked(kv, "019b76da-0000-7000-8000-000000000000", USER_B, T0));
 }
 
 static void test_revocation_expiry_and_sweep(void **state)
@@ -258,29 +126,6 @@ static void test_revocation_expiry_and_sweep(void **state)
     assert_int_equal(m->users.count, 0);
 }
 
-static void test_purge_at_most_hourly(void **state)
-{
-    kv_t *kv = *state;
-
-    assert_int_equal(fake.purge_calls, 1);
-    fake_wall = T0 + 59 * 60 * 1000;
-    is_revoked(kv, JTI_A, USER_A, T0);
-    assert_int_equal(kv_token_revoke(kv, JTI_B, T0 + 5000), CORE_OK);
-    assert_int_equal(fake.purge_calls, 1);
-    fake_wall = T0 + 60 * 60 * 1000;
-    is_revoked(kv, JTI_A, USER_A, T0);
-    assert_int_equal(fake.purge_calls, 2);
-    assert_int_equal(fake.last_purge_now, T0 + 60 * 60 * 1000);
-    is_revoked(kv, JTI_A, USER_A, T0);
-    assert_int_equal(fake.purge_calls, 2);
-    /* a failing purge is not retried on every call either */
-    fake.fail = CORE_E_UNAVAILABLE;
-    fake_wall = T0 + 2 * 60 * 60 * 1000;
-    is_revoked(kv, JTI_A, USER_A, T0);
-    is_revoked(kv, JTI_A, USER_A, T0);
-    assert_int_equal(fake.purge_calls, 3);
-}
-
 static void test_bad_keys(void **state)
 {
     kv_t *kv = *state;
@@ -302,7 +147,6 @@ static void test_bad_keys(void **state)
     assert_int_equal(kv_user_sessions_revoke(kv, big, T0), CORE_E_INTERNAL);
     assert_int_equal(kv_token_is_revoked(kv, big, USER_A, T0, &revoked), CORE_E_INTERNAL);
     assert_true(revoked); /* fails closed */
-    assert_int_equal(fake.token_calls + fake.user_calls, 0);
     assert_int_equal(kv_counter_hit(kv, "", 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
     assert_int_equal(kv_counter_hit(kv, NULL, 1000, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
     assert_int_equal(kv_counter_hit(kv, "k", 0, 100, 1, &count, &reset_at), CORE_E_INTERNAL);
@@ -508,22 +352,11 @@ static void test_threads_exact_count(void **state)
     assert_int_equal(kv_counter_hit(kv, "shared", 60000, 100, 5000, &count, &reset_at), CORE_OK);
     assert_int_equal(count, THREADS * HITS + 1);
     assert_int_equal(reset_at, 65000);
-    /* the fake store is not thread-safe: exact call counts show the kv serialized it */
-    assert_int_equal(fake.token_calls, THREADS * HITS / 100);
-}
-
-static void test_without_durable_store(void **state)
-{
-    (void)state;
-    kv_t *kv;
-    assert_int_equal(kv_memory_create(NULL, NULL, &kv), CORE_OK);
-    assert_int_equal(kv_token_revoke(kv, JTI_A, T0 + 1000), CORE_OK);
-    assert_true(is_revoked(kv, JTI_A, USER_A, T0));
-    kv_destroy(kv);
 }
 
 /* Another process registered beside the same database file: nothing is
- * cached any more, and a token memory does not know is asked of the store. */
+ * cached any more, and a token memory does not know cannot be told
+ * (CORE_E_UNAVAILABLE: the caller asks the database). */
 static void test_shared_database(void **state)
 {
     char dir[] = "/tmp/lsf-kv-XXXXXX", db[64], file[96];
@@ -534,33 +367,23 @@ static void test_shared_database(void **state)
     kv_t *kv;
 
     (void)state;
-    memset(&fake, 0, sizeof(fake));
-    fake.base.ops = &fake_ops;
     assert_non_null(mkdtemp(dir));
     snprintf(db, sizeof(db), "%s/lsf.db", dir);
     core_pool_init(&pool);
-    assert_int_equal(kv_memory_create(&fake.base, db, &kv), CORE_OK);
+    assert_int_equal(kv_memory_create(db, &kv), CORE_OK);
 
     assert_int_equal(kv_cache_set(kv, "stats:u", "{}", 2, 60000), CORE_OK);
     assert_int_equal(kv_cache_get(kv, &pool, "stats:u", &value, &len), CORE_OK);
-    assert_false(is_revoked(kv, JTI_B, USER_A, T0));
-    assert_int_equal(fake.check_calls, 0); /* alone: memory is the whole truth */
+    assert_int_equal(kv_token_revoke(kv, JTI_A, T0 + 1000), CORE_OK);
+    assert_false(is_revoked(kv, JTI_B, USER_A, T0)); /* alone: memory is the whole truth */
 
     child_t peer = peer_start(db, true);
     assert_int_equal(kv_cache_get(kv, &pool, "stats:u", &value, &len), CORE_E_UNAVAILABLE);
     assert_int_equal(kv_cache_set(kv, "stats:u", "{}", 2, 60000), CORE_E_UNAVAILABLE);
-    fake.check_revoked = true; /* revoked by the other process */
-    assert_true(is_revoked(kv, JTI_B, USER_A, T0));
-    assert_int_equal(fake.check_calls, 1);
-    assert_string_equal(fake.last_key, JTI_B);
-    fake.check_revoked = false;
-    assert_false(is_revoked(kv, JTI_B, USER_A, T0));
-    assert_true(is_revoked(kv, JTI_A, USER_A, T0)); /* known here: no need to ask */
-    assert_int_equal(fake.check_calls, 2);
-    fake.check_fail = CORE_E_UNAVAILABLE; /* the database cannot say: refused, and the caller knows why */
     revoked = false;
     assert_int_equal(kv_token_is_revoked(kv, JTI_B, USER_A, T0, &revoked), CORE_E_UNAVAILABLE);
-    assert_true(revoked);
+    assert_true(revoked); /* may have been revoked by the other process: the caller asks the database */
+    assert_true(is_revoked(kv, JTI_A, USER_A, T0)); /* known here: no need to ask */
     peer_stop(peer);
 
     kv_destroy(kv);
@@ -573,12 +396,8 @@ static void test_shared_database(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_load_at_creation, make_kv, drop_kv),
-        cmocka_unit_test(test_load_failure_closes_store),
-        cmocka_unit_test_setup_teardown(test_write_through, make_kv, drop_kv),
-        cmocka_unit_test_setup_teardown(test_store_failure_leaves_memory_alone, make_kv, drop_kv),
+        cmocka_unit_test_setup_teardown(test_revoke, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_revocation_expiry_and_sweep, make_kv, drop_kv),
-        cmocka_unit_test_setup_teardown(test_purge_at_most_hourly, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_bad_keys, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_counter_windows, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_counter_undo_floor, make_kv, drop_kv),
@@ -586,7 +405,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cache_ttl_and_copies, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_cache_bounds, make_kv, drop_kv),
         cmocka_unit_test_setup_teardown(test_threads_exact_count, make_kv, drop_kv),
-        cmocka_unit_test(test_without_durable_store),
         cmocka_unit_test(test_shared_database),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

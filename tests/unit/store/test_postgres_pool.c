@@ -6,7 +6,7 @@
  * read routing: task reads go to a replica (here a second database holding
  * different rows, so the answer shows where a read went), back to the
  * primary for a user who just wrote, and to the primary when every replica
- * is down; the read-your-writes hook of store/ryw.h (a fake standing for
+ * is down; the write hook of store.h (a fake standing for
  * Redis, i.e. another instance's write) also sends reads to the primary,
  * and so does a hook that cannot answer; and the db_pool_* gauges follow
  * the connections.
@@ -19,7 +19,6 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "core/uuid.h"
-#include "store/ryw.h"
 
 #define U1 "0190f3c6-8d5e-7b1a-9c3d-4e5f6a7b8c91"
 #define T0 INT64_C(1700000000000)
@@ -238,13 +237,16 @@ typedef struct fake_marks {
     int64_t last_ttl;
 } fake_marks_t;
 
-static int fake_mark(void *ctx, const char *user_id, int64_t ttl_ms)
+/* The write hook: a write that asks for a read-your-writes mark. */
+static void fake_written(void *ctx, store_t *s, const store_write_t *w)
 {
     fake_marks_t *m = ctx;
+    (void)s;
+    if (w->kind != STORE_WROTE_TASKS || w->ryw_ms <= 0)
+        return;
     m->marks++;
-    snprintf(m->last_user, sizeof(m->last_user), "%s", user_id);
-    m->last_ttl = ttl_ms;
-    return CORE_OK;
+    snprintf(m->last_user, sizeof(m->last_user), "%s", w->user_id);
+    m->last_ttl = w->ryw_ms;
 }
 
 static int fake_check(void *ctx, const char *user_id, bool *marked)
@@ -261,7 +263,7 @@ static void test_shared_mark_routes_reads(void **state)
     core_config_t cfg = pg_test_config();
     fixture_t replica = {0}, f = {0}, plain = {0};
     fake_marks_t m = {.answer = CORE_OK};
-    store_ryw_hook_t hook = {.ctx = &m, .mark = fake_mark, .check = fake_check};
+    store_hooks_t hook = {.ctx = &m, .written = fake_written, .wrote_recently = fake_check};
     char urls[400];
 
     if (!pg_server.available)
@@ -272,7 +274,7 @@ static void test_shared_mark_routes_reads(void **state)
     cfg.database_replica_urls = urls;
     cfg.db_read_your_writes_ms = 60000;
     assert_int_equal(open_with(&f, &cfg), 0);
-    store_ryw_hook_set(&hook);
+    store_hooks_set(&hook);
 
     assert_int_equal(list_len(&f), 3); /* no mark anywhere: the replica */
     assert_int_equal(m.checks, 1);
@@ -300,7 +302,7 @@ static void test_shared_mark_routes_reads(void **state)
     assert_int_equal(store_task_create(plain.store, &other), CORE_OK);
     assert_int_equal(m.marks, 1);
 
-    store_ryw_hook_set(NULL);
+    store_hooks_set(NULL);
     close_fixture(&plain);
     close_fixture(&f);
     close_fixture(&replica);
