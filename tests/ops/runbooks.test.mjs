@@ -206,7 +206,7 @@ describe('docs/OPERATIONS.md runbooks', () => {
       const port = new URL(url).port;
       const PGBIN = execFileSync('sh', ['-c', 'ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1'], { encoding: 'utf8' }).trim();
       const env = {
-        PATH: process.env.PATH, PGDATA: path.join(dir, 'data'), PGPORT: port, PGSOCKET: dir, PGUSER: 'lsf', PGBIN,
+        PATH: process.env.PATH, PGDATA: path.join(dir, 'data'), PGPORT: port, PGSOCKET: dir, PGUSER: 'lsf', PGBIN, PGLOG: path.join(dir, 'server.log'),
         BACKREST_REPO: path.join(dir, 'repo'), BACKREST_CONF: path.join(dir, 'pgbackrest.conf'),
         PGBACKREST_LOG_PATH: path.join(dir, 'log'), PGBACKREST_LOCK_PATH: path.join(dir, 'lock'),
         DATABASE_URL: url, CWD: dir,
