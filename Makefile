@@ -134,7 +134,8 @@ observability: all
 	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/observability/
 
 # docs/OPERATIONS.md run as written: each runbook block against real servers
-# (SQLite, PostgreSQL primary + replica, Redis, pgBackRest), tests/ops/.
+# (SQLite, PostgreSQL primary + replica, Redis, pgBackRest), and the scheduled
+# backup script of Compose and Kubernetes (deploy/k8s/base/backup.sh): tests/ops/.
 runbooks: all
 	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/ops/
 

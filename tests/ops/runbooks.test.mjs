@@ -6,7 +6,7 @@
 // what it should have done. A block not run here, or a block that fails,
 // fails the suite. Run: make runbooks (part of make test).
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import { startRedis } from '../support/redis.mjs';
 import { requireOrSkip } from '../support/require.mjs';
 import { binPath, freePort, startServer } from '../support/server.mjs';
 import { createTask } from '../support/tasks.mjs';
+import { settle } from '../support/wait.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const SUPPORT = path.join(ROOT, 'tests/support');
@@ -133,9 +134,11 @@ describe('docs/OPERATIONS.md runbooks', () => {
     const env = await withLog();
     const rb = run(blocks, 'rollback', env);
     assert.match(rb.stdout, /^lsf-server \d+\.\d+\.\d+/m);
-    assert.match(rb.stdout, /^\d+$/m, 'the schema version');
+    assert.match(rb.stdout, /^backup \S+before-upgrade-\S+\.lsfbak: sqlite, schema [1-9]\d*,/m, 'the schema version');
     run(blocks, 'rotation', env);
-    assert.match(run(blocks, 'disk', env).stdout, /lsf\.db/);
+    const disk = run(blocks, 'disk', env).stdout;
+    assert.match(disk, /lsf\.db/);
+    assert.match(disk, /^ok$/m, 'quick_check');
     assert.match(run(blocks, 'outbox', env).stdout, /^store_outbox_pending \d+/m);
     const gone = await registeredClient(server.url, 'runbookdelete');
     run(blocks, 'account', { ...env, USER_EMAIL: gone.identity.email });
@@ -180,8 +183,29 @@ describe('docs/OPERATIONS.md runbooks', () => {
       const mport = await freePort();
       const s = await startServer({ DATABASE_URL: primary, METRICS_PORT: String(mport) });
       try {
-        const r = run(blocks, 'alert-pool', { ...base, DATABASE_URL: primary, METRICS_URL: `http://127.0.0.1:${mport}/metrics` });
+        const pgEnv = { ...base, DATABASE_URL: primary, METRICS_URL: `http://127.0.0.1:${mport}/metrics` };
+        const r = run(blocks, 'alert-pool', pgEnv);
         assert.match(r.stdout, /db_pool_connections\{state="in_use"\}/);
+        // a query that runs for minutes, cancelled by its pid
+        const long = spawn('psql', ['-X', '-d', primary, '-c', 'SELECT pg_sleep(300) AS runbook_long'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let longErr = '';
+        long.stderr.on('data', (c) => { longErr += c; });
+        const longDone = new Promise((resolve) => long.on('exit', resolve));
+        const pidOf = "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(300) AS runbook_long%'";
+        const pid = await settle(() => execFileSync('psql', ['-X', '-At', '-d', primary, '-c', pidOf], { encoding: 'utf8' }).trim(),
+          (p) => /^\d+$/.test(p), { timeoutMs: 10000 });
+        assert.match(run(blocks, 'alert-pool-cancel', { ...pgEnv, PID: pid }).stdout, /^t$/m);
+        assert.notEqual(await longDone, 0);
+        assert.match(longErr, /canceling statement due to user request/);
+        // the restore drill on PostgreSQL, and the outbox query
+        const owner = await registeredClient(s.url, 'pgdrill');
+        const drill = new URL(primary);
+        drill.pathname = '/lsf_drill';
+        const d = run(blocks, 'drill-postgres', { ...pgEnv, DRILL_URL: drill.toString(), DRILL_EMAIL: owner.identity.email });
+        assert.match(d.stdout, /^backup \S+: postgres, schema [1-9]/m);
+        assert.match(d.stdout, /^restored /m);
+        assert.equal(execFileSync('psql', ['-X', '-At', '-d', primary, '-c', "SELECT count(*) FROM pg_database WHERE datname = 'lsf_drill'"], { encoding: 'utf8' }).trim(), '0');
+        assert.match(run(blocks, 'outbox-postgres', pgEnv).stdout, /^\s*count \|/m);
       } finally {
         await s.close();
       }
@@ -222,6 +246,8 @@ describe('docs/OPERATIONS.md runbooks', () => {
       lap('setup');
       const sql = (q) => execFileSync('psql', ['-X', '-At', '-d', url, '-c', q], { encoding: 'utf8' }).trim();
       sql('CREATE TABLE pitr (n int); INSERT INTO pitr VALUES (1)');
+      assert.match(run(blocks, 'pitr-daily', env, { user: asPg }).stdout, /diff backup: \S+/);
+      lap('daily');
       const target = sql("SELECT pg_sleep(1.1), to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00'").split('|')[1];
       sql('SELECT pg_sleep(1.1)');
       sql('INSERT INTO pitr VALUES (2)');
@@ -241,9 +267,23 @@ describe('docs/OPERATIONS.md runbooks', () => {
     }
   });
 
+  test('every command of lsf-server --help and of docs/OPERATIONS.md has --help: exit 0, its usage on stdout', async () => {
+    const help = spawnSync(binPath(), ['--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    const listed = [...help.stdout.split('\ncommands:\n')[1].split('\n\n')[0].matchAll(/^  ([a-z]+)/gm)].map((m) => m[1]);
+    assert.deepEqual(listed, ['serve', 'migrate', 'healthcheck', 'backup', 'restore', 'import', 'user', 'help', 'version']);
+    const doc = await readFile(path.join(ROOT, 'docs/OPERATIONS.md'), 'utf8');
+    const used = new Set([...doc.matchAll(/lsf-server ([a-z]+)(?: (export|delete))?/g)].map((m) => m.slice(1).filter(Boolean).join(' ')));
+    for (const cmd of new Set([...listed.filter((c) => c !== 'help' && c !== 'version'), 'user export', 'user delete', ...used])) {
+      const r = spawnSync(binPath(), [...cmd.split(' '), '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+      assert.equal(r.status, 0, `lsf-server ${cmd} --help: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^usage: lsf-server ${cmd.split(' ')[0]}`), `lsf-server ${cmd} --help`);
+    }
+  });
+
   test('every runbook of docs/OPERATIONS.md was run', () => {
     const all = [...blocks.keys()];
-    const pgOnly = new Set(['alert-pool', 'failover', 'pitr-setup', 'pitr-restore']);
+    const pgOnly = new Set(['alert-pool', 'alert-pool-cancel', 'drill-postgres', 'outbox-postgres', 'failover', 'pitr-setup', 'pitr-daily', 'pitr-restore']);
     const missing = all.filter((n) => !ran.has(n) && !((NO_PG || NO_PGBACKREST) && pgOnly.has(n)));
     assert.deepEqual(missing, []);
   });
