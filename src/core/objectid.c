@@ -4,7 +4,7 @@
  */
 #include "core/objectid.h"
 
-static const char hex[] = "0123456789abcdef";
+#include <sodium.h>
 
 int64_t core_objectid_time_ms(const uint8_t oid[CORE_OBJECTID_LEN])
 {
@@ -16,7 +16,6 @@ void core_objectid_to_uuid(const uint8_t oid[CORE_OBJECTID_LEN], char out[CORE_U
 {
     uint64_t ms = (uint64_t)core_objectid_time_ms(oid), rest = 0;
     uint8_t b[16];
-    char *p = out;
 
     for (int i = 4; i < CORE_OBJECTID_LEN; i++)
         rest = rest << 8 | oid[i];
@@ -30,35 +29,17 @@ void core_objectid_to_uuid(const uint8_t oid[CORE_OBJECTID_LEN], char out[CORE_U
     b[8] = (uint8_t)(0x80 | (rand_b >> 56));
     for (int i = 9; i < 16; i++)
         b[i] = (uint8_t)(rand_b >> (8 * (15 - i)));
-    for (int i = 0; i < 16; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[b[i] >> 4];
-        *p++ = hex[b[i] & 15];
-    }
-    *p = '\0';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    core_uuid_format(b, out);
 }
 
 bool core_objectid_parse(core_str_t s, uint8_t oid[CORE_OBJECTID_LEN])
 {
+    size_t n = 0;
+    const char *end = NULL;
+
     if (s.base == NULL || s.len != CORE_OBJECTID_HEX)
         return false;
-    for (size_t i = 0; i < CORE_OBJECTID_LEN; i++) {
-        int hi = hexval(s.base[2 * i]), lo = hexval(s.base[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return false;
-        oid[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
+    /* stops at the first non-hex digit; all 24 must be read */
+    return sodium_hex2bin(oid, CORE_OBJECTID_LEN, s.base, s.len, NULL, &n, &end) == 0 && n == CORE_OBJECTID_LEN &&
+           end == s.base + s.len;
 }

@@ -21,6 +21,11 @@ static void format(int64_t ms, int rand_a, char out[CORE_UUID_LEN + 1])
     }
     b[6] = (uint8_t)(0x70 | (b[6] & 0x0f));
     b[8] = (uint8_t)(0x80 | (b[8] & 0x3f));
+    core_uuid_format(b, out);
+}
+
+void core_uuid_format(const uint8_t b[16], char out[CORE_UUID_LEN + 1])
+{
     char *p = out;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)

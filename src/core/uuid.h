@@ -17,6 +17,10 @@
 /* Write a new UUIDv7 for time ms into out (37 bytes with the NUL). */
 void core_uuid_v7(int64_t ms, char out[CORE_UUID_LEN + 1]);
 
+/* The 16 bytes of b as text, lowercase, dashed 8-4-4-4-12, into out (37
+ * bytes with the NUL). */
+void core_uuid_format(const uint8_t b[16], char out[CORE_UUID_LEN + 1]);
+
 /* Write into out a new UUIDv7 that sorts after floor (a UUIDv7 string, or
  * NULL for none) and return its milliseconds: now_ms when that is later than
  * floor's time, else floor's time with the 12 bits after the version one

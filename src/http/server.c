@@ -281,6 +281,10 @@ static bool join_threads(const core_config_t *cfg)
     if (atomic_load(&server.running) > 0) {
         log_error("shutdown timeout: requests still in flight are abandoned",
                   LOG_INT("timeout_ms", cfg->shutdown_timeout_ms));
+        /* the process ends without them: the loops that did stop are
+         * released now, the others with the process */
+        for (int i = 0; i < server.nthreads; i++)
+            pthread_detach(server.threads[i].tid);
         return false;
     }
     for (int i = 0; i < server.nthreads; i++)
