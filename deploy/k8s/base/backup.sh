@@ -20,8 +20,10 @@ retry=${LSF_BACKUP_RETRY_S:-60}
 case "$keep-$interval-$retry" in
   *[!0-9-]* | -* | *--* | *-) echo "backup.sh: LSF_BACKUP_KEEP, LSF_BACKUP_INTERVAL_S and LSF_BACKUP_RETRY_S are whole numbers" >&2; exit 2 ;;
 esac
-[ "$keep" -ge 1 ] && [ "$interval" -ge 1 ] && [ "$retry" -ge 1 ] ||
-  { echo "backup.sh: LSF_BACKUP_KEEP, LSF_BACKUP_INTERVAL_S and LSF_BACKUP_RETRY_S are at least 1" >&2; exit 2; }
+if [ "$keep" -lt 1 ] || [ "$interval" -lt 1 ] || [ "$retry" -lt 1 ]; then
+  echo "backup.sh: LSF_BACKUP_KEEP, LSF_BACKUP_INTERVAL_S and LSF_BACKUP_RETRY_S are at least 1" >&2
+  exit 2
+fi
 
 # SIGTERM (compose stop) ends a wait at once
 sleeper=
@@ -37,9 +39,13 @@ round() {
   file="$dir/lsf-$(date -u +%Y%m%dT%H%M%SZ).lsfbak"
   lsf-server backup --gzip --out "$file" || return 1
   lsf-server restore --check "$file" || return 1
-  # names sort by time: drop all but the newest $keep
-  ls "$dir" | grep -E '^lsf-[0-9]{8}T[0-9]{6}Z\.lsfbak$' | sort -r | tail -n +"$((keep + 1))" |
-    while read -r old; do rm -f -- "$dir/$old" && echo "backup.sh: removed $dir/$old"; done
+  # names sort by time: drop all but the newest $keep of this script's names
+  for f in "$dir"/lsf-*.lsfbak; do
+    case ${f##*/} in
+      lsf-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.lsfbak) echo "$f" ;;
+    esac
+  done | sort -r | tail -n +"$((keep + 1))" |
+    while read -r old; do rm -f -- "$old" && echo "backup.sh: removed $old"; done
 }
 
 while :; do
