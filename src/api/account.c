@@ -1,7 +1,8 @@
 /*
  * This file implements a user's own data (issue 13): GET /api/user/export,
  * which answers everything of the caller's account as JSON (profile and
- * every task; never the password hash), and DELETE /api/user, which deletes
+ * every task, the trash included; never the password hash), and DELETE
+ * /api/user, which deletes
  * the account and every task of it once the password in the body is
  * confirmed, then revokes every session and drops the account's cached
  * answers. Both routes run on the worker pool: the export may be large,
@@ -9,7 +10,9 @@
  *
  * The export reads the tasks a page at a time through store_task_list in
  * creation order (a keyset walk), so it needs no store operation of its
- * own; a task created meanwhile is at the end or not there.
+ * own; a task created meanwhile is at the end or not there. The trash
+ * follows, every task in it that is not purged yet (past the retention
+ * too: the export holds what the server holds), a page at a time.
  */
 #include "api/api.h"
 #include "api/cache.h"
@@ -74,6 +77,17 @@ int api_user_export_write(store_t *store, core_pool_t *pool, const char *user_id
             q.after = &after;
         }
     } while (page.more && page.len > 0);
+    api_json_out_array_close(out);
+    api_json_out_key(out, "trash");
+    api_json_out_array_open(out);
+    for (int64_t offset = 0;; offset += EXPORT_PAGE) {
+        if ((rc = store_task_trash_list(store, pool, user_id, INT64_MIN, EXPORT_PAGE, offset, &page)) != CORE_OK)
+            return rc;
+        for (size_t i = 0; i < page.len; i++)
+            api_task_write(out, &page.tasks[i]);
+        if (!page.more)
+            break;
+    }
     api_json_out_array_close(out);
     api_json_out_object_close(out);
     return CORE_OK;

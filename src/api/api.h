@@ -176,5 +176,13 @@ int api_tasks_stats(api_req_t *req);
 int api_tasks_get(api_req_t *req);
 int api_tasks_update(api_req_t *req);
 int api_tasks_delete(api_req_t *req);
+int api_tasks_restore(api_req_t *req);
+int api_tasks_trash(api_req_t *req);
+
+/* api/trash.c: purge a batch of tasks in the trash past TRASH_RETENTION_MS
+ * when due (at most every hour, or at once while batches come back full);
+ * one loop thread at a time takes the turn, the others return at once. A
+ * failure is logged and waits for the next turn. Event-loop threads. */
+void api_trash_purge_if_due(api_req_t *req);
 
 #endif

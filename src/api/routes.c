@@ -45,9 +45,11 @@ const api_route_t api_routes[] = {
     TASK_ROUTE(API_GET, "/api/tasks", api_tasks_list, false),
     TASK_ROUTE(API_POST, "/api/tasks", api_tasks_create, true),
     TASK_ROUTE(API_GET, "/api/tasks/stats", api_tasks_stats, false),
+    TASK_ROUTE(API_GET, "/api/tasks/trash", api_tasks_trash, false),
     TASK_ROUTE(API_GET, "/api/tasks/:id", api_tasks_get, false),
     TASK_ROUTE(API_PUT | API_PATCH, "/api/tasks/:id", api_tasks_update, true),
     TASK_ROUTE(API_DELETE, "/api/tasks/:id", api_tasks_delete, false),
+    TASK_ROUTE(API_POST, "/api/tasks/:id/restore", api_tasks_restore, false),
 };
 
 const size_t api_routes_len = sizeof(api_routes) / sizeof(api_routes[0]);

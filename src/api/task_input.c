@@ -12,6 +12,8 @@
 #include "api/query.h"
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/objectid.h"
+#include "core/uuid.h"
 
 const char *const api_task_statuses[STORE_TASK_STATUSES] = {"pending", "in-progress", "completed"};
 const char *const api_task_priorities[STORE_TASK_PRIORITIES] = {"low", "medium", "high"};
@@ -302,5 +304,20 @@ void api_task_write(api_json_out_t *out, const store_task_t *t)
     time_or_null(out, "completedAt", t->completed_at);
     time_or_null(out, "createdAt", t->created_at);
     time_or_null(out, "updatedAt", t->updated_at);
+    if (t->deleted_at != 0)
+        time_or_null(out, "deletedAt", t->deleted_at);
     api_json_out_object_close(out);
+}
+
+const char *api_task_id(api_req_t *req)
+{
+    core_str_t id = req->params[0];
+    uint8_t oid[CORE_OBJECTID_LEN];
+
+    if (core_objectid_parse(id, oid)) {
+        char *uuid = core_pool_alloc(req->pool, CORE_UUID_LEN + 1);
+        core_objectid_to_uuid(oid, uuid);
+        return uuid;
+    }
+    return core_uuid_valid(id) ? core_pool_cstr(req->pool, id) : NULL;
 }

@@ -24,8 +24,14 @@ int api_task_query(api_req_t *req, store_task_query_t *q, int64_t *page);
 
 /* Write the JSON object of a task ({_id, userId, title, description, status,
  * priority, dueDate, tags, completedAt, createdAt, updatedAt}, absent times
- * as null) as the next value of out. The only serialiser of a task. */
+ * as null, and deletedAt for a task in the trash) as the next value of out. The only serialiser of a task. */
 void api_task_write(api_json_out_t *out, const store_task_t *t);
+
+/* The :id parameter (req->params[0]) as a task id in req's pool, or NULL
+ * when it cannot be one (answer 404). A 24-hex MongoDB ObjectId names the
+ * task imported from it (core/objectid.h), so the original app's links keep
+ * working. */
+const char *api_task_id(api_req_t *req);
 
 /* Names on the wire of statuses, priorities and sort fields. */
 extern const char *const api_task_statuses[STORE_TASK_STATUSES];

@@ -15,24 +15,6 @@
 #include "api/json_out.h"
 #include "api/task_input.h"
 #include "core/error.h"
-#include "core/objectid.h"
-#include "core/uuid.h"
-
-/* The :id parameter, or NULL when it cannot be a task id (then 404). A
- * 24-hex MongoDB ObjectId names the task imported from it (core/objectid.h),
- * so the original app's links keep working. */
-static const char *task_id(api_req_t *req)
-{
-    core_str_t id = req->params[0];
-    uint8_t oid[CORE_OBJECTID_LEN];
-
-    if (core_objectid_parse(id, oid)) {
-        char *uuid = core_pool_alloc(req->pool, CORE_UUID_LEN + 1);
-        core_objectid_to_uuid(oid, uuid);
-        return uuid;
-    }
-    return core_uuid_valid(id) ? core_pool_cstr(req->pool, id) : NULL;
-}
 
 /* Room for a task's JSON with a short description; the writer grows past it. */
 #define TASK_JSON_HINT 512
@@ -78,7 +60,7 @@ int api_tasks_create(api_req_t *req)
 
 int api_tasks_get(api_req_t *req)
 {
-    const char *id = task_id(req);
+    const char *id = api_task_id(req);
     store_task_t t;
     int rc;
 
@@ -91,7 +73,7 @@ int api_tasks_get(api_req_t *req)
 
 int api_tasks_update(api_req_t *req)
 {
-    const char *id = task_id(req);
+    const char *id = api_task_id(req);
     store_task_patch_t patch;
     store_task_t t;
     int rc;
@@ -106,14 +88,15 @@ int api_tasks_update(api_req_t *req)
     return reply_task(req, &t);
 }
 
-/* The answer carries the task as read just before the delete, so a client
+/* The task goes to the trash (api/trash.c brings it back). The answer
+ * carries the task as read just before the delete, so a client
  * can take it out of its counts without reloading them. The read and the
  * delete are two store calls: an update racing in between is not in the
  * task returned (the client's counts drift until its next stats load), and
  * a delete racing in between makes this one 404, as it should. */
 int api_tasks_delete(api_req_t *req)
 {
-    const char *id = task_id(req);
+    const char *id = api_task_id(req);
     api_json_out_t out;
     store_task_t t;
     int rc;
@@ -123,6 +106,7 @@ int api_tasks_delete(api_req_t *req)
     if ((rc = store_task_get(req->store, req->pool, req->claims.user_id, id, &t)) != CORE_OK ||
         (rc = store_task_delete(req->store, req->claims.user_id, id)) != CORE_OK)
         return rc == CORE_E_NOT_FOUND ? CORE_E_TASK_NOT_FOUND : rc;
+    api_trash_purge_if_due(req);
 
     api_json_out_init(&out, req->pool, TASK_JSON_HINT + 64);
     api_json_out_object_open(&out);

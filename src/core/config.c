@@ -437,6 +437,7 @@ static const row_t rows[] = {
     {"CORS_ORIGINS", "http://localhost:5173", "comma list of origins allowed to call the API with credentials", parse_origins, 0, 0, 0, NULL},
     {"TRUST_PROXY", "", "comma list of proxy addresses/CIDRs (or \"loopback\") whose X-Forwarded-For is believed", parse_cidrs, 0, 0, 0, NULL},
     {"IDEMPOTENCY_TTL_MS", "86400000", "how long an Idempotency-Key and the answer it replays are kept (per user, in the database)", parse_ms, OFF(idempotency_ttl_ms), 1000, 30 * DAY_MS, NULL},
+    {"TRASH_RETENTION_MS", "2592000000", "deleted tasks stay in the trash (listed, restorable) this long, then are purged; 0 = deleted at once", parse_ms, OFF(trash_retention_ms), 0, 3650 * DAY_MS, NULL},
     {NULL, NULL, "Rate limits (fixed windows; per client IP, or per account with a valid session)", NULL, 0, 0, 0, NULL},
     {"RATE_LIMIT", "on", "on | off", parse_bool, OFF(rate_limit_enabled), 0, 0, NULL},
     {"RATE_LIMIT_WINDOW_MS", "900000", "window of the /api/ limit", parse_ms, OFF(rate_limit_window_ms), 1000, 7 * DAY_MS, NULL},

@@ -76,6 +76,7 @@ typedef struct core_config {
     core_cidr_t *trust_proxy;
     size_t trust_proxy_len;
     int64_t idempotency_ttl_ms; /* how long an Idempotency-Key and its answer are kept */
+    int64_t trash_retention_ms; /* a deleted task stays restorable this long, then is purged */
 
     /* rate limits (express-rate-limit semantics: fixed windows, src/http/ratelimit.h) */
     bool rate_limit_enabled;

@@ -164,6 +164,11 @@ typedef struct store_ops {
     int (*task_update)(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                        const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
     int (*task_delete)(store_t *s, const char *user_id, const char *id);
+    int (*task_restore)(store_t *s, core_pool_t *pool, const char *user_id, const char *id, int64_t since,
+                        store_task_t *out);
+    int (*task_trash_list)(store_t *s, core_pool_t *pool, const char *user_id, int64_t since, size_t limit,
+                           int64_t offset, store_task_page_t *out);
+    int (*task_trash_purge)(store_t *s, int64_t before, int max, int *deleted);
     int (*task_list)(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
     int (*task_stats)(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
 
@@ -450,9 +455,43 @@ static inline int store_task_update(store_t *s, core_pool_t *pool, const char *u
                         user_id);
 }
 
+/* Move the task id of user_id to the trash, in one transaction, stamped
+ * deleted_at = now (the store's clock): it leaves lists, search, counts and
+ * stats. A task already in the trash under that id is replaced.
+ * CORE_E_NOT_FOUND as for store_task_get (a task in the trash is not found). */
 static inline int store_task_delete(store_t *s, const char *user_id, const char *id)
 {
     return store__wrote(s, s->ops->task_delete(s, user_id, id), STORE_WROTE_TASKS, user_id);
+}
+
+/* Move the task id of user_id, deleted after `since` (ms), back from the
+ * trash with its id and fields as they were; *out is the task as stored.
+ * Idempotent: a task that is not in the trash but live answers CORE_OK
+ * with the task. CORE_E_NOT_FOUND when neither (never deleted, someone
+ * else's, or in the trash since `since` or before: expired);
+ * CORE_E_CONFLICT when a live task holds its id (an import). */
+static inline int store_task_restore(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
+                                     int64_t since, store_task_t *out)
+{
+    return store__wrote(s, s->ops->task_restore(s, pool, user_id, id, since, out), STORE_WROTE_TASKS, user_id);
+}
+
+/* One page of user_id's trash deleted after `since`, last deleted first
+ * (deleted_at, then id, descending), each task with deleted_at set; total
+ * counts them all, more is set when a task follows. limit 1..STORE_TASK_PAGE_MAX. */
+static inline int store_task_trash_list(store_t *s, core_pool_t *pool, const char *user_id, int64_t since,
+                                        size_t limit, int64_t offset, store_task_page_t *out)
+{
+    return s->ops->task_trash_list(s, pool, user_id, since, limit, offset, out);
+}
+
+/* Delete up to max tasks of any user that went to the trash at or before
+ * `before`; *deleted gets how many (max means: call again). Nothing a user
+ * can see changes (they are neither listed nor restorable any more), so
+ * the write hook is not told. */
+static inline int store_task_trash_purge(store_t *s, int64_t before, int max, int *deleted)
+{
+    return s->ops->task_trash_purge(s, before, max, deleted);
 }
 
 /* One page of q->user_id's tasks matching q, in q's order. */

@@ -39,6 +39,7 @@ typedef struct store_task {
     int64_t completed_at;
     int64_t created_at;
     int64_t updated_at;
+    int64_t deleted_at; /* when it went to the trash (store_task_trash_list); 0 for a live task */
 } store_task_t;
 
 /* Which members of a store_task_patch_t are set (a partial update). */

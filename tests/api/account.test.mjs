@@ -33,7 +33,7 @@ describe('account: export and deletion', () => {
     assert.equal(res.status, 200);
     const text = await res.clone().text();
     const body = await jsonBody(res);
-    assert.deepEqual(Object.keys(body).sort(), ['exportedAt', 'success', 'tasks', 'user']);
+    assert.deepEqual(Object.keys(body).sort(), ['exportedAt', 'success', 'tasks', 'trash', 'user']);
     assert.equal(body.success, true);
     assert.match(body.exportedAt, ISO);
     assert.deepEqual(Object.keys(body.user).sort(), ['_id', 'createdAt', 'email', 'isAccountVerified', 'name', 'updatedAt']);
@@ -42,6 +42,7 @@ describe('account: export and deletion', () => {
     assert.equal(body.user.isAccountVerified, false);
     assert.deepEqual(body.tasks.map((t) => t._id), made.map((t) => t._id), 'every task (past one page), oldest first');
     assert.deepEqual(body.tasks[1], made[1]);
+    assert.deepEqual(body.trash, []);
     assert.doesNotMatch(text, /argon2|\$2[aby]\$|password|not mine/i);
   });
 

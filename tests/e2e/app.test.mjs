@@ -27,13 +27,15 @@ async function visit(name) {
   assert.ok(overflow <= 0, `${name}: the page is wider than a phone (${overflow}px)`);
 }
 
-const newTaskForm = () => page.getByRole('form', { name: 'New task' });
+const detailsForm = () => page.getByRole('form', { name: 'New task with details' });
 const filters = () => page.getByRole('search', { name: 'Filter tasks' });
 const taskTitles = () => page.locator('.tasks .task-title');
 const stat = (name) => page.locator(`[data-stat="${name}"]`);
 
+// A task through the quick add's full form ("Details").
 async function createTask({ title, description = '', priority = 'medium', tags = '' }) {
-  const form = newTaskForm();
+  await page.getByRole('button', { name: 'Details' }).click();
+  const form = detailsForm();
   await form.getByLabel('Title').fill(title);
   await form.getByLabel('Description').fill(description);
   await form.getByLabel('Priority').selectOption(priority);
@@ -123,7 +125,8 @@ test('the web app, end to end', async (t) => {
   });
 
   await t.test('tasks are created; the API validation message shows at its field', async () => {
-    const form = newTaskForm();
+    await page.getByRole('button', { name: 'Details' }).click();
+    const form = detailsForm();
     await form.getByLabel('Title').fill('Dup tags');
     await form.getByLabel('Tags').fill('a, a');
     await form.getByRole('button', { name: 'Add task' }).click();
@@ -131,6 +134,7 @@ test('the web app, end to end', async (t) => {
     await tagsError.waitFor();
     assert.equal(await tagsError.textContent(), 'tags must not repeat "a"');
     assert.equal(await form.getByLabel('Tags').getAttribute('aria-invalid'), 'true');
+    await form.getByRole('button', { name: 'Cancel' }).click();
 
     await createTask({ title: 'Buy milk', priority: 'high', tags: 'home, shopping' });
     await createTask({ title: 'Write report', description: 'Quarterly numbers', tags: 'work' });

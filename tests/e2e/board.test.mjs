@@ -25,7 +25,8 @@ const apiRequests = [];
 const a11y = [];
 
 const taskTitles = () => page.locator('.tasks .task-title').allTextContents();
-const newTaskForm = () => page.getByRole('form', { name: 'New task' });
+const quickAdd = () => page.getByRole('textbox', { name: 'New task' });
+const quickForm = () => page.getByRole('form', { name: 'Quick add' });
 const filters = () => page.getByRole('search', { name: 'Filter tasks' });
 const toasts = () => page.locator('.Toastify__toast');
 
@@ -100,12 +101,9 @@ test('the board: one request per change, the user keeps their place', async (t) 
   });
 
   await t.test('creating a task is one request, with an Idempotency-Key; the list and the counts follow', async () => {
-    const form = newTaskForm();
-    await form.getByLabel('Title').fill('Fresh task');
-    await form.getByLabel('Priority').selectOption('high');
-    await form.getByLabel('Due date').fill(new Date().toISOString().slice(0, 10));
+    await quickAdd().fill('Fresh task today !high');
     const sent = await requestsOf(
-      () => form.getByRole('button', { name: 'Add task' }).click(),
+      () => quickAdd().press('Enter'),
       () => expectStat('total', 13),
     );
     assert.deepEqual(sent, ['POST /api/tasks']);
@@ -193,9 +191,9 @@ test('the board: one request per change, the user keeps their place', async (t) 
   await t.test('a create under a search asks for the list again: the client cannot tell if it matches', async () => {
     await filters().getByLabel('Search').fill('zebra');
     await expectCount('0 tasks');
-    await newTaskForm().getByLabel('Title').fill('Zebra crossing');
+    await quickAdd().fill('Zebra crossing');
     const sent = await requestsOf(
-      () => newTaskForm().getByRole('button', { name: 'Add task' }).click(),
+      () => quickAdd().press('Enter'),
       () => expectCount('1 task'),
     );
     assert.deepEqual(sent, ['POST /api/tasks', 'GET /api/tasks']);
@@ -212,14 +210,14 @@ test('the board: one request per change, the user keeps their place', async (t) 
       refused++;
       return route.abort('connectionreset');
     });
-    const form = newTaskForm();
-    await form.getByLabel('Title').fill('Sent twice');
+    await quickAdd().fill('Sent twice');
     const from = apiRequests.length;
-    await form.getByRole('button', { name: 'Add task' }).click();
-    await form.locator('.form-error').filter({ hasText: 'Cannot reach the server' }).waitFor();
+    await quickAdd().press('Enter');
+    await quickForm().locator('.form-error').filter({ hasText: '“Sent twice” was not added: Cannot reach the server' }).waitFor();
+    assert.equal(await quickAdd().inputValue(), 'Sent twice', 'the line is back, to send again');
     assert.equal(refused, 3, 'the first try and two retries');
     await page.unroute('**/api/tasks');
-    await form.getByRole('button', { name: 'Add task' }).click();
+    await quickAdd().press('Enter');
     await page.getByRole('heading', { name: 'Sent twice' }).waitFor();
     const posts = apiRequests.slice(from).filter((r) => r.method === 'POST');
     assert.equal(posts.length, 4);
@@ -228,8 +226,8 @@ test('the board: one request per change, the user keeps their place', async (t) 
     assert.match([...keys][0], UUID);
     await expectStat('total', 14);
 
-    await form.getByLabel('Title').fill('Another one');
-    await form.getByRole('button', { name: 'Add task' }).click();
+    await quickAdd().fill('Another one');
+    await quickAdd().press('Enter');
     await page.getByRole('heading', { name: 'Another one' }).waitFor();
     assert.ok(!keys.has(apiRequests.at(-1).headers['idempotency-key']), 'a new create, a new key');
   });

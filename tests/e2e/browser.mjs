@@ -67,14 +67,37 @@ export async function launch() {
   };
 }
 
+// The app scrolls inside its shell (#scroller, web/src/App.jsx): for a
+// full-page picture the shell is let out to the document's height while it
+// is taken (through the CSSOM, which the page's CSP allows), then put back.
+async function fullPage(page, file) {
+  await page.evaluate(() => {
+    for (const el of [document.documentElement, document.body, document.getElementById('root'), document.querySelector('.shell'),
+      document.getElementById('scroller')]) {
+      if (el) Object.assign(el.style, { height: 'auto', overflow: 'visible' });
+    }
+  });
+  await page.screenshot({ path: file, fullPage: true });
+  await page.evaluate(() => {
+    for (const el of [document.documentElement, document.body, document.getElementById('root'), document.querySelector('.shell'),
+      document.getElementById('scroller')]) {
+      if (el) Object.assign(el.style, { height: '', overflow: '' });
+    }
+  });
+}
+
 // Full-page screenshots NAME-desktop.png and NAME-phone.png; the viewport
-// returns to desktop width afterwards.
+// returns to desktop width afterwards. overflow: how much wider than a phone
+// the page or its scrolling region is.
 export async function shoot(page, name) {
   await mkdir(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-desktop.png`), fullPage: true });
+  await fullPage(page, path.join(ARTIFACTS, `${name}-desktop.png`));
   await page.setViewportSize(PHONE);
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}-phone.png`), fullPage: true });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  await fullPage(page, path.join(ARTIFACTS, `${name}-phone.png`));
+  const overflow = await page.evaluate(() => {
+    const wider = (el) => (el ? el.scrollWidth - el.clientWidth : 0);
+    return Math.max(wider(document.documentElement), wider(document.getElementById('scroller')));
+  });
   await page.setViewportSize(DESKTOP);
   return { overflow };
 }
@@ -86,4 +109,63 @@ export async function axeProblems(page) {
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${v.help})`));
+}
+
+// Every request the page makes to /api/: { method, path, search, headers, body }.
+export function trackApi(page) {
+  const seen = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    if (!url.pathname.startsWith('/api/')) return;
+    let body = null;
+    try {
+      body = req.postDataJSON();
+    } catch {
+      /* not JSON */
+    }
+    seen.push({ method: req.method(), path: url.pathname, search: url.search, params: url.searchParams, headers: req.headers(), body });
+  });
+  return seen;
+}
+
+// What the focused element is called: its aria-label, else an input's
+// value, else its text; 'BODY' when nothing has focus.
+export function focusedName(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'BODY';
+    return el.getAttribute('aria-label') ?? (el.tagName === 'INPUT' ? el.value : el.textContent);
+  });
+}
+
+// Lets React run the effects of what it just rendered: two frames and a
+// turn of the event loop.
+export function settle(page) {
+  return page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 0)))));
+}
+
+// Sign a user up through the API, in the browser's context (the session
+// cookie lands there); tasks: TaskInput bodies created in order.
+export async function signUp(page, server, user, tasks = []) {
+  const reg = await page.request.post(`${server.url}/api/auth/register`, { data: user });
+  if (reg.status() !== 201) throw new Error(`register answered ${reg.status()}: ${await reg.text()}`);
+  const made = [];
+  for (const t of tasks) {
+    const res = await page.request.post(`${server.url}/api/tasks`, { data: t });
+    if (res.status() !== 201) throw new Error(`create answered ${res.status()}: ${await res.text()}`);
+    made.push((await res.json()).task);
+  }
+  return made;
+}
+
+// "yyyy-mm-dd" n days from today (UTC: the browser runs with timezoneId UTC).
+export function dayFromToday(n) {
+  return new Date(Date.now() + n * 86400000).toISOString().slice(0, 10);
+}
+
+// Every axe violation of the WCAG 2.1 A/AA rules on the page now, whatever
+// its impact, as "rule (impact): target" strings.
+export async function axeViolations(page) {
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations.flatMap((v) => v.nodes.map((n) => `${v.id} (${v.impact}): ${n.target.join(' ')} (${v.help})`));
 }

@@ -1,8 +1,9 @@
 // The web app under a strict Content-Security-Policy: no inline script, no
 // eval, no inline <style> or style attribute in the HTML. The policy is
 // added here to every page the browser loads (whatever the server sends
-// today), and the app is driven through its pages, toasts, the edit form,
-// the delete confirmation and a rate-limit countdown. Chromium fires a
+// today), and the app is driven through its pages, the quick add's chips,
+// the undo toast, the edit form, the delete confirmation, the board, the
+// shortcut overlay, the theme toggle and a rate-limit countdown. Chromium fires a
 // securitypolicyviolation event for each refusal (its own "Refused to ..."
 // log line does not reach Playwright's console event), which the page
 // logs as "Refused to ..."; there must be none.
@@ -59,17 +60,29 @@ test('the app runs under a strict CSP without a single refusal', async () => {
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByRole('heading', { name: 'New task' }).waitFor();
 
-  const form = page.getByRole('form', { name: 'New task' });
-  await form.getByLabel('Title').fill('Under a policy');
-  await form.getByLabel('Priority').selectOption('high');
-  await form.getByRole('button', { name: 'Add task' }).click();
+  const line = page.getByRole('textbox', { name: 'New task' });
+  await line.fill('Under a policy tomorrow #strict !high');
+  await page.locator('[data-chip="due"]').waitFor();
+  await line.press('Enter');
   await page.getByRole('heading', { name: 'Under a policy' }).waitFor();
-  await page.locator('.Toastify__toast').first().waitFor();
+
+  await page.getByRole('button', { name: 'Complete Under a policy' }).click();
+  await page.locator('.Toastify__toast').filter({ hasText: 'Completed “Under a policy”' }).getByRole('button', { name: 'Undo' }).click();
+  await page.getByRole('button', { name: 'Complete Under a policy' }).waitFor();
 
   await page.getByRole('button', { name: 'Edit Under a policy' }).click();
   await page.getByRole('form', { name: 'Edit Under a policy' }).getByRole('button', { name: 'Cancel' }).click();
   await page.getByRole('button', { name: 'Delete Under a policy' }).click();
   await page.getByRole('button', { name: 'Cancel' }).click();
+
+  await page.getByRole('button', { name: 'Board' }).click();
+  await page.getByRole('heading', { name: 'In progress' }).waitFor();
+  await page.keyboard.press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await page.keyboard.press('Escape');
+  await page.getByRole('button', { name: 'Dark theme' }).click();
+  await page.getByRole('button', { name: 'List' }).click();
+  await page.getByRole('heading', { name: 'Under a policy' }).waitFor();
 
   await page.route('**/api/tasks/*', (route) => route.fulfill({
     status: 429, headers: { 'Retry-After': '30' }, contentType: 'application/json', body: '{"success":false,"message":"Too many requests"}',

@@ -3,7 +3,10 @@
 // of docs/openapi.yaml, and errorMessage() turning any failure into the text
 // to show. A failure is an Error with `response` ({status, data, headers})
 // when the server answered, else with `request` and `code` (ERR_NETWORK, or
-// ECONNABORTED after TIMEOUT_MS).
+// ECONNABORTED after TIMEOUT_MS). A request that finds the session gone
+// ("Not Authorized. Login Again", in either error mode) tells the
+// onSessionLost() listeners, so the app can send the user to log in.
+import { reportAnswer, reportNoAnswer } from './connectivity.js';
 import { newIdempotencyKey } from './lib/idempotency.js';
 import { parseRetryAfter, rateLimitMessage } from './lib/retryAfter.js';
 
@@ -13,6 +16,22 @@ export const TIMEOUT_MS = 15000;
 export const CREATE_RETRY_DELAYS_MS = [1000, 3000];
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const SESSION_LOST_MESSAGE = 'Not Authorized. Login Again';
+const sessionListeners = new Set();
+
+// Calls cb(path) whenever a request finds the session gone; returns the
+// unsubscribe function.
+export function onSessionLost(cb) {
+  sessionListeners.add(cb);
+  return () => sessionListeners.delete(cb);
+}
+
+// Whether err says the session is gone (not a wrong password, which is a
+// 401 too, with its own message).
+export function isSessionLost(err) {
+  return err?.response?.data?.message === SESSION_LOST_MESSAGE;
+}
 
 function noAnswer(method, path, cause) {
   const timedOut = cause?.name === 'TimeoutError';
@@ -44,8 +63,10 @@ export async function request(method, path, { body, params, headers = {}, timeou
     res = await fetch(`/api${path}${qs ? `?${qs}` : ''}`, init);
     text = await res.text();
   } catch (cause) {
+    reportNoAnswer(); /* the offline banner shows until the server answers again */
     throw noAnswer(method, path, cause); /* the answer, or its body, was lost */
   }
+  reportAnswer();
   let data = text;
   try {
     data = text ? JSON.parse(text) : '';
@@ -55,6 +76,7 @@ export async function request(method, path, { body, params, headers = {}, timeou
   if (!res.ok || (data && data.success === false)) {
     const err = new Error((data && typeof data.message === 'string' && data.message) || `Request failed with status code ${res.status}`);
     err.response = { status: res.status, data, headers: res.headers };
+    if (isSessionLost(err)) for (const cb of sessionListeners) cb(path);
     throw err;
   }
   return data;
@@ -97,9 +119,9 @@ export function errorMessage(err, now = Date.now()) {
 }
 
 // Query parameters for GET /api/tasks: empty filters are left out.
-export function taskQuery({ status, priority, tag, search, sort, limit, cursor } = {}) {
+export function taskQuery({ status, priority, tag, search, dueBefore, dueAfter, sort, limit, cursor } = {}) {
   const q = {};
-  for (const [k, v] of Object.entries({ status, priority, tag, search, sort, limit, cursor })) {
+  for (const [k, v] of Object.entries({ status, priority, tag, search, dueBefore, dueAfter, sort, limit, cursor })) {
     const s = typeof v === 'string' ? v.trim() : v;
     if (s !== undefined && s !== null && s !== '') q[k] = s;
   }
@@ -125,7 +147,14 @@ export const api = {
   createTask: (body, { key = newIdempotencyKey(), delays = CREATE_RETRY_DELAYS_MS, wait = sleep } = {}) =>
     withRetries(() => request('POST', '/tasks', { body, headers: { 'Idempotency-Key': key } }), delays, wait).then((d) => d.task),
   updateTask: (id, body) => request('PATCH', taskPath(id), { body }).then((d) => d.task),
-  // {success, message, task}: the task as it was
+  // {success, message, task}: the task as it was; it is in the trash now
   deleteTask: (id) => request('DELETE', taskPath(id)),
+  // the task back from the trash, as it was
+  restoreTask: (id) => request('POST', `${taskPath(id)}/restore`).then((d) => d.task),
+  // {tasks (each with deletedAt), pagination, retentionMs}: last deleted first
+  trash: ({ page = 1, limit = 20 } = {}) => get('/tasks/trash', { page, limit }),
+  // the whole account as a JSON document (GET /api/user/export), as a Blob
+  exportAccount: async () => new Blob([JSON.stringify(await get('/user/export'), null, 2)], { type: 'application/json' }),
+  deleteAccount: (password) => request('DELETE', '/user', { body: { password } }),
   taskStats: () => get('/tasks/stats').then((d) => d.stats),
 };

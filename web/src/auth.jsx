@@ -1,7 +1,11 @@
 // The signed-in user for the whole app: loaded from GET /api/user/data at
 // start (no session: null), reloaded after sign-in and verification; log out.
+// A request that finds the session gone mid-way (expired, revoked, the
+// account deleted elsewhere) signs the page out too: the routes then show
+// the log-in page, which brings the user back to where they were.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
-import { api } from './api.js';
+import { api, onSessionLost } from './api.js';
+import { notifyInfo } from './notify.jsx';
 
 const AuthContext = createContext(null);
 
@@ -42,7 +46,23 @@ export function AuthProvider({ children }) {
     refresh();
   }, [refresh]);
 
-  const value = useMemo(() => ({ user, loading, refresh, logout, settled }), [user, loading, refresh, logout, settled]);
+  // Only a session this page had: the first GET /api/user/data finding none is no news.
+  const signedIn = useRef(false);
+  signedIn.current = user !== null;
+  useEffect(() => onSessionLost(() => {
+    if (!signedIn.current) return;
+    signedIn.current = false;
+    setUser(null);
+    notifyInfo('Your session has ended. Log in again to go on.', 'warning');
+  }), []);
+
+  // Signs the page out without asking the server (the account is gone).
+  const forget = useCallback(() => {
+    signedIn.current = false;
+    setUser(null);
+  }, []);
+
+  const value = useMemo(() => ({ user, loading, refresh, logout, settled, forget }), [user, loading, refresh, logout, settled, forget]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }
 

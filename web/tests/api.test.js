@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { api, errorMessage, retryAfterOf, taskQuery } from '../src/api.js';
+import { api, errorMessage, isSessionLost, onSessionLost, retryAfterOf, taskQuery } from '../src/api.js';
 
 const NOW = Date.parse('2030-01-02T03:04:05Z');
 
@@ -39,6 +39,11 @@ describe('taskQuery', () => {
   });
   test('passes the cursor of the previous page', () => {
     expect(taskQuery({ cursor: 'abc' })).toEqual({ cursor: 'abc' });
+  });
+  test('passes the due-date bounds of the quick filters', () => {
+    expect(taskQuery({ status: 'pending', dueBefore: '2030-01-02T00:00:00.000Z', dueAfter: '' }))
+      .toEqual({ status: 'pending', dueBefore: '2030-01-02T00:00:00.000Z' });
+    expect(taskQuery({ dueAfter: '2030-01-01T23:59:59.999Z' })).toEqual({ dueAfter: '2030-01-01T23:59:59.999Z' });
   });
 });
 
@@ -124,5 +129,47 @@ describe('the client', () => {
     await expect(api.verifyAccount('123456')).rejects.toMatchObject({ message: 'Invalid OTP', response: { status: 200 } });
     await api.listTasks({ status: '', search: ' milk ', limit: 10 });
     expect(sent(fetch, 1).url).toBe('/api/tasks?search=milk&limit=10');
+  });
+});
+
+describe('the trash, the account and a lost session', () => {
+  test('restore, the trash page and account deletion send what the API expects', async () => {
+    const fetch = spy(
+      json(200, { success: true, message: 'Task restored', task: TASK }),
+      json(200, { success: true, tasks: [], pagination: { currentPage: 2, totalPages: 1, totalTasks: 0, limit: 20 }, retentionMs: 5 }),
+      json(200, { success: true, message: 'Account deleted' }),
+    );
+    expect(await api.restoreTask('id/1')).toEqual(TASK);
+    expect((await api.trash({ page: 2 })).retentionMs).toBe(5);
+    await api.deleteAccount('pw "x"');
+    expect(sent(fetch, 0).url).toBe('/api/tasks/id%2F1/restore');
+    expect(sent(fetch, 0).method).toBe('POST');
+    expect(sent(fetch, 1).url).toBe('/api/tasks/trash?page=2&limit=20');
+    expect(sent(fetch, 2).url).toBe('/api/user');
+    expect(sent(fetch, 2).method).toBe('DELETE');
+    expect(sent(fetch, 2).body).toBe('{"password":"pw \\"x\\""}');
+  });
+
+  test('the export is the document, as a JSON Blob', async () => {
+    spy(json(200, { success: true, exportedAt: '2026-12-05T00:00:00.000Z', user: { name: 'A' }, tasks: [TASK] }));
+    const blob = await api.exportAccount();
+    expect(blob.type).toBe('application/json');
+    expect(JSON.parse(await blob.text()).tasks).toEqual([TASK]);
+  });
+
+  test('a lost session tells the listeners in both error modes; a wrong password does not', async () => {
+    const lost = [];
+    const stop = onSessionLost((path) => lost.push(path));
+    spy(
+      json(401, { success: false, message: 'Not Authorized. Login Again' }),
+      json(200, { success: false, message: 'Not Authorized. Login Again' }),
+      json(401, { success: false, message: 'Incorrect password' }),
+    );
+    await expect(api.taskStats()).rejects.toThrow('Not Authorized. Login Again');
+    await expect(api.listTasks({})).rejects.toThrow('Not Authorized. Login Again');
+    await expect(api.deleteAccount('wrong')).rejects.toThrow('Incorrect password');
+    stop();
+    expect(lost).toEqual(['/tasks/stats', '/tasks']);
+    expect(isSessionLost({ response: { status: 401, data: { message: 'Incorrect password' } } })).toBe(false);
   });
 });

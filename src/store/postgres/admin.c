@@ -14,7 +14,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -345,21 +344,11 @@ out:
     return rc;
 }
 
-static char *tags_json(const store_task_t *t)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < t->tags_len; i++)
-        json_array_append_new(a, json_string(t->tags[i]));
-    char *text = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return text;
-}
-
 /* One task through lsf_task_insert() (migration 0003: id order per user). */
 static int import_task(store_pg_conn_t *c, const store_task_t *t, int *result)
 {
     char status[24], priority[24], due[24], completed[24], created[24], updated[24];
-    char *tags = tags_json(t);
+    char *tags = store_task_tags_encode(t);
     const char *params[] = {t->id, t->user_id, t->title, t->description, store_pg_i64(status, t->status),
                             store_pg_i64(priority, t->priority), store_pg_time(due, t->due_date), tags,
                             store_pg_time(completed, t->completed_at), store_pg_i64(created, t->created_at),

@@ -28,6 +28,7 @@
 #include "mail/mail.h"
 #include "store/admin.h"
 #include "store/store.h"
+#include "store/task_sql.h"
 
 /* Type OIDs of the parameters we send (pg_type.h is not a client header). */
 #define STORE_PG_TEXT 25
@@ -284,27 +285,22 @@ int store_pg_task_create(store_t *s, store_task_t *task);
 int store_pg_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
 int store_pg_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                          const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
-int store_pg_task_delete(store_t *s, const char *user_id, const char *id);
 int store_pg_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
+
+/* trash.c */
+int store_pg_task_delete(store_t *s, const char *user_id, const char *id);
+int store_pg_task_restore(store_t *s, core_pool_t *pool, const char *user_id, const char *id, int64_t since,
+                          store_task_t *out);
+int store_pg_task_trash_list(store_t *s, core_pool_t *pool, const char *user_id, int64_t since, size_t limit,
+                             int64_t offset, store_task_page_t *out);
+int store_pg_task_trash_purge(store_t *s, int64_t before, int max, int *deleted);
 
 /* task_list.c */
 int store_pg_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
 
-/* The SQL a list or its total runs for q (parameters $1 user, $2 status,
- * $3 priority, $4 tag, $5 search text, $6 due before, $7 due after, $8 key,
- * $9 id, $10 limit, $11 offset), for EXPLAIN in tests. */
-void store_pg_task_list_sql(const store_task_query_t *q, char *sql, size_t cap);
-void store_pg_task_count_sql(const store_task_query_t *q, char *sql, size_t cap);
-
-/* The list with the total as a last column (col STORE_PG_TASK_NCOLUMNS),
- * the one statement a page runs. */
-void store_pg_task_page_sql(const store_task_query_t *q, char *sql, size_t cap);
-
 /* A task row (the columns of STORE_PG_TASK_COLUMNS from col 0) into *t. */
-#define STORE_PG_TASK_COLUMNS                                                                                       \
-    "id, user_id, title, description, status, priority, due_date, to_json(tags), completed_at, created_at, "      \
-    "updated_at"
-#define STORE_PG_TASK_NCOLUMNS 11
+#define STORE_PG_TASK_COLUMNS STORE_TASK_SQL_COLUMNS("to_json(tags)")
+#define STORE_PG_TASK_NCOLUMNS STORE_TASK_SQL_NCOLUMNS
 void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t);
 
 /* admin.c: the operator operations of store/admin.h */

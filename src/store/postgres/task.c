@@ -1,17 +1,16 @@
 /*
  * This file implements task rows for the PostgreSQL backend: create, get,
  * update (read FOR UPDATE, store_task_patch_apply(), write back, in one
- * transaction) and delete, and the stats. The generated column `search`
+ * transaction) and the stats (deletes go to the trash: trash.c). The generated column `search`
  * keeps the full-text document in step and the trigger of migration 0002
  * keeps task_counts exact inside the writing transaction, so nothing here
  * maintains either. A new task gets its id after the user's latest one
  * (lsf_task_insert() of migration 0003 checks under a per-user lock; we
  * retry once with a later id, holding that lock), so ids follow commit
- * order as on SQLite. Tags travel as JSON arrays (jansson) both ways. Reads
+ * order as on SQLite. Tags travel as JSON arrays both ways (store/task_sql.h). Reads
  * (get, stats) may go to a replica (STORE_PG_READ); every write notes the
  * user for read-your-writes.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +23,14 @@ static const char SQL_INSERT[] =
     "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, ARRAY(SELECT json_array_elements_text($8::json)), $9, $10, $11)";
 /* migration 0003: inserts in id order, or returns the user's latest id */
-static const char SQL_INSERT_ORDERED[] = "SELECT lsf_task_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";static const char SQL_GET[] = "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1";
+static const char SQL_INSERT_ORDERED[] = "SELECT lsf_task_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+static const char SQL_GET[] = "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1";
 static const char SQL_GET_LOCKED[] =
     "SELECT " STORE_PG_TASK_COLUMNS " FROM tasks WHERE user_id = $2 AND id = $1 FOR UPDATE";
 static const char SQL_UPDATE[] =
     "UPDATE tasks SET title = $3, description = $4, status = $5, priority = $6, due_date = $7, "
     "tags = ARRAY(SELECT json_array_elements_text($8::json)), completed_at = $9, updated_at = $11 "
     "WHERE user_id = $2 AND id = $1";
-static const char SQL_DELETE[] = "DELETE FROM tasks WHERE user_id = $2 AND id = $1";
 /* one statement, so one snapshot: counters as "status:priority:n,...", then
  * overdue, due today, completed in the last 7 days */
 static const char SQL_STATS[] =
@@ -42,21 +41,8 @@ static const char SQL_STATS[] =
     "AND due_date >= $3 AND due_date < $4), "
     "(SELECT count(*) FROM tasks WHERE user_id = $1 AND completed_at IS NOT NULL AND completed_at >= $5)";
 
-static char *tags_json(const store_task_t *t)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < t->tags_len; i++)
-        json_array_append_new(a, json_string(t->tags[i]));
-    char *s = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return s;
-}
-
 void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_task_t *t)
 {
-    json_t *tags = json_loads(PQgetvalue(res, row, 7), 0, NULL);
-    size_t n = json_array_size(tags);
-
     memset(t, 0, sizeof(*t));
     snprintf(t->id, sizeof(t->id), "%s", PQgetvalue(res, row, 0));
     snprintf(t->user_id, sizeof(t->user_id), "%s", PQgetvalue(res, row, 1));
@@ -65,15 +51,10 @@ void store_pg_task_read(core_pool_t *pool, const PGresult *res, int row, store_t
     t->status = (int)store_pg_get_i64(res, row, 4);
     t->priority = (int)store_pg_get_i64(res, row, 5);
     t->due_date = store_pg_get_i64(res, row, 6);
-    t->tags = core_pool_alloc(pool, (n + 1) * sizeof(*t->tags));
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(tags, i);
-        t->tags[t->tags_len++] = core_pool_strndup(pool, json_string_value(v), json_string_length(v));
-    }
+    store_task_tags_decode(pool, PQgetvalue(res, row, 7), t);
     t->completed_at = store_pg_get_i64(res, row, 8);
     t->created_at = store_pg_get_i64(res, row, 9);
     t->updated_at = store_pg_get_i64(res, row, 10);
-    json_decref(tags);
 }
 
 /* Run the INSERT or UPDATE (same parameters) for t. */
@@ -81,7 +62,7 @@ static int write_task(store_pg_conn_t *c, const char *sql, const store_task_t *t
                       PGresult **res)
 {
     char st[24], pr[24], due[24], done[24], created[24], updated[24];
-    char *tags = tags_json(t);
+    char *tags = store_task_tags_encode(t);
     const char *params[] = {t->id,
                             t->user_id,
                             t->title,
@@ -204,26 +185,6 @@ int store_pg_task_update(store_t *base, core_pool_t *pool, const char *user_id, 
 out:
     if (rc != CORE_OK)
         store_pg_rollback(c);
-    store_pg_release(c);
-    return rc;
-}
-
-int store_pg_task_delete(store_t *base, const char *user_id, const char *id)
-{
-    store_pg_cluster_t *cl = store_pg_of(base)->cluster;
-    const char *params[] = {id, user_id};
-    store_pg_conn_t *c;
-    PGresult *res = NULL;
-    int rc;
-
-    if ((rc = store_pg_acquire(cl, STORE_PG_PRIMARY, NULL, &c)) != CORE_OK)
-        return rc;
-    rc = store_pg_query(c, SQL_DELETE, 2, params, NULL, "task delete", false, NULL, &res);
-    if (rc == CORE_OK && store_pg_changes(res) == 0)
-        rc = CORE_E_NOT_FOUND;
-    else if (rc == CORE_OK)
-        store_pg_note_write(cl, user_id);
-    PQclear(res);
     store_pg_release(c);
     return rc;
 }

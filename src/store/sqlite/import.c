@@ -10,7 +10,6 @@
  * Each task must sort after its owner's latest task here, the order
  * invariant of task.c (createdAt order is id order).
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "store/sqlite/sqlite.h"
+#include "store/task_sql.h"
 
 #define IMPORT_CACHE_KIB 131072 /* page cache of the importing connection: indexes stay in memory */
 
@@ -165,26 +165,10 @@ static void bind_time(sqlite3_stmt *st, int i, int64_t ms)
         sqlite3_bind_int64(st, i, ms);
 }
 
-/* The tags as a JSON array into buf (jansson escapes them; a tag list is
- * small, so one buffer per batch is reused). */
-static const char *tags_json(const store_task_t *t, char *buf, size_t cap)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < t->tags_len; i++)
-        json_array_append_new(a, json_string(t->tags[i]));
-    size_t n = json_dumpb(a, buf, cap - 1, JSON_COMPACT);
-    json_decref(a);
-    if (n == 0 || n >= cap - 1)
-        return "[]"; /* tags are at most 20 x 40 characters: never */
-    buf[n] = '\0';
-    return buf;
-}
-
 /* Insert t; *inserted false when its id was there already. */
 static int insert_task(store_sqlite_t *s, const store_task_t *t, bool *inserted)
 {
-    char buf[8192];
-    const char *tags = tags_json(t, buf, sizeof(buf));
+    char *tags = store_task_tags_encode(t);
     sqlite3_stmt *st;
     int rc = store_sqlite_prepare(s, SQL_TASK_INSERT, &st);
 
@@ -203,6 +187,7 @@ static int insert_task(store_sqlite_t *s, const store_task_t *t, bool *inserted)
         rc = store_sqlite_step_done(s, st, "import task", NULL);
     }
     *inserted = rc == CORE_OK && sqlite3_changes(s->db) > 0;
+    free(tags);
     return rc;
 }
 

@@ -164,16 +164,21 @@ int store_sqlite_task_create(store_t *s, store_task_t *task);
 int store_sqlite_task_get(store_t *s, core_pool_t *pool, const char *user_id, const char *id, store_task_t *out);
 int store_sqlite_task_update(store_t *s, core_pool_t *pool, const char *user_id, const char *id,
                              const store_task_patch_t *patch, int64_t now_ms, store_task_t *out);
-int store_sqlite_task_delete(store_t *s, const char *user_id, const char *id);
 int store_sqlite_task_list(store_t *s, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out);
 int store_sqlite_task_stats(store_t *s, const char *user_id, int64_t now_ms, store_task_stats_t *out);
 
-/* The SQL a list or its total runs for q (parameters ?1 user, ?2 status,
- * ?3 priority, ?4 tag, ?5 FTS query, ?6 due before, ?7 due after, ?8 key,
- * ?9 id, ?10 limit, ?11 offset), for the cache and for EXPLAIN QUERY PLAN
- * in tests. */
-void store_sqlite_task_list_sql(const store_task_query_t *q, char *sql, size_t cap);
-void store_sqlite_task_count_sql(const store_task_query_t *q, char *sql, size_t cap);
+/* A row of task.c's column list (id, user_id, title, description, status,
+ * priority, due_date, tags, completed_at, created_at, updated_at from
+ * column 0) into *t, strings into pool; deleted_at is left 0. */
+void store_sqlite_task_read(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t);
+
+/* trash.c */
+int store_sqlite_task_delete(store_t *s, const char *user_id, const char *id);
+int store_sqlite_task_restore(store_t *s, core_pool_t *pool, const char *user_id, const char *id, int64_t since,
+                              store_task_t *out);
+int store_sqlite_task_trash_list(store_t *s, core_pool_t *pool, const char *user_id, int64_t since, size_t limit,
+                                 int64_t offset, store_task_page_t *out);
+int store_sqlite_task_trash_purge(store_t *s, int64_t before, int max, int *deleted);
 
 /* admin.c: the operator operations of store/admin.h */
 extern const store_admin_ops_t store_sqlite_admin_ops;

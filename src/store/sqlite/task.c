@@ -1,20 +1,21 @@
 /*
- * This file implements tasks for the SQLite backend. Writes are single
+ * This file implements tasks for the SQLite backend (the trash, deletes
+ * included, is trash.c). Writes are single
  * statements in BEGIN IMMEDIATE transactions; the triggers of migration 0002
  * keep the tag table, the full-text index and the per-user counters in step.
- * Lists build their SQL from the filters present (so each shape gets the
- * index that serves it) and cache one prepared statement per shape; totals
- * come from the counters unless a filter they cannot answer is present.
+ * Lists take their SQL from the shared builder (store/task_sql.c) and
+ * cache one prepared statement per shape; searches become an FTS5 match
+ * expression here, restricted to the owner's rows.
  */
-#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
-#include "core/mem.h"
 #include "store/sqlite/sqlite.h"
+#include "store/task_sql.h"
 
-#define COLUMNS "id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, updated_at"
+#define COLUMNS STORE_TASK_SQL_COLUMNS("tags")
 
 static const char SQL_INSERT[] =
     "INSERT INTO tasks (id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "
@@ -23,22 +24,15 @@ static const char SQL_LAST_ID[] = "SELECT id FROM tasks WHERE user_id = ?1 ORDER
 static const char SQL_GET[] = "SELECT " COLUMNS ", seq FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_UPDATE[] = "UPDATE tasks SET title = ?1, description = ?2, status = ?3, priority = ?4, "
                                  "due_date = ?5, tags = ?6, completed_at = ?7, updated_at = ?8 WHERE seq = ?9";
-static const char SQL_DELETE[] = "DELETE FROM tasks WHERE id = ?1 AND user_id = ?2";
 static const char SQL_COUNTS[] = "SELECT status, priority, n FROM task_counts WHERE user_id = ?1";
 static const char SQL_OPEN_DUE[] = "SELECT count(*) FROM tasks WHERE user_id = ?1 AND status != 2 AND due_date IS NOT "
                                    "NULL AND due_date >= ?2 AND due_date < ?3";
 static const char SQL_COMPLETED_SINCE[] = "SELECT count(*) FROM tasks WHERE user_id = ?1 AND completed_at IS NOT NULL "
                                           "AND completed_at >= ?2";
 
-/* Parameter numbers of list and count statements. */
-enum { P_USER = 1, P_STATUS, P_PRIORITY, P_TAG, P_SEARCH, P_DUE_BEFORE, P_DUE_AFTER, P_KEY, P_ID, P_LIMIT, P_OFFSET };
-
-enum { F_STATUS = 1, F_PRIORITY = 2, F_TAG = 4, F_SEARCH = 8, F_DUE_BEFORE = 16, F_DUE_AFTER = 32, F_SHAPES = 64 };
-#define SORTS 5
-
 /* Addresses used as statement-cache keys, one per statement shape. */
-static const char list_keys[F_SHAPES * SORTS * 2 * 2];
-static const char count_keys[F_SHAPES];
+static const char list_keys[STORE_TASK_Q_SHAPES * STORE_TASK_SORTS * 2 * 2];
+static const char count_keys[STORE_TASK_Q_SHAPES];
 
 static void bind_time(sqlite3_stmt *st, int i, int64_t ms)
 {
@@ -53,22 +47,9 @@ static int64_t column_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, i);
 }
 
-static char *tags_json(const store_task_t *t)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < t->tags_len; i++)
-        json_array_append_new(a, json_string(t->tags[i]));
-    char *s = json_dumps(a, JSON_COMPACT);
-    json_decref(a);
-    return s;
-}
-
-/* The row of a COLUMNS select into *t, strings into pool. */
-static void read_task(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
+void store_sqlite_task_read(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
 {
     const char *id = (const char *)sqlite3_column_text(st, 0), *uid = (const char *)sqlite3_column_text(st, 1);
-    json_t *tags = json_loads((const char *)sqlite3_column_text(st, 7), 0, NULL);
-    size_t n = json_array_size(tags);
 
     memset(t, 0, sizeof(*t));
     snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
@@ -78,15 +59,10 @@ static void read_task(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
     t->status = sqlite3_column_int(st, 4);
     t->priority = sqlite3_column_int(st, 5);
     t->due_date = column_time(st, 6);
-    t->tags = core_pool_alloc(pool, (n + 1) * sizeof(*t->tags));
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(tags, i);
-        t->tags[t->tags_len++] = core_pool_strndup(pool, json_string_value(v), json_string_length(v));
-    }
+    store_task_tags_decode(pool, (const char *)sqlite3_column_text(st, 7), t);
     t->completed_at = column_time(st, 8);
     t->created_at = sqlite3_column_int64(st, 9);
     t->updated_at = sqlite3_column_int64(st, 10);
-    json_decref(tags);
 }
 
 /* Bind the writable columns of t from parameter `first` on (title first). */
@@ -127,7 +103,7 @@ int store_sqlite_task_create(store_t *base, store_task_t *t)
 {
     store_sqlite_t *s = store_sqlite_of(base);
     sqlite3_stmt *st;
-    char *tags = tags_json(t);
+    char *tags = store_task_tags_encode(t);
     int rc;
 
     if ((rc = store_sqlite_begin(s)) != CORE_OK)
@@ -168,7 +144,7 @@ int store_sqlite_task_get(store_t *base, core_pool_t *pool, const char *user_id,
     int rc = find(s, user_id, id, &st);
 
     if (rc == CORE_OK) {
-        read_task(pool, st, out);
+        store_sqlite_task_read(pool, st, out);
         store_sqlite_reset(st);
     }
     return rc;
@@ -187,11 +163,11 @@ int store_sqlite_task_update(store_t *base, core_pool_t *pool, const char *user_
         return rc;
     if ((rc = find(s, user_id, id, &st)) != CORE_OK)
         goto fail;
-    read_task(pool, st, out);
+    store_sqlite_task_read(pool, st, out);
     seq = sqlite3_column_int64(st, 11);
     store_sqlite_reset(st);
     store_task_patch_apply(out, patch, now_ms);
-    tags = tags_json(out);
+    tags = store_task_tags_encode(out);
     if ((rc = store_sqlite_prepare(s, SQL_UPDATE, &st)) != CORE_OK)
         goto fail;
     bind_fields(st, 1, out, tags);
@@ -208,122 +184,20 @@ fail:
     return rc;
 }
 
-int store_sqlite_task_delete(store_t *base, const char *user_id, const char *id)
-{
-    store_sqlite_t *s = store_sqlite_of(base);
-    sqlite3_stmt *st;
-    int rc;
-
-    if ((rc = store_sqlite_begin(s)) != CORE_OK)
-        return rc;
-    if ((rc = store_sqlite_prepare(s, SQL_DELETE, &st)) != CORE_OK)
-        goto fail;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
-    if ((rc = store_sqlite_step_done(s, st, "task delete", NULL)) != CORE_OK)
-        goto fail;
-    if (sqlite3_changes(s->db) == 0) {
-        rc = CORE_E_NOT_FOUND;
-        goto fail;
-    }
-    return store_sqlite_commit(s);
-fail:
-    store_sqlite_rollback(s);
-    return rc;
-}
-
 /* Lists. */
-
-static unsigned filters_of(const store_task_query_t *q)
-{
-    return (q->status >= 0 ? F_STATUS : 0) | (q->priority >= 0 ? F_PRIORITY : 0) | (q->tag != NULL ? F_TAG : 0) |
-           (q->search != NULL ? F_SEARCH : 0) | (q->due_before != STORE_TIME_NONE ? F_DUE_BEFORE : 0) |
-           (q->due_after != STORE_TIME_NONE ? F_DUE_AFTER : 0);
-}
-
-static size_t append(char *buf, size_t cap, size_t len, const char *text)
-{
-    size_t n = strlen(text);
-    if (len + n < cap) {
-        memcpy(buf + len, text, n + 1);
-        len += n;
-    }
-    return len;
-}
-
-static size_t where_clause(char *buf, size_t cap, size_t len, unsigned f)
-{
-    len = append(buf, cap, len, " WHERE user_id = ?1");
-    if (f & F_STATUS)
-        len = append(buf, cap, len, " AND status = ?2");
-    if (f & F_PRIORITY)
-        len = append(buf, cap, len, " AND priority = ?3");
-    if (f & F_TAG)
-        len = append(buf, cap, len, " AND seq IN (SELECT task_seq FROM task_tags WHERE user_id = ?1 AND tag = ?4)");
-    if (f & F_SEARCH)
-        len = append(buf, cap, len, " AND seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?5)");
-    if (f & F_DUE_BEFORE)
-        len = append(buf, cap, len, " AND due_date < ?6");
-    if (f & F_DUE_AFTER)
-        len = append(buf, cap, len, " AND due_date > ?7");
-    return len;
-}
-
-/* The sort key expression of each sort; created_at order is id order (UUIDv7). */
-static const char *const sort_keys[SORTS] = {NULL, "updated_at", "due_sort", "priority", "title COLLATE NOCASE"};
-
-void store_sqlite_task_list_sql(const store_task_query_t *q, char *sql, size_t cap)
-{
-    const char *key = sort_keys[q->sort], *dir = q->desc ? " DESC" : "", *cmp = q->desc ? "<" : ">";
-    size_t len = where_clause(sql, cap, append(sql, cap, 0, "SELECT " COLUMNS " FROM tasks"), filters_of(q));
-    char tail[256];
-
-    /* priority fixed by the filter: id order is the order, and (user_id, priority, id) serves it */
-    if (q->sort == STORE_SORT_PRIORITY && q->priority >= 0)
-        key = NULL;
-    if (q->after != NULL && q->sort == STORE_SORT_TITLE) /* the collation on the right, so the index seeks */
-        snprintf(tail, sizeof(tail), " AND (title, id) %s (?8 COLLATE NOCASE, ?9) ORDER BY %s%s, id%s LIMIT ?10", cmp,
-                 key, dir, dir);
-    else if (q->after != NULL && key != NULL)
-        snprintf(tail, sizeof(tail), " AND (%s, id) %s (?8, ?9) ORDER BY %s%s, id%s LIMIT ?10", key, cmp, key, dir,
-                 dir);
-    else if (q->after != NULL)
-        snprintf(tail, sizeof(tail), " AND id %s ?9 ORDER BY id%s LIMIT ?10", cmp, dir);
-    else if (key != NULL)
-        snprintf(tail, sizeof(tail), " ORDER BY %s%s, id%s LIMIT ?10 OFFSET ?11", key, dir, dir);
-    else
-        snprintf(tail, sizeof(tail), " ORDER BY id%s LIMIT ?10 OFFSET ?11", dir);
-    append(sql, cap, len, tail);
-}
-
-void store_sqlite_task_count_sql(const store_task_query_t *q, char *sql, size_t cap)
-{
-    unsigned f = filters_of(q);
-
-    if ((f & ~(unsigned)(F_STATUS | F_PRIORITY)) == 0) {
-        where_clause(sql, cap, append(sql, cap, 0, "SELECT coalesce(sum(n), 0) FROM task_counts"), f);
-    } else {
-        where_clause(sql, cap, append(sql, cap, 0, "SELECT count(*) FROM tasks"), f);
-        /* counting search matches: drive from the full-text index (rowid
-         * lookups of the matches) rather than walk every task of the user
-         * checking membership; `+user_id` keeps the planner off that index */
-        if (f & F_SEARCH) {
-            char *w = strstr(sql, " WHERE user_id = ?1");
-            if (w != NULL && strlen(sql) + 1 < cap) {
-                memmove(w + 8, w + 7, strlen(w + 7) + 1);
-                w[7] = '+';
-            }
-        }
-    }
-}
 
 static int list_statement(store_sqlite_t *s, const store_task_query_t *q, sqlite3_stmt **st)
 {
-    size_t idx = ((filters_of(q) * SORTS + (size_t)q->sort) * 2 + q->desc) * 2 + (q->after != NULL);
-    char sql[1024];
+    size_t idx = ((store_task_sql_filters(q) * STORE_TASK_SORTS + (size_t)q->sort) * 2 + q->desc) * 2 +
+                 (q->after != NULL);
+    char *sql;
+    int rc;
 
-    store_sqlite_task_list_sql(q, sql, sizeof(sql));
-    return store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
+    if ((rc = store_task_sql_list(STORE_TASK_SQL_SQLITE, q, false, &sql)) != CORE_OK)
+        return rc;
+    rc = store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
+    store_task_sql_free(sql);
+    return rc;
 }
 
 /* The index's own tokenizer (migration 0002: unicode61, remove_diacritics 2),
@@ -375,24 +249,23 @@ static bool tokenizer_has_token(tokenizer_t *t, const char *w, size_t n)
     return seen;
 }
 
-/* FTS5 query for the words of text, each quoted (so nothing a user types is
- * FTS syntax) and prefix-matched, restricted to owner's rows. NULL when the
- * text has no word that could match anything. */
-static char *match_expr(store_sqlite_t *s, const char *user_id, const char *text)
+/* *expr: the FTS5 query for the words of text, each quoted (so nothing a
+ * user types is FTS syntax) and prefix-matched, restricted to owner's rows;
+ * NULL when the text has no word that could match anything. Returns CORE_OK
+ * or CORE_E_INTERNAL (out of memory); the caller frees *expr with
+ * sqlite3_free(). */
+static int match_expr(store_sqlite_t *s, const char *user_id, const char *text, char **expr)
 {
-    /* A word of n bytes becomes at most 8 + 2n (` AND "`, doubled quotes,
-     * `"*`), and words are at least a separator apart, so k words of text
-     * take at most 8k + 2 len <= 6 len + 4; 128 covers owner and brackets. */
-    size_t cap = strlen(text) * 6 + 128, len = 0;
-    char *out = core_malloc(cap);
+    sqlite3_str *e = sqlite3_str_new(NULL);
     bool any = false, opened = false;
     tokenizer_t tk = {.tok = NULL};
+    int err;
 
-    len += (size_t)snprintf(out, cap, "owner : \"");
+    sqlite3_str_appendall(e, "owner : \"");
     for (const char *p = user_id; *p; p++)
         if (*p != '-')
-            out[len++] = *p;
-    len = append(out, cap, len, "\" AND {title description tags} : (");
+            sqlite3_str_appendchar(e, 1, *p);
+    sqlite3_str_appendall(e, "\" AND {title description tags} : (");
     for (const char *p = text; *p;) {
         while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
             p++;
@@ -411,52 +284,53 @@ static char *match_expr(store_sqlite_t *s, const char *user_id, const char *text
         }
         if (!word)
             continue;
-        len = append(out, cap, len, any ? " AND \"" : "\"");
-        for (; w < p; w++) {
-            if (*w == '"')
-                out[len++] = '"';
-            out[len++] = *w;
-        }
-        out[len] = '\0';
-        len = append(out, cap, len, "\"*");
+        sqlite3_str_appendall(e, any ? " AND \"" : "\"");
+        for (; w < p; w++)
+            sqlite3_str_appendchar(e, *w == '"' ? 2 : 1, *w); /* a quote doubled */
+        sqlite3_str_appendall(e, "\"*");
         any = true;
     }
-    append(out, cap, len, ")");
+    sqlite3_str_appendchar(e, 1, ')');
     if (tk.tok != NULL)
         tk.api.xDelete(tk.tok);
-    if (!any) {
-        free(out);
-        return NULL;
-    }
-    return out;
+    err = sqlite3_str_errcode(e);
+    *expr = sqlite3_str_finish(e);
+    if (err == SQLITE_OK && *expr != NULL && any)
+        return CORE_OK;
+    sqlite3_free(*expr);
+    *expr = NULL;
+    return err == SQLITE_OK ? CORE_OK : CORE_E_INTERNAL;
 }
 
 static void bind_filters(sqlite3_stmt *st, const store_task_query_t *q, const char *match)
 {
-    sqlite3_bind_text(st, P_USER, q->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, STORE_TASK_P_USER, q->user_id, -1, SQLITE_STATIC);
     if (q->status >= 0)
-        sqlite3_bind_int(st, P_STATUS, q->status);
+        sqlite3_bind_int(st, STORE_TASK_P_STATUS, q->status);
     if (q->priority >= 0)
-        sqlite3_bind_int(st, P_PRIORITY, q->priority);
+        sqlite3_bind_int(st, STORE_TASK_P_PRIORITY, q->priority);
     if (q->tag != NULL)
-        sqlite3_bind_text(st, P_TAG, q->tag, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, STORE_TASK_P_TAG, q->tag, -1, SQLITE_STATIC);
     if (match != NULL)
-        sqlite3_bind_text(st, P_SEARCH, match, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, STORE_TASK_P_SEARCH, match, -1, SQLITE_STATIC);
     if (q->due_before != STORE_TIME_NONE)
-        sqlite3_bind_int64(st, P_DUE_BEFORE, q->due_before);
+        sqlite3_bind_int64(st, STORE_TASK_P_DUE_BEFORE, q->due_before);
     if (q->due_after != STORE_TIME_NONE)
-        sqlite3_bind_int64(st, P_DUE_AFTER, q->due_after);
+        sqlite3_bind_int64(st, STORE_TASK_P_DUE_AFTER, q->due_after);
 }
 
 /* Tasks matching q's filters: from the counters when they can answer. */
-static int count(store_sqlite_t *s, const store_task_query_t *q, unsigned f, const char *match, int64_t *total)
+static int count(store_sqlite_t *s, const store_task_query_t *q, const char *match, int64_t *total)
 {
-    char sql[768];
+    char *sql;
     sqlite3_stmt *st;
     int rc;
 
-    store_sqlite_task_count_sql(q, sql, sizeof(sql));
-    if ((rc = store_sqlite_prepare_keyed(s, &count_keys[f], sql, &st)) != CORE_OK)
+    if ((rc = store_task_sql_count(STORE_TASK_SQL_SQLITE, q, &sql)) != CORE_OK)
+        return rc;
+    rc = store_sqlite_prepare_keyed(s, &count_keys[store_task_sql_filters(q)], sql, &st);
+    store_task_sql_free(sql);
+    if (rc != CORE_OK)
         return rc;
     bind_filters(st, q, match);
     if ((rc = store_sqlite_step_row(s, st, "task count")) != CORE_OK)
@@ -469,36 +343,35 @@ static int count(store_sqlite_t *s, const store_task_query_t *q, unsigned f, con
 int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_query_t *q, store_task_page_t *out)
 {
     store_sqlite_t *s = store_sqlite_of(base);
-    unsigned f = filters_of(q);
-    char *match = q->search != NULL ? match_expr(s, q->user_id, q->search) : NULL;
+    char *match = NULL;
     sqlite3_stmt *st = NULL;
     int rc, step;
 
     memset(out, 0, sizeof(*out));
-    if (q->search != NULL && match == NULL)
-        return CORE_OK; /* nothing searchable in the text: nothing matches */
+    if (q->search != NULL && ((rc = match_expr(s, q->user_id, q->search, &match)) != CORE_OK || match == NULL))
+        return rc; /* out of memory, or nothing searchable in the text: nothing matches */
     if ((rc = store_sqlite_read_begin(s)) != CORE_OK)
         goto out;
-    if ((rc = count(s, q, f, match, &out->total)) != CORE_OK || (rc = list_statement(s, q, &st)) != CORE_OK)
+    if ((rc = count(s, q, match, &out->total)) != CORE_OK || (rc = list_statement(s, q, &st)) != CORE_OK)
         goto end;
     bind_filters(st, q, match);
     if (q->after != NULL) {
         if (q->sort == STORE_SORT_TITLE)
-            sqlite3_bind_text(st, P_KEY, q->after->text, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, STORE_TASK_P_KEY, q->after->text, -1, SQLITE_STATIC);
         else if (q->sort != STORE_SORT_CREATED_AT)
-            sqlite3_bind_int64(st, P_KEY, q->after->num);
-        sqlite3_bind_text(st, P_ID, q->after->id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, STORE_TASK_P_KEY, q->after->num);
+        sqlite3_bind_text(st, STORE_TASK_P_ID, q->after->id, -1, SQLITE_STATIC);
     } else {
-        sqlite3_bind_int64(st, P_OFFSET, q->offset);
+        sqlite3_bind_int64(st, STORE_TASK_P_OFFSET, q->offset);
     }
-    sqlite3_bind_int64(st, P_LIMIT, (int64_t)q->limit + 1);
+    sqlite3_bind_int64(st, STORE_TASK_P_LIMIT, (int64_t)q->limit + 1);
     out->tasks = core_pool_alloc(pool, (q->limit + 1) * sizeof(*out->tasks));
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->len == q->limit) {
             out->more = true;
             break;
         }
-        read_task(pool, st, &out->tasks[out->len++]);
+        store_sqlite_task_read(pool, st, &out->tasks[out->len++]);
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = store_sqlite_fail(s, step, "task list");
@@ -506,7 +379,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
 end:
     store_sqlite_read_end(s);
 out:
-    free(match);
+    sqlite3_free(match);
     return rc;
 }
 

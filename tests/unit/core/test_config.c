@@ -36,6 +36,7 @@ static const char *const vars[] = {
     "REDIS_DOWN_RATE_LIMIT", "METRICS_HOST", "METRICS_PORT", "METRICS_TOKEN", "SHUTDOWN_GRACE_MS",
     "METRICS", "RATE_LIMIT_USER_MAX", "RATE_LIMIT_USER_WINDOW_MS", "RATE_LIMIT_IPV6_PREFIX",
     "OTP_SEND_MAX", "OTP_SEND_WINDOW_MS", "IDEMPOTENCY_TTL_MS", "OUTBOX_RETENTION_MS", "LIVENESS_STALL_MS",
+    "TRASH_RETENTION_MS",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -167,6 +168,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.header_limit, 16 << 10);
     assert_int_equal(cfg.request_timeout_ms, 10000);
     assert_int_equal(cfg.shutdown_timeout_ms, 30000);
+    assert_int_equal(cfg.trash_retention_ms, INT64_C(30) * 86400000);
     assert_string_equal(cfg.data_dir, "data");
     assert_string_equal(cfg.web_dir, "web/dist");
     assert_string_equal(cfg.database_url, "sqlite:data/lsf.db");

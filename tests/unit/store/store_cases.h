@@ -3,7 +3,9 @@
  * test_sqlite_idempotency.c and test_postgres_idempotency.c against their
  * own fixture: Idempotency-Key reservations (new, running, done, mismatch,
  * expiry, lease takeover, tokens, users apart, purge) and the outbox at rest
- * (sent and given-up bodies blanked, purge by age and batch). `sql` reads one
+ * (sent and given-up bodies blanked, purge by age and batch), and the trash
+ * (delete moves, restore brings back once, users apart, list order and
+ * pages, purge by age and batch). `sql` reads one
  * integer from the backend's database (-1 on error).
  */
 #ifndef TEST_STORE_CASES_H
@@ -17,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
 
@@ -190,6 +193,75 @@ static inline void cases_outbox_at_rest(store_t *s, core_pool_t *pool, cases_sql
     int64_t pending = -1;
     assert_int_equal(store_outbox_pending(s, &pending), CORE_OK);
     assert_int_equal(pending, 1);
+}
+
+static inline void cases_trash(store_t *s, core_pool_t *pool, cases_sql_cb sql, void *ctx)
+{
+    const int64_t day = 86400000, now = core_clock_now_ms();
+    store_user_t u, v;
+    store_task_t t[3], got;
+    store_task_page_t page;
+    int deleted = -1;
+
+    cases_user(s, '5', &u);
+    cases_user(s, '6', &v);
+    for (int i = 0; i < 3; i++) {
+        memset(&t[i], 0, sizeof(t[i]));
+        memcpy(t[i].user_id, u.id, sizeof(t[i].user_id));
+        t[i].title = "trash me";
+        t[i].description = "";
+        t[i].priority = STORE_TASK_HIGH;
+        t[i].due_date = t[i].completed_at = STORE_TIME_NONE;
+        assert_int_equal(store_task_create(s, &t[i]), CORE_OK);
+    }
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(store_task_delete(s, u.id, t[i].id), CORE_OK);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM tasks"), 0);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM task_trash"), 3);
+    assert_int_equal(sql(ctx, "SELECT coalesce(sum(n), 0) FROM task_counts"), 0);
+
+    /* another user's restore and list see nothing */
+    assert_int_equal(store_task_restore(s, pool, v.id, t[0].id, 0, &got), CORE_E_NOT_FOUND);
+    assert_int_equal(store_task_trash_list(s, pool, v.id, 0, 10, 0, &page), CORE_OK);
+    assert_int_equal(page.total, 0);
+    assert_int_equal(page.len, 0);
+
+    /* last deleted first, paged, each with its deletion time */
+    assert_int_equal(store_task_trash_list(s, pool, u.id, 0, 2, 0, &page), CORE_OK);
+    assert_int_equal(page.total, 3);
+    assert_int_equal(page.len, 2);
+    assert_true(page.more);
+    assert_string_equal(page.tasks[0].id, t[2].id);
+    assert_string_equal(page.tasks[1].id, t[1].id);
+    assert_true(page.tasks[0].deleted_at >= now && page.tasks[0].deleted_at < now + day);
+    assert_int_equal(store_task_trash_list(s, pool, u.id, 0, 2, 2, &page), CORE_OK);
+    assert_int_equal(page.len, 1);
+    assert_false(page.more);
+    /* deleted at or before `since`: past the retention */
+    assert_int_equal(store_task_trash_list(s, pool, u.id, now + day, 10, 0, &page), CORE_OK);
+    assert_int_equal(page.total, 0);
+    assert_int_equal(store_task_restore(s, pool, u.id, t[0].id, now + day, &got), CORE_E_NOT_FOUND);
+
+    /* restore: once from the trash, then the live task again */
+    assert_int_equal(store_task_restore(s, pool, u.id, t[0].id, 0, &got), CORE_OK);
+    assert_string_equal(got.id, t[0].id);
+    assert_int_equal(got.priority, STORE_TASK_HIGH);
+    assert_int_equal(got.deleted_at, 0);
+    assert_int_equal(sql(ctx, "SELECT coalesce(sum(n), 0) FROM task_counts"), 1);
+    assert_int_equal(store_task_restore(s, pool, u.id, t[0].id, 0, &got), CORE_OK);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM tasks"), 1);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM task_trash"), 2);
+
+    /* purge: by age, in batches */
+    assert_int_equal(store_task_trash_purge(s, now - day, 10, &deleted), CORE_OK);
+    assert_int_equal(deleted, 0);
+    assert_int_equal(store_task_trash_purge(s, now + day, 1, &deleted), CORE_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(store_task_trash_purge(s, now + day, 10, &deleted), CORE_OK);
+    assert_int_equal(deleted, 1);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM task_trash"), 0);
+    assert_int_equal(store_task_restore(s, pool, u.id, t[1].id, 0, &got), CORE_E_NOT_FOUND);
+    assert_int_equal(sql(ctx, "SELECT count(*) FROM tasks"), 1);
 }
 
 #endif

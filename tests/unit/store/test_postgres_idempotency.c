@@ -27,6 +27,12 @@ static void test_idempotency_purge(void **state)
     cases_idempotency_purge(f->store, &f->pool, sql_i64, f);
 }
 
+static void test_trash(void **state)
+{
+    FIXTURE(f, state);
+    cases_trash(f->store, &f->pool, sql_i64, f);
+}
+
 static void test_outbox_at_rest(void **state)
 {
     FIXTURE(f, state);
@@ -95,6 +101,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency_states, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_purge, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_outbox_at_rest, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_trash, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_race, fixture_setup, fixture_teardown),
     };
     return cmocka_run_group_tests(tests, pg_server_start, pg_server_stop);

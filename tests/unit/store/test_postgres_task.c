@@ -26,8 +26,6 @@
 #define DAY INT64_C(86400000)
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { F_STATUS = 1, F_PRIORITY = 2, F_TAG = 4, F_SEARCH = 8, F_DUE_BEFORE = 16, F_DUE_AFTER = 32, F_SHAPES = 64 };
-#define SORTS 5
 
 static int setup(void **state)
 {
@@ -577,6 +575,18 @@ static void test_search_long_text(void **state)
     assert_int_equal(search_count(f, U1, text), 0);
 }
 
+/* The builder's statement for q into buf (for EXPLAIN), whole. */
+static void shape_sql(int dialect, bool count, bool with_total, const store_task_query_t *q, char *buf, size_t cap)
+{
+    char *sql = NULL;
+    int rc = count ? store_task_sql_count(dialect, q, &sql) : store_task_sql_list(dialect, q, with_total, &sql);
+
+    assert_int_equal(rc, CORE_OK);
+    assert_true(strlen(sql) < cap);
+    memcpy(buf, sql, strlen(sql) + 1);
+    store_task_sql_free(sql);
+}
+
 /* The list model. */
 
 #define SEEDS 48
@@ -627,17 +637,17 @@ static store_task_query_t filtered_query(unsigned mask, int sort, bool desc)
 {
     store_task_query_t q = query(U1);
 
-    if (mask & F_STATUS)
+    if (mask & STORE_TASK_Q_STATUS)
         q.status = STORE_TASK_IN_PROGRESS;
-    if (mask & F_PRIORITY)
+    if (mask & STORE_TASK_Q_PRIORITY)
         q.priority = STORE_TASK_HIGH;
-    if (mask & F_TAG)
+    if (mask & STORE_TASK_Q_TAG)
         q.tag = "work";
-    if (mask & F_SEARCH)
+    if (mask & STORE_TASK_Q_SEARCH)
         q.search = "alpha";
-    if (mask & F_DUE_BEFORE)
+    if (mask & STORE_TASK_Q_DUE_BEFORE)
         q.due_before = T0 + 6 * DAY;
-    if (mask & F_DUE_AFTER)
+    if (mask & STORE_TASK_Q_DUE_AFTER)
         q.due_after = T0 + 2 * DAY;
     q.sort = sort;
     q.desc = desc;
@@ -765,8 +775,8 @@ static void test_pages_match_model(void **state)
     /* every filter shape, each with one sort in rotation (all sorts are covered
      * across shapes): the full cross product is SQLite's test, and the API
      * suite's model test runs on PostgreSQL too; here it would take minutes */
-    for (unsigned mask = 0; mask < F_SHAPES; mask++)
-        for (int sort = (int)(mask % SORTS); sort == (int)(mask % SORTS); sort = SORTS)
+    for (unsigned mask = 0; mask < STORE_TASK_Q_SHAPES; mask++)
+        for (int sort = (int)(mask % STORE_TASK_SORTS); sort == (int)(mask % STORE_TASK_SORTS); sort = STORE_TASK_SORTS)
             for (int desc = 0; desc < 2; desc++) {
                 store_task_query_t q = filtered_query(mask, sort, desc);
                 size_t n = model_list(model, SEEDS, &q, want);
@@ -795,7 +805,7 @@ static void test_keyset_single_steps(void **state)
     task_id_t got[SEEDS + 1];
 
     seed(f, model);
-    for (int sort = 0; sort < SORTS; sort++)
+    for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
         for (int desc = 0; desc < 2; desc++) {
             store_task_query_t q = filtered_query(0, sort, desc);
             int64_t total = -1;
@@ -882,17 +892,17 @@ static void test_every_shape_is_indexed_by_user(void **state)
     PQclear(PQexec(c, "ANALYZE"));
     PQclear(PQexec(c, "SET enable_seqscan = off"));
     PQclear(PQexec(c, "SET plan_cache_mode = force_generic_plan"));
-    for (unsigned mask = 0; mask < F_SHAPES; mask++) {
+    for (unsigned mask = 0; mask < STORE_TASK_Q_SHAPES; mask++) {
         store_task_query_t q = filtered_query(mask, STORE_SORT_CREATED_AT, true);
-        store_pg_task_count_sql(&q, sql, sizeof(sql));
+        shape_sql(STORE_TASK_SQL_POSTGRES, true, false, &q, sql, sizeof(sql));
         snprintf(label, sizeof(label), "count, filters 0x%02x", mask);
         bad += check_plan(c, label, sql, false);
-        for (int sort = 0; sort < SORTS; sort++)
+        for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
             for (int desc = 0; desc < 2; desc++)
                 for (int keyset = 0; keyset < 2; keyset++) {
                     q = filtered_query(mask, sort, desc);
                     q.after = keyset ? &after : NULL;
-                    store_pg_task_page_sql(&q, sql, sizeof(sql));
+                    shape_sql(STORE_TASK_SQL_POSTGRES, false, true, &q, sql, sizeof(sql));
                     snprintf(label, sizeof(label), "page, filters 0x%02x, sort %s%s, %s", mask, desc ? "-" : "",
                              sort_names[sort], keyset ? "keyset" : "offset");
                     bad += check_plan(c, label, sql, keyset && sort == STORE_SORT_TITLE);

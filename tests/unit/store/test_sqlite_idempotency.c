@@ -36,6 +36,12 @@ static void test_idempotency_purge(void **state)
     cases_idempotency_purge(f->store, &f->pool, sql_i64, f);
 }
 
+static void test_trash(void **state)
+{
+    fixture_t *f = *state;
+    cases_trash(f->store, &f->pool, sql_i64, f);
+}
+
 static void test_outbox_at_rest(void **state)
 {
     fixture_t *f = *state;
@@ -66,6 +72,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency_states, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_purge, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_outbox_at_rest, fixture_setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_trash, fixture_setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_database_files_private, fixture_setup, fixture_teardown),
     };
     umask(022); /* the usual one: SQLite alone would create 0644 files */

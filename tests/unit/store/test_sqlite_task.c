@@ -10,6 +10,7 @@
 #include "store/test_sqlite_fixture.h"
 
 #include "store/sqlite/task.c"
+#include "store/sqlite/trash.c"
 
 #include <ctype.h>
 
@@ -586,22 +587,34 @@ static void seed(fixture_t *f, store_task_t *model)
     }
 }
 
+/* The builder's statement for q into buf (for EXPLAIN), whole. */
+static void shape_sql(int dialect, bool count, bool with_total, const store_task_query_t *q, char *buf, size_t cap)
+{
+    char *sql = NULL;
+    int rc = count ? store_task_sql_count(dialect, q, &sql) : store_task_sql_list(dialect, q, with_total, &sql);
+
+    assert_int_equal(rc, CORE_OK);
+    assert_true(strlen(sql) < cap);
+    memcpy(buf, sql, strlen(sql) + 1);
+    store_task_sql_free(sql);
+}
+
 /* The filters of subset mask (bit i = the i-th filter of where_clause()). */
 static store_task_query_t filtered_query(unsigned mask, int sort, bool desc)
 {
     store_task_query_t q = query(U1);
 
-    if (mask & F_STATUS)
+    if (mask & STORE_TASK_Q_STATUS)
         q.status = STORE_TASK_IN_PROGRESS;
-    if (mask & F_PRIORITY)
+    if (mask & STORE_TASK_Q_PRIORITY)
         q.priority = STORE_TASK_HIGH;
-    if (mask & F_TAG)
+    if (mask & STORE_TASK_Q_TAG)
         q.tag = "work";
-    if (mask & F_SEARCH)
+    if (mask & STORE_TASK_Q_SEARCH)
         q.search = "alpha";
-    if (mask & F_DUE_BEFORE)
+    if (mask & STORE_TASK_Q_DUE_BEFORE)
         q.due_before = T0 + 6 * DAY;
-    if (mask & F_DUE_AFTER)
+    if (mask & STORE_TASK_Q_DUE_AFTER)
         q.due_after = T0 + 2 * DAY;
     q.sort = sort;
     q.desc = desc;
@@ -731,8 +744,8 @@ static void test_pages_match_model(void **state)
     int failures = 0;
 
     seed(f, model);
-    for (unsigned mask = 0; mask < F_SHAPES; mask++)
-        for (int sort = 0; sort < SORTS; sort++)
+    for (unsigned mask = 0; mask < STORE_TASK_Q_SHAPES; mask++)
+        for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
             for (int desc = 0; desc < 2; desc++) {
                 store_task_query_t q = filtered_query(mask, sort, desc);
                 size_t n = model_list(model, SEEDS, &q, want);
@@ -763,7 +776,7 @@ static void test_keyset_single_steps(void **state)
     task_id_t got[SEEDS + 1];
 
     seed(f, model);
-    for (int sort = 0; sort < SORTS; sort++)
+    for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
         for (int desc = 0; desc < 2; desc++) {
             store_task_query_t q = filtered_query(0, sort, desc);
             int64_t total = -1;
@@ -902,24 +915,25 @@ static void test_every_shape_is_indexed_by_user(void **state)
     sqlite3 *db = store_sqlite_of(f->store)->db;
     store_task_t model[SEEDS];
     store_task_cursor_t after = {0};
-    static const char *const fixed[] = {SQL_GET, SQL_UPDATE, SQL_DELETE, SQL_COUNTS, SQL_OPEN_DUE,
-                                        SQL_COMPLETED_SINCE};
+    static const char *const fixed[] = {SQL_GET,         SQL_UPDATE,      SQL_COUNTS,     SQL_OPEN_DUE,
+                                        SQL_COMPLETED_SINCE, SQL_TRASH_IN, SQL_TRASH_TAKE, SQL_TRASH_OUT,
+                                        SQL_TRASH_DROP,  SQL_TRASH_GET,   SQL_TRASH_LIST, SQL_TRASH_COUNT};
     char sql[1024], label[96];
     int bad = 0, checked = 0;
 
     seed(f, model); /* two users' rows, so the planner sees data of both */
-    for (unsigned mask = 0; mask < F_SHAPES; mask++) {
+    for (unsigned mask = 0; mask < STORE_TASK_Q_SHAPES; mask++) {
         store_task_query_t q = filtered_query(mask, STORE_SORT_CREATED_AT, true);
-        store_sqlite_task_count_sql(&q, sql, sizeof(sql));
+        shape_sql(STORE_TASK_SQL_SQLITE, true, false, &q, sql, sizeof(sql));
         snprintf(label, sizeof(label), "count, filters 0x%02x", mask);
         bad += check_plan(db, label, sql);
         checked++;
-        for (int sort = 0; sort < SORTS; sort++)
+        for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
             for (int desc = 0; desc < 2; desc++)
                 for (int keyset = 0; keyset < 2; keyset++) {
                     q = filtered_query(mask, sort, desc);
                     q.after = keyset ? &after : NULL;
-                    store_sqlite_task_list_sql(&q, sql, sizeof(sql));
+                    shape_sql(STORE_TASK_SQL_SQLITE, false, false, &q, sql, sizeof(sql));
                     snprintf(label, sizeof(label), "list, filters 0x%02x, sort %s%s, %s", mask, desc ? "-" : "",
                              sort_names[sort], keyset ? "keyset" : "offset");
                     bad += check_plan(db, label, sql);
@@ -937,7 +951,7 @@ static void test_every_shape_is_indexed_by_user(void **state)
     assert_null(plan_line_problem(db, "SEARCH tasks USING INDEX tasks_user_title (user_id=?)"));
     assert_null(plan_line_problem(db, "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)"));
     assert_null(plan_line_problem(db, "SCAN tasks_fts VIRTUAL TABLE INDEX 0:M1"));
-    assert_int_equal(checked, F_SHAPES * (1 + SORTS * 2 * 2));
+    assert_int_equal(checked, STORE_TASK_Q_SHAPES * (1 + STORE_TASK_SORTS * 2 * 2));
     assert_int_equal(bad, 0);
 }
 
@@ -953,8 +967,8 @@ static void test_keyset_seeks_to_the_cursor(void **state)
     int bad = 0;
 
     seed(f, model);
-    for (unsigned mask = 0; mask <= (F_STATUS | F_PRIORITY); mask++)
-        for (int sort = 0; sort < SORTS; sort++)
+    for (unsigned mask = 0; mask <= (STORE_TASK_Q_STATUS | STORE_TASK_Q_PRIORITY); mask++)
+        for (int sort = 0; sort < STORE_TASK_SORTS; sort++)
             for (int desc = 0; desc < 2; desc++) {
                 store_task_query_t q = filtered_query(mask, sort, desc);
                 char sql[1024], eqp[1100], plan[1024];
@@ -963,7 +977,7 @@ static void test_keyset_seeks_to_the_cursor(void **state)
                 sqlite3_stmt *st;
 
                 q.after = &after;
-                store_sqlite_task_list_sql(&q, sql, sizeof(sql));
+                shape_sql(STORE_TASK_SQL_SQLITE, false, false, &q, sql, sizeof(sql));
                 snprintf(eqp, sizeof(eqp), "EXPLAIN QUERY PLAN %s", sql);
                 assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
                 plan[0] = '\0';

@@ -1,4 +1,8 @@
-// Counts from GET /api/tasks/stats and a small SVG bar chart of them.
+// Counts from GET /api/tasks/stats and a small SVG bar chart of them, in a
+// disclosure: open on wide screens, where it sits beside the list; closed on
+// phones and under the board, where its one-line summary is enough and the
+// tasks come first.
+import { useState } from 'react';
 import { barLayout, statsSummary, statsToBars } from '../lib/chart.js';
 
 const WIDTH = 160;
@@ -25,23 +29,31 @@ function Bars({ title, list }) {
   );
 }
 
-export default function StatsPanel({ stats }) {
+export default function StatsPanel({ stats, openAtFirst }) {
+  const [open, setOpen] = useState(openAtFirst);
   if (!stats) return null;
   const bars = statsToBars(stats);
   return (
     <section className="card stats" aria-labelledby="stats-title">
-      <h2 id="stats-title">Overview</h2>
       <p className="sr-only" aria-live="polite">{statsSummary(stats)}</p>
-      <dl className="stat-numbers">
-        <div><dt>Total</dt><dd data-stat="total">{stats.total}</dd></div>
-        <div><dt>Overdue</dt><dd data-stat="overdue">{stats.overdue}</dd></div>
-        <div><dt>Due today</dt><dd data-stat="dueToday">{stats.dueToday}</dd></div>
-        <div><dt>Done in 7 days</dt><dd data-stat="completedLast7Days">{stats.completedLast7Days}</dd></div>
-      </dl>
-      <div className="charts">
-        <Bars title="By status" list={bars.status} />
-        <Bars title="By priority" list={bars.priority} />
-      </div>
+      <details open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+        <summary>
+          <h2 id="stats-title">Overview</h2>
+          <span className="stats-line" aria-hidden={open ? 'true' : undefined}>
+            {stats.total} {stats.total === 1 ? 'task' : 'tasks'} · {stats.overdue} overdue · {stats.dueToday} due today
+          </span>
+        </summary>
+        <dl className="stat-numbers">
+          <div><dt>Total</dt><dd data-stat="total">{stats.total}</dd></div>
+          <div><dt>Overdue</dt><dd data-stat="overdue">{stats.overdue}</dd></div>
+          <div><dt>Due today</dt><dd data-stat="dueToday">{stats.dueToday}</dd></div>
+          <div><dt>Done in 7 days</dt><dd data-stat="completedLast7Days">{stats.completedLast7Days}</dd></div>
+        </dl>
+        <div className="charts">
+          <Bars title="By status" list={bars.status} />
+          <Bars title="By priority" list={bars.priority} />
+        </div>
+      </details>
     </section>
   );
 }

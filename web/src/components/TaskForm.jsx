@@ -1,14 +1,15 @@
 // Create or edit a task. Client checks first; then the API's validation
 // message is shown at the field it names (or above the buttons). An edit
-// form opens with its title focused.
+// form opens with its title focused; a new task's form (the quick add's
+// details) opens with `initial` values and its title focused too.
 import { useState } from 'react';
 import { errorMessage } from '../api.js';
 import { PRIORITY_LABELS, STATUS_LABELS } from '../lib/chart.js';
 import { fieldOfMessage, taskBody, taskValues, validateTask } from '../lib/validate.js';
 import Field from './Field.jsx';
 
-export default function TaskForm({ task, onSave, onCancel, submitLabel = 'Save' }) {
-  const [values, setValues] = useState(() => taskValues(task));
+export default function TaskForm({ task, initial, onSave, onCancel, submitLabel = 'Save', label }) {
+  const [values, setValues] = useState(() => taskValues(task ?? initial));
   const [errors, setErrors] = useState({});
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setValues((v) => ({ ...v, [k]: e.target.value }));
@@ -21,7 +22,7 @@ export default function TaskForm({ task, onSave, onCancel, submitLabel = 'Save' 
     setBusy(true);
     try {
       await onSave(taskBody(values));
-      if (!task) setValues(taskValues(null));
+      if (!task) setValues(taskValues(null)); /* still mounted: ready for the next one */
     } catch (err) {
       const msg = errorMessage(err);
       setErrors({ [fieldOfMessage(msg) ?? 'form']: msg });
@@ -31,9 +32,9 @@ export default function TaskForm({ task, onSave, onCancel, submitLabel = 'Save' 
   }
 
   return (
-    <form className="task-form" onSubmit={onSubmit} noValidate aria-label={task ? `Edit ${task.title}` : 'New task'}>
+    <form className="task-form" onSubmit={onSubmit} noValidate aria-label={label ?? (task ? `Edit ${task.title}` : 'New task')}>
       <Field label="Title" name="title" value={values.title} onChange={set('title')} error={errors.title} required
-        autoFocus={Boolean(task)} />
+        autoFocus={Boolean(task || initial)} />
       <Field label="Description" name="description" as="textarea" rows={2} value={values.description} onChange={set('description')} error={errors.description} />
       <div className="row">
         <Field label="Status" name="status" as="select" value={values.status} onChange={set('status')} error={errors.status}>

@@ -2,23 +2,37 @@
 // create, update or delete from the task the API answered with, so a change
 // costs one request and the user keeps their place (the pages loaded with
 // "Load more", the task in view). The rules mirror GET /api/tasks: filters
-// status, priority and tag; orders by one key then _id (UUIDv7, so creation
-// order), titles as SQLite's NOCASE (ASCII folded, then code points); a
-// missing dueDate after every date. A list view is
-// { tasks, nextCursor, total } (total: pagination.totalTasks).
+// status, priority, tag, dueBefore and dueAfter; orders by one key then _id
+// (UUIDv7, so creation order), titles as SQLite's NOCASE (ASCII folded, then
+// code points); a missing dueDate after every date. A list view is
+// { tasks, nextCursor, total } (total: pagination.totalTasks); other fields
+// of it (a stream's key and query) are kept.
 
 const PRIORITY_ORDER = { low: 0, medium: 1, high: 2 };
 
 // Does task t belong in the list of query q (the API's query parameters)?
 // true or false; null when it cannot tell: the search filter is the server's
-// full-text match, which the client does not repeat.
-export function inQuery(t, q = {}) {
+// full-text match, which the client does not repeat, unless searchMatched
+// says the task is known to match it (it was in this search's answers and
+// its text has not changed since).
+export function inQuery(t, q = {}, searchMatched = false) {
   if (q.status && t.status !== q.status) return false;
   if (q.priority && t.priority !== q.priority) return false;
   const tag = typeof q.tag === 'string' ? q.tag.trim() : '';
   if (tag && !t.tags.includes(tag)) return false;
-  if (typeof q.search === 'string' && q.search.trim()) return null;
+  if (q.dueBefore || q.dueAfter) {
+    const due = t.dueDate ? Date.parse(t.dueDate) : NaN; /* no date: outside any range, as SQL's NULL */
+    if (Number.isNaN(due)) return false;
+    if (q.dueBefore && !(due < Date.parse(q.dueBefore))) return false;
+    if (q.dueAfter && !(due > Date.parse(q.dueAfter))) return false;
+  }
+  if (typeof q.search === 'string' && q.search.trim() && !searchMatched) return null;
   return true;
+}
+
+// Did the words the search looks at (title, description, tags) stay the same?
+export function sameText(a, b) {
+  return a.title === b.title && a.description === b.description && a.tags.join('\n') === b.tags.join('\n');
 }
 
 // Code point order, which is UTF-8 byte order (JS's < compares UTF-16 units).
@@ -78,7 +92,7 @@ export function viewOf(res) {
 // twice (an edit can move a task past the cursor it was loaded before).
 export function appendPage(view, res) {
   const shown = new Set(view.tasks.map((t) => t._id));
-  return { tasks: [...view.tasks, ...res.tasks.filter((t) => !shown.has(t._id))], nextCursor: res.pagination.nextCursor ?? null, total: res.pagination.totalTasks };
+  return { ...view, tasks: [...view.tasks, ...res.tasks.filter((t) => !shown.has(t._id))], nextCursor: res.pagination.nextCursor ?? null, total: res.pagination.totalTasks };
 }
 
 // After a create: { view } to show, or { refetch: true } when the client
@@ -92,14 +106,21 @@ export function insertCreated(view, task, q) {
   const member = inQuery(task, q);
   if (member === null) return { refetch: true };
   if (!member) return { view };
-  const cmp = compareBy(q.sort);
+  return { view: place(view, task, q.sort, false) };
+}
+
+// view with task counted and put where sort puts it. Past the last task
+// shown while more pages remain, it is shown last when keepInView (a task
+// the user just moved here), else only counted.
+function place(view, task, sort, keepInView) {
+  const cmp = compareBy(sort);
   let at = view.tasks.findIndex((t) => cmp(task, t) < 0);
   if (at === -1) {
-    if (view.nextCursor) return { view: { ...view, total: view.total + 1 } };
+    if (view.nextCursor && !keepInView) return { ...view, total: view.total + 1 };
     at = view.tasks.length;
   }
   const tasks = [...view.tasks.slice(0, at), task, ...view.tasks.slice(at)];
-  return { view: { ...view, tasks, total: view.total + 1 } };
+  return { ...view, tasks, total: view.total + 1 };
 }
 
 // After an update: the task replaced where it is, even when its new values
@@ -113,6 +134,19 @@ export function replaceUpdated(view, task, q) {
   const tasks = view.tasks.slice();
   tasks[at] = task;
   return { ...view, tasks };
+}
+
+// After an update in a list that may not show the task: replaced where it
+// is (replaceUpdated); when it is not shown but now belongs (a status change
+// moved it into this board column, an undo brought it back into the list),
+// put in its place and kept in view. searchMatched: see inQuery.
+export function applyUpdated(view, task, q, searchMatched = false) {
+  if (view.tasks.some((t) => t._id === task._id)) {
+    if (inQuery(task, q, searchMatched) === false) return removeTask(view, task._id);
+    return replaceUpdated(view, task, q);
+  }
+  if (inQuery(task, q, searchMatched) !== true) return view;
+  return place(view, task, q.sort, true);
 }
 
 // After a delete (or a task leaving the filters).

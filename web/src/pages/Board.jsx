@@ -1,262 +1,247 @@
-// The task board: stats, a new-task form, filters (status, priority, tag,
-// debounced search, sort) and the list, paged with pagination.nextCursor.
-// A create, update or delete costs one request: the list and the counts
-// are updated in place from the task in its answer (lib/taskList.js,
-// lib/stats.js), so the user keeps the pages they loaded and the task in
-// view. Both are reloaded quietly when the tab comes back into view or
-// regains focus (at most every SYNC_MIN_MS) and every SYNC_EVERY_MS while
-// visible, so a drift (another tab, a day passing) does not last.
+// The task page: the quick-add line, the filters, the tasks as a list or as
+// a board (columns per status), and the stats. The URL's query string holds
+// the view (lib/filters.js), so back and forward work and a view can be
+// bookmarked; search and tag are typed into local text and reach the URL
+// once they settle (300 ms). The data, and every change, go through
+// useTaskData: one request per change, applied in place. Keyboard: the
+// shortcuts of lib/shortcuts.js (help with "?"), never while typing.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { toast } from 'react-toastify';
-import { api } from '../api.js';
-import Field from '../components/Field.jsx';
+import { useSearchParams } from 'react-router-dom';
+import HelpDialog from '../components/HelpDialog.jsx';
+import FilterBar from '../components/FilterBar.jsx';
+import KanbanBoard from '../components/KanbanBoard.jsx';
+import QuickAdd, { QUICK_ADD_ID } from '../components/QuickAdd.jsx';
 import StatsPanel from '../components/StatsPanel.jsx';
-import TaskForm from '../components/TaskForm.jsx';
 import TaskItem from '../components/TaskItem.jsx';
-import { PRIORITY_LABELS, STATUS_LABELS } from '../lib/chart.js';
+import { PHONE, useMedia } from '../hooks/useMedia.js';
+import { useTaskData } from '../hooks/useTaskData.js';
+import { DEFAULT_FILTERS, filtersFromSearch, isFiltered, searchOfFilters } from '../lib/filters.js';
 import { createKeys } from '../lib/idempotency.js';
-import { applyTaskChange } from '../lib/stats.js';
-import { appendPage, emptyView, focusAfter, insertCreated, removeTask, replaceUpdated, viewOf } from '../lib/taskList.js';
+import { shortcutOf } from '../lib/shortcuts.js';
 import { useDebounced } from '../lib/useDebounced.js';
-import { notifyError } from '../notify.jsx';
+import { keepInView } from '../notify.jsx';
 
-const PAGE = 10;
-const MAX_LIMIT = 100; /* the API's largest page (STORE_TASK_PAGE_MAX) */
-const SYNC_MIN_MS = 2 * 60 * 1000;
-const SYNC_EVERY_MS = 5 * 60 * 1000;
-const SORTS = {
-  '-createdAt': 'Newest first',
-  createdAt: 'Oldest first',
-  dueDate: 'Due date',
-  '-priority': 'Priority, high first',
-  title: 'Title A–Z',
-  '-updatedAt': 'Recently changed',
-};
+const EXAMPLE = 'Pay rent tomorrow #home !high';
 
-const isCompletion = (body) => Object.keys(body).length === 1 && body.status === 'completed';
+// The page's live region: each message is heard once, the same one twice too.
+function useAnnouncer() {
+  const [message, setMessage] = useState('');
+  const flip = useRef(false);
+  const announce = useCallback((text) => {
+    flip.current = !flip.current;
+    setMessage(flip.current ? text : `${text}\u00a0`);
+  }, []);
+  return [message, announce];
+}
+
+function Skeleton() {
+  return (
+    <ul className="tasks skeleton" aria-hidden="true">
+      {[0, 1, 2, 3].map((i) => <li key={i} className="task"><span className="bone bone-title" /><span className="bone bone-meta" /></li>)}
+    </ul>
+  );
+}
+
+function FirstRun({ onStart }) {
+  return (
+    <div className="empty-state first-run">
+      <h3>No tasks yet</h3>
+      <p>Type what you need to do in the <strong>New task</strong> line above and press Enter. Add a date, tags and a priority as you type:</p>
+      <p className="example"><kbd>{EXAMPLE}</kbd></p>
+      <button type="button" className="btn btn-primary" onClick={onStart}>Add your first task</button>
+    </div>
+  );
+}
+
+function NoMatch({ onClear }) {
+  return (
+    <div className="empty-state">
+      <h3>No tasks match these filters</h3>
+      <button type="button" className="btn" onClick={onClear}>Clear the filters</button>
+    </div>
+  );
+}
 
 export default function Board() {
-  const [filters, setFilters] = useState({ status: '', priority: '', tag: '', search: '', sort: '-createdAt' });
-  const search = useDebounced(filters.search, 300);
-  const tag = useDebounced(filters.tag, 300);
-  const query = useMemo(
-    () => ({ status: filters.status, priority: filters.priority, sort: filters.sort, tag, search }),
-    [filters.status, filters.priority, filters.sort, tag, search],
-  );
+  const [params, setParams] = useSearchParams();
+  const filters = useMemo(() => filtersFromSearch(params), [params]);
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const phone = useMedia(PHONE);
+  const [help, setHelp] = useState(false);
+  const [message, announce] = useAnnouncer();
 
-  // State that the handlers read right after a change lives in refs too.
-  const [view, setViewState] = useState(emptyView);
-  const viewRef = useRef(view);
-  const setView = useCallback((v) => { viewRef.current = v; setViewState(v); }, []);
-  const [stats, setStatsState] = useState(null);
-  const statsRef = useRef(null);
-  const setStats = useCallback((s) => { statsRef.current = s; setStatsState(s); }, []);
-  const [loading, setLoading] = useState(false);
+  // search and tag: typed here, in the URL once settled
+  const [searchText, setSearchText] = useState(filters.search);
+  const [tagText, setTagText] = useState(filters.tag);
+  const inUrl = useRef({ search: filters.search, tag: filters.tag }); /* what this page last wrote there */
+  const search = useDebounced(searchText, 300);
+  const tag = useDebounced(tagText, 300);
 
-  const shownQuery = useRef(null); /* the query of the tasks shown */
-  const request = useRef(0); /* the latest list request; older answers are dropped */
-  // Writes: epoch moves when one starts and when one ends; an answer of a
-  // read that overlapped a write may or may not include it.
-  const writes = useRef({ epoch: 0, busy: 0, statsStale: false });
-  const syncedAt = useRef(0);
-  const focusTo = useRef(undefined);
-  const listRef = useRef(null);
+  // stable (react-router's setter changes with every location), so the
+  // effects below run when the typed text settles, and only then
+  const setParamsRef = useRef(setParams);
+  setParamsRef.current = setParams;
+  const setFilters = useCallback((next, { replace = false } = {}) => {
+    inUrl.current = { search: next.search, tag: next.tag };
+    setParamsRef.current(searchOfFilters(next), { replace });
+  }, []);
+  const setFilter = useCallback((k, v) => setFilters({ ...filtersRef.current, [k]: v }), [setFilters]);
+
+  useEffect(() => {
+    if (search !== filtersRef.current.search) setFilter('search', search);
+  }, [search, setFilter]);
+  useEffect(() => {
+    if (tag !== filtersRef.current.tag) setFilter('tag', tag);
+  }, [tag, setFilter]);
+  // the URL changed by back / forward / a roll-back: the text follows
+  useEffect(() => {
+    if (filters.search !== inUrl.current.search) setSearchText(filters.search);
+    if (filters.tag !== inUrl.current.tag) setTagText(filters.tag);
+    inUrl.current = { search: filters.search, tag: filters.tag };
+  }, [filters.search, filters.tag]);
+
+  const onFailed = useCallback((shown) => {
+    setSearchText(shown.search);
+    setTagText(shown.tag);
+    setFilters(shown, { replace: true });
+  }, [setFilters]);
+
+  const data = useTaskData(filters, { onFailed, announce });
+  const { create: createTask, setStatus, edit, remove, loadMore, undoLast } = data;
   const keys = useRef(null);
   if (keys.current === null) keys.current = createKeys();
-
-  const loadStats = useCallback(async ({ quiet = false } = {}) => {
-    const w = writes.current;
-    const epoch = w.epoch;
-    const clean = w.busy === 0;
-    try {
-      const s = await api.taskStats();
-      syncedAt.current = Date.now();
-      if (clean && w.epoch === epoch) setStats(s);
-      else w.statsStale = true; /* counted after the writes settle */
-    } catch (err) {
-      if (!quiet) notifyError(err);
-    }
-  }, [setStats]);
-
-  // The list of q from the start, `limit` tasks; with cursor, the next page
-  // appended. quiet: no "Loading…" and no error toast (a background sync).
-  const loadList = useCallback(async (q, { limit = PAGE, cursor, quiet = false } = {}) => {
-    const id = ++request.current;
-    const epoch = writes.current.epoch;
-    if (!quiet) setLoading(true);
-    try {
-      const res = await api.listTasks({ ...q, limit, cursor });
-      if (id !== request.current) return; /* a newer request answered first */
-      if (cursor) {
-        setView(appendPage(viewRef.current, res));
-        return;
-      }
-      if (writes.current.epoch !== epoch) {
-        loadList(q, { limit, quiet: true }); /* a change landed meanwhile: this answer may miss it */
-        return;
-      }
-      shownQuery.current = q;
-      setView(viewOf(res));
-    } catch (err) {
-      if (id === request.current && !quiet) notifyError(err);
-    } finally {
-      if (id === request.current) setLoading(false);
-    }
-  }, [setView]);
-
-  // As many tasks as shown now, so "Load more" pages stay.
-  const reloadShown = useCallback((extra = 0) => {
-    const n = viewRef.current.tasks.length + extra;
-    if (n > MAX_LIMIT || !shownQuery.current) return;
-    loadList(shownQuery.current, { limit: Math.max(PAGE, n), quiet: true });
-  }, [loadList]);
-
-  useEffect(() => {
-    loadList(query);
-  }, [loadList, query]);
-
-  useEffect(() => {
-    loadStats();
-  }, [loadStats]);
-
-  useEffect(() => {
-    const sync = () => {
-      if (document.visibilityState !== 'visible' || Date.now() - syncedAt.current < SYNC_MIN_MS) return;
-      syncedAt.current = Date.now();
-      loadStats({ quiet: true });
-      reloadShown();
-    };
-    const timer = setInterval(sync, SYNC_EVERY_MS);
-    window.addEventListener('focus', sync);
-    window.addEventListener('online', sync);
-    document.addEventListener('visibilitychange', sync);
-    return () => {
-      clearInterval(timer);
-      window.removeEventListener('focus', sync);
-      window.removeEventListener('online', sync);
-      document.removeEventListener('visibilitychange', sync);
-    };
-  }, [loadStats, reloadShown]);
-
-  // After Complete, Delete or an edit that took a task out of the list:
-  // focus the next task's first action (see focusAfter), or the list's
-  // heading when none is left, never <body>.
-  useEffect(() => {
-    if (focusTo.current === undefined) return;
-    const id = focusTo.current;
-    focusTo.current = undefined;
-    const item = id && listRef.current?.querySelector(`[data-task-id="${CSS.escape(id)}"]`);
-    const target = item?.querySelector('[data-action="complete"]') ?? item?.querySelector('[data-action="edit"]');
-    (target ?? document.getElementById('list-title'))?.focus();
-  }, [view]);
-
-  async function write(send) {
-    const w = writes.current;
-    w.epoch++;
-    w.busy++;
-    try {
-      return await send();
-    } finally {
-      w.epoch++;
-      w.busy--;
-      // counts that could not take the change (none loaded yet, or a load overlapped it) are asked for
-      if (w.busy === 0 && (w.statsStale || statsRef.current === null)) {
-        w.statsStale = false;
-        loadStats({ quiet: true });
-      }
-    }
-  }
-
-  const set = (k) => (e) => setFilters((f) => ({ ...f, [k]: e.target.value }));
-
-  async function create(body) {
+  const create = useCallback(async (body) => {
     const key = keys.current.keyFor(body); /* the same key when this body is sent again */
-    let task;
     try {
-      task = await write(() => api.createTask(body, { key }));
+      const task = await createTask(body, key);
       keys.current.done();
+      return task;
     } catch (err) {
       keys.current.done(err);
       throw err; /* the form shows it */
     }
-    setStats(applyTaskChange(statsRef.current, null, task));
-    const placed = insertCreated(viewRef.current, task, shownQuery.current ?? {});
-    if (placed.refetch) reloadShown(1);
-    else setView(placed.view);
-    toast.success(`Created "${task.title}"`);
-  }
+  }, [createTask]);
 
-  async function update(task, body) {
-    const completing = isCompletion(body);
-    try {
-      const saved = await write(() => api.updateTask(task._id, body));
-      const before = viewRef.current;
-      const old = before.tasks.find((t) => t._id === saved._id) ?? task;
-      setStats(applyTaskChange(statsRef.current, old, saved));
-      const next = replaceUpdated(before, saved, shownQuery.current ?? {});
-      if (completing || !next.tasks.some((t) => t._id === saved._id)) focusTo.current = focusAfter(before.tasks, next.tasks, saved._id);
-      setView(next);
-      toast.success(completing ? `Completed "${saved.title}"` : `Saved "${saved.title}"`);
-    } catch (err) {
-      if (!completing) throw err; /* the edit form shows it at the field */
-      notifyError(err);
-    }
-  }
+  // focus after a change: the task's first button present, else the heading
+  const listRef = useRef(null);
+  useEffect(() => {
+    const f = data.focus;
+    if (!f) return;
+    const item = f.id && listRef.current?.querySelector(`[data-task-id="${CSS.escape(f.id)}"]`);
+    const target = item && f.actions.map((a) => item.querySelector(`[data-action="${a}"]`)).find(Boolean);
+    const el = target ?? document.getElementById('list-title');
+    el?.focus();
+    keepInView(el);
+  }, [data.focus]);
 
-  async function remove(task) {
-    try {
-      const res = await write(() => api.deleteTask(task._id));
-      setStats(applyTaskChange(statsRef.current, res.task ?? task, null));
-      const before = viewRef.current;
-      const next = removeTask(before, task._id);
-      focusTo.current = focusAfter(before.tasks, next.tasks, task._id);
-      setView(next);
-      toast.success(`Deleted "${task.title}"`);
-    } catch (err) {
-      notifyError(err);
-    }
-  }
+  // shortcuts
+  const streamsRef = useRef(data.streams);
+  streamsRef.current = data.streams;
+  useEffect(() => {
+    const onKey = (e) => {
+      const action = shortcutOf(e);
+      if (!action || document.querySelector('dialog[open]')) return;
+      const item = document.activeElement?.closest?.('[data-task-id]');
+      const task = item && streamsRef.current.flatMap((s) => s.tasks).find((t) => t._id === item.dataset.taskId);
+      const go = (el) => {
+        if (!el) return;
+        e.preventDefault();
+        el.focus();
+        keepInView(el);
+      };
+      switch (action) {
+        case 'new':
+          go(document.getElementById(QUICK_ADD_ID) ?? document.querySelector('.quick-add input[name="title"]'));
+          break;
+        case 'search':
+          go(document.querySelector('.filters input[name="search"]'));
+          break;
+        case 'next':
+        case 'previous': {
+          const items = [...(listRef.current?.querySelectorAll('[data-task-id]') ?? [])];
+          const at = items.indexOf(item);
+          go(at === -1 ? items[action === 'next' ? 0 : items.length - 1] : items[at + (action === 'next' ? 1 : -1)]);
+          break;
+        }
+        case 'complete':
+          if (task) setStatus(task, task.status === 'completed' ? 'pending' : 'completed', { source: 'complete' });
+          break;
+        case 'edit':
+          if (item) {
+            e.preventDefault();
+            item.dispatchEvent(new CustomEvent('lsf:edit'));
+          }
+          break;
+        case 'delete':
+          item?.dispatchEvent(new CustomEvent('lsf:delete'));
+          break;
+        case 'undo':
+          if (!undoLast()) announce('Nothing to undo');
+          break;
+        case 'help':
+          setHelp(true);
+          break;
+        default:
+      }
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [setStatus, undoLast, announce]);
+
+  const shown = data.shown;
+  const view = shown?.view ?? filters.view;
+  const board = view === 'board';
+  const total = board ? data.streams.reduce((n, s) => n + s.total, 0) : data.list?.total ?? 0;
+  const firstLoad = !shown;
+  const empty = !firstLoad && total === 0 && (board ? false : data.list.tasks.length === 0);
+  const focusQuickAdd = () => document.getElementById(QUICK_ADD_ID)?.focus();
+  const clearFilters = () => {
+    setSearchText('');
+    setTagText('');
+    setFilters({ ...DEFAULT_FILTERS, view: filtersRef.current.view, sort: filtersRef.current.sort });
+  };
 
   return (
-    <div className="board">
+    <div className={`board page-${view}`}>
       <h1 className="sr-only">Your tasks</h1>
-      <StatsPanel stats={stats} />
-      <section className="card" aria-labelledby="new-title">
-        <h2 id="new-title">New task</h2>
-        <TaskForm onSave={create} submitLabel="Add task" />
-      </section>
-      <section className="card" aria-labelledby="list-title">
-        <h2 id="list-title" tabIndex={-1}>Tasks</h2>
-        <div className="filters" role="search" aria-label="Filter tasks">
-          <Field label="Search" type="search" name="search" value={filters.search} onChange={set('search')} />
-          <Field label="Status" as="select" name="filter-status" value={filters.status} onChange={set('status')}>
-            <option value="">Any</option>
-            {Object.entries(STATUS_LABELS).map(([k, l]) => <option key={k} value={k}>{l}</option>)}
-          </Field>
-          <Field label="Priority" as="select" name="filter-priority" value={filters.priority} onChange={set('priority')}>
-            <option value="">Any</option>
-            {Object.entries(PRIORITY_LABELS).map(([k, l]) => <option key={k} value={k}>{l}</option>)}
-          </Field>
-          <Field label="Tag" name="filter-tag" value={filters.tag} onChange={set('tag')} />
-          <Field label="Sort" as="select" name="sort" value={filters.sort} onChange={set('sort')}>
-            {Object.entries(SORTS).map(([k, l]) => <option key={k} value={k}>{l}</option>)}
-          </Field>
+      <QuickAdd onCreate={create} />
+      <section className="card tasks-card" aria-labelledby="list-title" aria-busy={data.loading ? 'true' : undefined}>
+        <div className="tasks-head">
+          <h2 id="list-title" tabIndex={-1}>Tasks</h2>
+          <div className="view-switch" role="group" aria-label="View">
+            <button type="button" className="btn seg" aria-pressed={filters.view === 'list'} onClick={() => setFilter('view', 'list')}>List</button>
+            <button type="button" className="btn seg" aria-pressed={filters.view === 'board'} onClick={() => setFilter('view', 'board')}>Board</button>
+          </div>
+          <button type="button" className="btn btn-ghost help-btn" aria-keyshortcuts="?" onClick={() => setHelp(true)}>
+            Shortcuts <kbd aria-hidden="true">?</kbd>
+          </button>
         </div>
+        <FilterBar filters={filters} searchText={searchText} tagText={tagText} onSearchText={setSearchText} onTagText={setTagText}
+          setFilter={setFilter} />
         <p className="count" role="status">
-          {loading ? 'Loading…' : `${view.total} ${view.total === 1 ? 'task' : 'tasks'}`}
+          {data.loading ? 'Loading…' : `${total} ${total === 1 ? 'task' : 'tasks'}`}
         </p>
-        {view.tasks.length === 0 && !loading ? (
-          <p className="empty">No tasks here yet.</p>
-        ) : (
-          <ul className="tasks" ref={listRef}>
-            {view.tasks.map((t) => <TaskItem key={t._id} task={t} onUpdate={update} onDelete={remove} />)}
-          </ul>
-        )}
-        {view.nextCursor && (
-          <button type="button" className="btn more" disabled={loading}
-            onClick={() => loadList(shownQuery.current, { cursor: viewRef.current.nextCursor })}>Load more</button>
-        )}
+        <div ref={listRef} className={data.loading && !firstLoad ? 'stale' : undefined}>
+          {firstLoad && <Skeleton />}
+          {empty && (data.stats?.total === 0 && !isFiltered(shown) ? <FirstRun onStart={focusQuickAdd} /> : <NoMatch onClear={clearFilters} />)}
+          {!firstLoad && board && (
+            <KanbanBoard streams={data.streams} loadingMore={data.loadingMore} onStatus={setStatus} onEdit={edit} onDelete={remove}
+              onLoadMore={loadMore} announce={announce} />
+          )}
+          {!firstLoad && !board && !empty && (
+            <ul className="tasks">
+              {data.list.tasks.map((t) => <TaskItem key={t._id} task={t} onStatus={setStatus} onEdit={edit} onDelete={remove} />)}
+            </ul>
+          )}
+          {!board && data.list?.more && (
+            <button type="button" className="btn more" disabled={data.loadingMore !== null} onClick={() => loadMore(data.list.more)}>Load more</button>
+          )}
+        </div>
       </section>
+      <StatsPanel key={board ? 'board' : 'list'} stats={data.stats} openAtFirst={!phone && !board} />
+      <HelpDialog open={help} onClose={() => setHelp(false)} />
+      <p id="announcer" className="sr-only" role="status" aria-live="polite">{message}</p>
     </div>
   );
 }

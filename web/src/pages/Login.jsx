@@ -1,13 +1,19 @@
 // Log in, or sign up (the same form with a name): on success the session
 // cookie is set and the board opens.
 import { useState } from 'react';
-import { Link, useNavigate } from 'react-router-dom';
-import { toast } from 'react-toastify';
+import { Link, useLocation, useNavigate } from 'react-router-dom';
 import { api, errorMessage } from '../api.js';
-import { notifyError } from '../notify.jsx';
+import { notifyFormError, notifyInfo } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { validateCredentials } from '../lib/validate.js';
+
+// Where to go after logging in: the page (path and query string) that sent
+// the visitor here, if any, else the board.
+export function afterLogin(location) {
+  const from = location.state?.from;
+  return typeof from === 'string' && from.startsWith('/') && !from.startsWith('//') ? from : '/';
+}
 
 export default function Login() {
   const [signUp, setSignUp] = useState(false);
@@ -17,6 +23,7 @@ export default function Login() {
   const [busy, setBusy] = useState(false);
   const { refresh, settled } = useAuth();
   const navigate = useNavigate();
+  const location = useLocation();
 
   const set = (k) => (e) => setValues((v) => ({ ...v, [k]: e.target.value }));
 
@@ -32,11 +39,11 @@ export default function Login() {
       if (signUp) await api.register({ name: values.name.trim(), email: values.email.trim(), password: values.password });
       else await api.login({ email: values.email.trim(), password: values.password });
       await refresh();
-      toast.success(signUp ? 'Account created' : 'Welcome back');
-      navigate('/');
+      notifyInfo(signUp ? 'Account created' : 'Welcome back');
+      navigate(afterLogin(location), { replace: true });
     } catch (err) {
       setFormError(errorMessage(err));
-      notifyError(err);
+      notifyFormError(err);
     } finally {
       setBusy(false);
     }

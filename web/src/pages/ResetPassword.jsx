@@ -1,9 +1,8 @@
 // Reset password in two steps: email -> emailed 6-digit code + new password.
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
-import { notifyError } from '../notify.jsx';
+import { notifyFormError, notifyInfo } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { isOtp, validateCredentials } from '../lib/validate.js';
@@ -24,7 +23,7 @@ export default function ResetPassword() {
       await fn();
     } catch (err) {
       setErrors({ form: errorMessage(err) });
-      notifyError(err);
+      notifyFormError(err);
     } finally {
       setBusy(false);
     }
@@ -37,7 +36,7 @@ export default function ResetPassword() {
     if (found.email) return;
     run(async () => {
       const res = await api.sendResetOtp(email.trim());
-      toast.success(res.message || 'Code sent');
+      notifyInfo(res.message || 'Code sent');
       setStep('code');
     });
   }
@@ -52,7 +51,7 @@ export default function ResetPassword() {
     if (Object.keys(found).length) return;
     run(async () => {
       const res = await api.resetPassword({ email: email.trim(), otp: otp.trim(), newPassword: password });
-      toast.success(res.message || 'Password reset');
+      notifyInfo(res.message || 'Password reset');
       await refresh(); /* the reset ended every session */
       navigate('/login');
     });

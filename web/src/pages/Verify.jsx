@@ -1,9 +1,8 @@
 // Email verification: enter the 6-digit code sent by email, or ask for a new one.
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { toast } from 'react-toastify';
 import { api, errorMessage } from '../api.js';
-import { notifyError } from '../notify.jsx';
+import { notifyError, notifyFormError, notifyInfo } from '../notify.jsx';
 import { useAuth } from '../auth.jsx';
 import Field from '../components/Field.jsx';
 import { isOtp } from '../lib/validate.js';
@@ -34,12 +33,12 @@ export default function Verify() {
     setError('');
     try {
       const res = await api.verifyAccount(otp.trim());
-      toast.success(res.message || 'Email verified');
+      notifyInfo(res.message || 'Email verified');
       await refresh();
       navigate('/');
     } catch (err) {
       setError(errorMessage(err));
-      notifyError(err);
+      notifyFormError(err);
     } finally {
       setBusy(false);
     }
@@ -48,7 +47,7 @@ export default function Verify() {
   async function resend() {
     try {
       const res = await api.sendVerifyOtp();
-      toast.success(res.message || 'A new code is on its way');
+      notifyInfo(res.message || 'A new code is on its way');
     } catch (err) {
       notifyError(err);
     }
