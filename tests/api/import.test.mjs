@@ -136,6 +136,19 @@ describe('import from the MERN app', { skip: (gateway || compose) && 'runs the c
     assert.match(again.stdout, /^import: tasks: 13 read, 0 imported, 6 already here, 7 refused$/m);
   });
 
+  test('a re-run leaves the imported tasks a user deleted in the trash, the newest included', async () => {
+    const alice = new Client(server.url);
+    assert.equal((await alice.login({ email: 'alice@example.com', password: PASSWORDS.alice.password })).status, 200);
+    for (const id of [TASK_IDS.a4, TASK_IDS.a1]) assert.equal((await alice.request('DELETE', `/api/tasks/${id}`)).status, 200, id);
+    const again = await runCli(server, importArgs('relaxed', path.join(dir, 'rejects-trash.jsonl')));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^import: tasks: 13 read, 0 imported, 6 already here, 7 refused$/m);
+    for (const id of [TASK_IDS.a4, TASK_IDS.a1]) await expectError(await alice.get(`/api/tasks/${id}`), 404, 'Task not found');
+    assert.equal((await jsonBody(await alice.get('/api/tasks/stats'))).stats.total, 2);
+    const trash = await jsonBody(await alice.get('/api/tasks/trash'));
+    assert.deepEqual(trash.tasks.map((t) => t.title), ['First task', 'Same second']);
+  });
+
   test('canonical Extended JSON, --jsonArray (given or detected) and mongodump .bson read the same', async () => {
     for (const [form, extra] of [['canonical', []], ['array', []], ['array', ['--jsonArray']], ['bson', []]]) {
       const db = await fresh(`dry-${form}-${extra.length}`);
