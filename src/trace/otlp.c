@@ -18,63 +18,94 @@
 #define LSF_VERSION "0"
 #endif
 
+/* The texts here are valid UTF-8 already (span.c and the config check them),
+ * and keys are literals: jansson's _nocheck calls skip validating them again,
+ * and no json_pack format is parsed per value (the exporter encodes every
+ * span, so this is its main cost). */
+static void set(json_t *obj, const char *key, json_t *value)
+{
+    json_object_set_new_nocheck(obj, key, value);
+}
+
+static json_t *text(const char *s)
+{
+    return json_string_nocheck(s);
+}
+
+static json_t *kv(const char *key, const char *field, json_t *value)
+{
+    json_t *pair = json_object(), *any = json_object();
+
+    set(any, field, value);
+    set(pair, "key", text(key));
+    set(pair, "value", any);
+    return pair;
+}
+
 static json_t *kv_string(const char *key, const char *value)
 {
-    return json_pack("{s:s, s:{s:s}}", "key", key, "value", "stringValue", value);
+    return kv(key, "stringValue", text(value));
+}
+
+static json_t *decimal(long long n)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", n);
+    return text(num);
 }
 
 static json_t *kv_int(const char *key, long long value)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%lld", value);
-    return json_pack("{s:s, s:{s:s}}", "key", key, "value", "intValue", num);
+    return kv(key, "intValue", decimal(value)); /* int64 is a string in OTLP JSON */
 }
 
 static json_t *time_ns(int64_t ns)
 {
-    char num[24];
-    snprintf(num, sizeof(num), "%" PRId64, ns);
-    return json_string(num);
+    return decimal((long long)ns);
 }
 
 static json_t *hex_id(const uint8_t *bytes, size_t n)
 {
     char hex[TRACE_ID_HEX];
     trace_hex(bytes, n, hex);
-    return json_string(hex);
+    return text(hex);
 }
 
 static json_t *encode_span(const trace_span_t *s)
 {
     json_t *span = json_object(), *attrs = json_array();
 
-    json_object_set_new(span, "traceId", hex_id(s->trace_id, TRACE_ID_BYTES));
-    json_object_set_new(span, "spanId", hex_id(s->span_id, TRACE_SPAN_ID_BYTES));
+    set(span, "traceId", hex_id(s->trace_id, TRACE_ID_BYTES));
+    set(span, "spanId", hex_id(s->span_id, TRACE_SPAN_ID_BYTES));
     if (s->has_parent)
-        json_object_set_new(span, "parentSpanId", hex_id(s->parent_span_id, TRACE_SPAN_ID_BYTES));
+        set(span, "parentSpanId", hex_id(s->parent_span_id, TRACE_SPAN_ID_BYTES));
     if (s->trace_state != NULL)
-        json_object_set_new(span, "traceState", json_string(s->trace_state));
-    json_object_set_new(span, "name", json_string(s->name));
-    json_object_set_new(span, "kind", json_integer(s->kind));
-    json_object_set_new(span, "startTimeUnixNano", time_ns(s->start_unix_ns));
-    json_object_set_new(span, "endTimeUnixNano", time_ns(s->end_unix_ns));
+        set(span, "traceState", text(s->trace_state));
+    json_t *name = json_string(s->name); /* a method a client sent may not be UTF-8 */
+    set(span, "name", name != NULL ? name : text("HTTP"));
+    set(span, "kind", json_integer(s->kind));
+    set(span, "startTimeUnixNano", time_ns(s->start_unix_ns));
+    set(span, "endTimeUnixNano", time_ns(s->end_unix_ns));
     for (int i = 0; i < s->nattrs; i++)
         json_array_append_new(attrs, s->attrs[i].is_int ? kv_int(s->attrs[i].key, s->attrs[i].i)
                                                         : kv_string(s->attrs[i].key, s->attrs[i].s));
-    json_object_set_new(span, "attributes", attrs);
+    set(span, "attributes", attrs);
     if (s->exception_type != NULL) {
-        json_t *ev_attrs = json_array();
+        json_t *event = json_object(), *ev_attrs = json_array(), *events = json_array();
         json_array_append_new(ev_attrs, kv_string("exception.type", s->exception_type));
         if (s->exception_message != NULL)
             json_array_append_new(ev_attrs, kv_string("exception.message", s->exception_message));
-        json_object_set_new(span, "events",
-                            json_pack("[{s:o, s:s, s:o}]", "timeUnixNano", time_ns(s->exception_unix_ns), "name",
-                                      "exception", "attributes", ev_attrs));
+        set(event, "timeUnixNano", time_ns(s->exception_unix_ns));
+        set(event, "name", text("exception"));
+        set(event, "attributes", ev_attrs);
+        json_array_append_new(events, event);
+        set(span, "events", events);
     }
-    json_t *status = json_pack("{s:i}", "code", (int)s->status);
+    json_t *status = json_object();
+    set(status, "code", json_integer((json_int_t)s->status));
     if (s->status_message != NULL)
-        json_object_set_new(status, "message", json_string(s->status_message));
-    json_object_set_new(span, "status", status);
+        set(status, "message", text(s->status_message));
+    set(span, "status", status);
     return span;
 }
 
@@ -84,7 +115,7 @@ json_t *trace_otlp_encode(const trace_span_t *first, size_t n, const trace_resou
     json_t *attrs = json_array(), *spans = json_array();
 
     for (size_t i = 0; i < nresource; i++)
-        json_array_append_new(attrs, kv_string(resource[i].key, resource[i].value));
+        json_array_append_new(attrs, kv(resource[i].key, "stringValue", json_string(resource[i].value)));
     for (const trace_span_t *s = first; s != NULL && n > 0; s = s->next, n--)
         json_array_append_new(spans, encode_span(s));
     return json_pack("{s:[{s:{s:o}, s:[{s:{s:s, s:s}, s:o}]}]}", "resourceSpans", "resource", "attributes", attrs,
