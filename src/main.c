@@ -29,6 +29,7 @@
 #include "ops/ops.h"
 #include "store/postgres/postgres.h"
 #include "store/store.h"
+#include "trace/export.h"
 
 #define EXIT_USAGE 2
 #define HEALTHCHECK_TIMEOUT_MS 2000L
@@ -210,11 +211,16 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
         mail_outbox_start(cfg, mail_store) != CORE_OK)
         goto out;
     mail_store = NULL;
+    if (trace_export_start(cfg) != CORE_OK) {
+        mail_outbox_stop();
+        goto out;
+    }
     if ((rc = http_server_run(cfg, kv, services)) == HTTP_SERVER_ABANDONED)
         exit_abandoned();
     if (rc == 0)
         status = EXIT_SUCCESS;
     mail_outbox_stop();
+    trace_export_stop(); /* the loops and workers that finish spans have stopped */
 out:
     store_hooks_set(NULL); /* before the kv backend behind them goes */
     store_close(mail_store);

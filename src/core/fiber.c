@@ -11,6 +11,7 @@
  */
 #include "core/fiber.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -82,12 +83,17 @@ static _Thread_local struct {
 #endif
 } tl;
 
+/* Cached on first use by whichever loop gets there first: relaxed atomics,
+ * since two loops may race to fill it (same value; ThreadSanitizer saw it). */
 static size_t page_size(void)
 {
-    static size_t page;
-    if (page == 0)
-        page = (size_t)sysconf(_SC_PAGESIZE);
-    return page;
+    static _Atomic size_t page;
+    size_t p = atomic_load_explicit(&page, memory_order_relaxed);
+    if (p == 0) {
+        p = (size_t)sysconf(_SC_PAGESIZE);
+        atomic_store_explicit(&page, p, memory_order_relaxed);
+    }
+    return p;
 }
 
 static char *stack_get(void)
