@@ -42,7 +42,7 @@ NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability web web-test e2e asan asan-unit asan-test bench clean install image compose-test k8s-test
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability runbooks web web-test e2e asan asan-unit asan-test bench clean install image compose-test k8s-test
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -87,7 +87,7 @@ run:
 # Every suite, first on the optimized build, then under ASan+UBSan and
 # ThreadSanitizer, then the fuzz targets; each one's duration is printed as
 # it ends, and all of them at the end.
-TEST_SUITES := unit api api-scaled lint scale observability web-test e2e compose-test k8s-test asan-test tsan-test fuzz-test
+TEST_SUITES := unit api api-scaled lint scale observability runbooks web-test e2e compose-test k8s-test asan-test tsan-test fuzz-test
 test: deps
 	@set -e; summary=""; \
 	for suite in $(TEST_SUITES); do \
@@ -132,6 +132,12 @@ e2e: all web
 # promtool on deploy/prometheus, and a real Prometheus scraping a real server.
 observability: all
 	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/observability/
+
+# docs/OPERATIONS.md run as written: each runbook block against real servers
+# (SQLite, PostgreSQL primary + replica, Redis, pgBackRest), and the scheduled
+# backup script of Compose and Kubernetes (deploy/k8s/base/backup.sh): tests/ops/.
+runbooks: all
+	LSF_BIN=$(abspath $(BIN)) $(NODE_TEST) tests/ops/
 
 # Several instances behind nginx (deploy/nginx), started and stopped by the tests.
 scale: all

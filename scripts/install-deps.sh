@@ -27,7 +27,7 @@ IMAGE_PACKAGES="
 TEST_PACKAGES="
   clang libclang-rt-14-dev libcmocka-dev
   postgresql redis-server
-  sqlite3 openssl curl
+  sqlite3 openssl curl jq
   python3 python3-aiosmtpd libfaketime
   wrk nginx-light libnginx-mod-http-js libmicrohttpd-dev libevent-dev
   chromium prometheus prometheus-alertmanager pgbackrest

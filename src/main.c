@@ -29,6 +29,7 @@
 #include "ops/ops.h"
 #include "store/postgres/postgres.h"
 #include "store/store.h"
+#include "trace/export.h"
 
 #define EXIT_USAGE 2
 #define HEALTHCHECK_TIMEOUT_MS 2000L
@@ -210,11 +211,16 @@ static int cmd_serve(const core_config_t *cfg, unsigned services)
         mail_outbox_start(cfg, mail_store) != CORE_OK)
         goto out;
     mail_store = NULL;
+    if (trace_export_start(cfg) != CORE_OK) {
+        mail_outbox_stop();
+        goto out;
+    }
     if ((rc = http_server_run(cfg, kv, services)) == HTTP_SERVER_ABANDONED)
         exit_abandoned();
     if (rc == 0)
         status = EXIT_SUCCESS;
     mail_outbox_stop();
+    trace_export_stop(); /* the loops and workers that finish spans have stopped */
 out:
     store_hooks_set(NULL); /* before the kv backend behind them goes */
     store_close(mail_store);
@@ -433,6 +439,10 @@ int main(int argc, char **argv)
         return EXIT_SUCCESS;
     }
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (argc > 2 && strcmp(argv[2], "--help") == 0) {
+            printf("usage: lsf-server version\n\nprint the version and the commit it was built from\n");
+            return EXIT_SUCCESS;
+        }
         printf("lsf-server %s (%s)\n", LSF_VERSION, LSF_GIT_REV);
         return EXIT_SUCCESS;
     }
@@ -457,10 +467,17 @@ int main(int argc, char **argv)
         }
     } else if (strcmp(cmd, "migrate") == 0) {
         if (argc > 2) {
-            fprintf(stderr, "usage: lsf-server migrate\n");
-            return strcmp(argv[2], "--help") == 0 ? EXIT_SUCCESS : EXIT_USAGE;
+            bool help = strcmp(argv[2], "--help") == 0;
+            fprintf(help ? stdout : stderr, "usage: lsf-server migrate\n");
+            return help ? EXIT_SUCCESS : EXIT_USAGE;
         }
     } else if (strcmp(cmd, "healthcheck") == 0) {
+        if (argc == 3 && strcmp(argv[2], "--help") == 0) {
+            printf("usage: lsf-server healthcheck [--live]\n\n"
+                   "GET /health/ready (with --live: /health/live) of the server on HOST:PORT; exit 0 on 200,\n"
+                   "else 1 with the reason on stderr (a container's HEALTHCHECK).\n");
+            return EXIT_SUCCESS;
+        }
         if (argc > 3 || (argc == 3 && strcmp(argv[2], "--live") != 0)) {
             fprintf(stderr, "usage: lsf-server healthcheck [--live]\n");
             return EXIT_USAGE;

@@ -84,6 +84,8 @@ struct api_job {
     kv_t *kv;
     int64_t now_ms;                       /* the request's time */
     char request_id[API_JOB_REQUEST_ID]; /* the request's, on the job's log lines */
+    char trace_id[33];                    /* the request's trace and span ids (hex), on them too; */
+    char span_id[17];                     /* set by the HTTP layer when it queues the job */
     char arg[API_JOB_ARG_MAX + 1];        /* the job's input (an email), NUL-terminated */
 };
 

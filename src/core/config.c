@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -25,6 +26,7 @@
 #include "core/redis_url.h"
 #include "core/secret.h"
 #include "core/str.h"
+#include "trace/otlp.h"
 
 typedef struct row row_t;
 typedef int (*parse_cb)(const row_t *row, const char *value, core_config_t *cfg);
@@ -384,12 +386,73 @@ static int parse_redis_url(const row_t *row, const char *v, core_config_t *cfg)
     return parse_str(row, v, cfg);
 }
 
+/* A sampling ratio from 0 to 1 (OTEL_TRACES_SAMPLER_ARG). */
+static int parse_ratio(const row_t *row, const char *v, core_config_t *cfg)
+{
+    char *end = NULL;
+    double d;
+
+    errno = 0;
+    d = strtod(v, &end);
+    if (*v == '\0' || end == NULL || *end != '\0' || errno != 0 || !(d >= 0.0 && d <= 1.0))
+        return fail("must be a number from 0 to 1, got \"%.40s\"", v);
+    *FIELD(cfg, row, double) = d;
+    return 0;
+}
+
+/* "key=value,key2=value2" with percent-encoded values (OTEL_RESOURCE_ATTRIBUTES,
+ * OTEL_EXPORTER_OTLP_HEADERS), read by the exporter's own parser. The
+ * headers may carry a credential: a refusal never quotes the value. */
+static bool is_token_char(char c)
+{
+    return isalnum((unsigned char)c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* An HTTP field: a token name, a value without control characters (a CR or
+ * LF would let the variable smuggle more header lines into the export). */
+static bool is_http_field(const char *name, const char *value)
+{
+    for (const char *p = name; *p != '\0'; p++)
+        if (!is_token_char(*p))
+            return false;
+    for (const char *p = value; *p != '\0'; p++)
+        if ((unsigned char)*p < 0x20 && *p != '\t')
+            return false;
+    return *name != '\0' && strchr(value, 0x7f) == NULL;
+}
+
+static int parse_otel_pairs(const row_t *row, const char *v, core_config_t *cfg)
+{
+    trace_resource_attr_t pairs[64];
+    int n = trace_otlp_resource_parse(v, pairs, 64);
+    bool headers = row->offset == offsetof(core_config_t, otel_exporter_headers), fields_ok = true;
+
+    for (int i = 0; i < n; i++) {
+        if (headers && !is_http_field(pairs[i].key, pairs[i].value))
+            fields_ok = false;
+        free((char *)(uintptr_t)pairs[i].key);
+        sodium_memzero((char *)(uintptr_t)pairs[i].value, strlen(pairs[i].value));
+        free((char *)(uintptr_t)pairs[i].value);
+    }
+    if (n < 0)
+        return fail("%s", "must be key=value pairs separated by commas (at most 64, values percent-encoded UTF-8)");
+    if (!fields_ok)
+        return fail("%s", "each name must be an HTTP header name and each value free of control characters");
+    if (headers && cfg->otel_exporter_headers != NULL)
+        sodium_memzero(cfg->otel_exporter_headers, strlen(cfg->otel_exporter_headers));
+    return parse_str(row, v, cfg);
+}
+
 static const char *const envs[] = {"development", "test", "production", NULL};
 static const char *const error_modes[] = {"http", "legacy", NULL};
 static const char *const samesites[] = {"Lax", "Strict", "None", NULL};
 static const char *const database_schemes[] = {"sqlite:", "postgres://", "postgresql://", NULL};
 static const char *const redis_down_policies[] = {"local", "open", NULL};
 static const char *const smtp_schemes[] = {"smtp://", "smtps://", NULL};
+static const char *const http_schemes[] = {"http://", "https://", NULL};
+/* in the order of enum trace_sampler (src/trace/sampler.h) */
+static const char *const samplers[] = {"parentbased_traceidratio", "parentbased_always_on", "parentbased_always_off",
+                                       "traceidratio", "always_on", "always_off", NULL};
 
 #define OFF(f) offsetof(core_config_t, f)
 #define DAY_MS 86400000LL
@@ -459,6 +522,17 @@ static const row_t rows[] = {
     {"METRICS_TOKEN", NULL, "if set, GET /metrics is also served on PORT to requests with Authorization: Bearer <token>", parse_str, OFF(metrics_token), 0, 0, NULL},
     {"METRICS", "on", "on | off: record request durations and event counters (off leaves only process metrics; to measure their cost)", parse_bool, OFF(metrics_enabled), 0, 0, NULL},
     {"LIVENESS_STALL_MS", "10000", "GET /health/live answers 503 once an event loop has not run for this long (every loop posts a heartbeat each second)", parse_ms, OFF(liveness_stall_ms), 1000, 3600000, NULL},
+    {NULL, NULL, "Tracing (OpenTelemetry; trace context is always read and answered, spans are recorded only with an endpoint)", NULL, 0, 0, 0, NULL},
+    {"OTEL_EXPORTER_OTLP_ENDPOINT", NULL, "OTLP/HTTP collector base URL (http:// or https://); spans are POSTed as JSON to it + /v1/traces; unset: no spans", parse_url, OFF(otel_endpoint), 0, 0, http_schemes},
+    {"OTEL_EXPORTER_OTLP_HEADERS", NULL, "headers sent with every export, key=value pairs separated by commas, values percent-encoded (e.g. Authorization=Bearer%20TOKEN for Elastic APM); never logged", parse_otel_pairs, OFF(otel_exporter_headers), 0, 0, NULL},
+    {"OTEL_EXPORTER_OTLP_TIMEOUT", "10000", "longest one export may take, in milliseconds (its spans are dropped past it)", parse_ms, OFF(otel_exporter_timeout_ms), 1, 600000, NULL},
+    {"OTEL_SERVICE_NAME", NULL, "service.name of the spans (default: service.name of OTEL_RESOURCE_ATTRIBUTES, else lsf-server)", parse_str, OFF(otel_service_name), 0, 0, NULL},
+    {"OTEL_RESOURCE_ATTRIBUTES", NULL, "more resource attributes, key=value pairs separated by commas, values percent-encoded (e.g. deployment.environment=prod)", parse_otel_pairs, OFF(otel_resource_attributes), 0, 0, NULL},
+    {"OTEL_TRACES_SAMPLER", "parentbased_traceidratio", "parentbased_traceidratio | parentbased_always_on | parentbased_always_off | traceidratio | always_on | always_off (parentbased_*: follow the caller's sampled flag when a traceparent came in)", parse_choice, OFF(otel_sampler), 0, 0, samplers},
+    {"OTEL_TRACES_SAMPLER_ARG", "1.0", "the ratio of new traces the *traceidratio samplers record, 0 to 1", parse_ratio, OFF(otel_sampler_ratio), 0, 0, NULL},
+    {"OTEL_BSP_SCHEDULE_DELAY", "5000", "the exporter sends what waits at least this often, in milliseconds", parse_ms, OFF(otel_bsp_schedule_delay_ms), 1, 600000, NULL},
+    {"OTEL_BSP_MAX_QUEUE_SIZE", "2048", "spans waiting for the exporter; past it new spans are dropped (trace_spans_dropped_total{reason=\"queue_full\"}) rather than slow a request", parse_int, OFF(otel_bsp_max_queue_size), 1, 1000000, NULL},
+    {"OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "512", "most spans in one export (at most OTEL_BSP_MAX_QUEUE_SIZE)", parse_int, OFF(otel_bsp_max_export_batch_size), 1, 1000000, NULL},
     {NULL, NULL, "Logs", NULL, 0, 0, 0, NULL},
     {"LOG_LEVEL", "info", "debug | info | warn | error (application log, JSON lines on stderr)", parse_level, 0, 0, 0, NULL},
     {"ACCESS_LOG", "logs/access.log", "access log in Apache combined format, reopened on SIGHUP; \"-\" = stdout, \"off\" = none", parse_access_log, OFF(access_log), 0, 0, NULL},
@@ -599,6 +673,9 @@ static int finish(core_config_t *cfg)
             cfg->env == CORE_ENV_PRODUCTION)
             return fail("%s", "JWT_SECRET_PREVIOUS: too weak for production");
     }
+    if (cfg->otel_bsp_max_export_batch_size > cfg->otel_bsp_max_queue_size)
+        return fail("OTEL_BSP_MAX_EXPORT_BATCH_SIZE: must not exceed OTEL_BSP_MAX_QUEUE_SIZE (%d > %d)",
+                    cfg->otel_bsp_max_export_batch_size, cfg->otel_bsp_max_queue_size);
     if (cfg->rate_limit_user_window_ms == 0)
         cfg->rate_limit_user_window_ms = cfg->rate_limit_window_ms;
     cfg->cookie_secure = cfg->env == CORE_ENV_PRODUCTION || strcmp(cfg->cookie_samesite, "None") == 0;
@@ -664,5 +741,11 @@ void core_config_cleanup(core_config_t *cfg)
     free(cfg->smtp_pass);
     free(cfg->mail_from);
     free(cfg->access_log);
+    free(cfg->otel_endpoint);
+    if (cfg->otel_exporter_headers != NULL)
+        sodium_memzero(cfg->otel_exporter_headers, strlen(cfg->otel_exporter_headers));
+    free(cfg->otel_exporter_headers);
+    free(cfg->otel_service_name);
+    free(cfg->otel_resource_attributes);
     memset(cfg, 0, sizeof(*cfg));
 }

@@ -101,6 +101,18 @@ typedef struct core_config {
     char *metrics_token; /* NULL: /metrics is not served on the public port */
     bool metrics_enabled; /* METRICS=off: nothing is recorded (core_metrics_set_enabled) */
 
+    /* tracing (OpenTelemetry, src/trace/): spans are recorded only with an endpoint */
+    char *otel_endpoint;              /* OTLP/HTTP base URL; "/v1/traces" is appended; NULL: off */
+    char *otel_exporter_headers;      /* "key=value,..." sent with every export (may hold credentials) */
+    int64_t otel_exporter_timeout_ms;
+    char *otel_service_name;          /* NULL: service.name of OTEL_RESOURCE_ATTRIBUTES, else "lsf-server" */
+    char *otel_resource_attributes;   /* "key=value,...", percent-encoded values */
+    int otel_sampler;                 /* enum trace_sampler (src/trace/sampler.h) */
+    double otel_sampler_ratio;        /* OTEL_TRACES_SAMPLER_ARG, 0 to 1 */
+    int64_t otel_bsp_schedule_delay_ms;
+    int otel_bsp_max_queue_size;
+    int otel_bsp_max_export_batch_size;
+
     /* logs */
     int log_level;
     char *access_log; /* path, or NULL when "off" */

@@ -83,13 +83,12 @@ static _Thread_local struct {
 #endif
 } tl;
 
-/* Every loop thread asks on its first fiber and its cleanup: relaxed
- * atomics, since each computes the same value (a plain static raced). */
+/* Cached on first use by whichever loop gets there first: relaxed atomics,
+ * since two loops may race to fill it (same value; ThreadSanitizer saw it). */
 static size_t page_size(void)
 {
-    static atomic_size_t page;
+    static _Atomic size_t page;
     size_t p = atomic_load_explicit(&page, memory_order_relaxed);
-
     if (p == 0) {
         p = (size_t)sysconf(_SC_PAGESIZE);
         atomic_store_explicit(&page, p, memory_order_relaxed);

@@ -110,6 +110,10 @@ void core_log_write(enum core_log_level level, const char *msg, const core_log_f
     if (context != NULL) {
         if (context->request_id != NULL)
             put_field(&o, &LOG_STR("request_id", context->request_id));
+        if (context->trace_id != NULL)
+            put_field(&o, &LOG_STR("trace_id", context->trace_id));
+        if (context->span_id != NULL)
+            put_field(&o, &LOG_STR("span_id", context->span_id));
         if (context->route != NULL)
             put_field(&o, &LOG_STR("route", context->route));
         if (context->user_id != NULL)

@@ -2,7 +2,7 @@
  * Application log: one JSON object per line on stderr, e.g.
  *   {"ts":"2026-11-24T19:57:03.123Z","level":"info","msg":"listening","port":4000}
  * Fields are typed so values are escaped once, here. The request currently
- * handled by this thread (request id, route, user id) is added to every line
+ * handled by this thread (request id, trace and span ids, route, user id) is added to every line
  * automatically. Never log secrets: passwords, tokens, OTPs, cookies.
  * Safe from any thread; each line is written with a single write(2).
  */
@@ -33,6 +33,8 @@ typedef struct core_log_field {
 /* What this thread is working on; fields left NULL are omitted. */
 typedef struct core_log_context {
     const char *request_id;
+    const char *trace_id; /* W3C trace id and this request's span id, lowercase hex */
+    const char *span_id;
     const char *route;
     const char *user_id;
 } core_log_context_t;

@@ -329,6 +329,14 @@ static void put_counters(FILE *f, const totals_t *t)
     fprintf(f, "worker_jobs_dropped_total %llu\n", (unsigned long long)c[CORE_METRICS_JOBS_DROPPED]);
     family(f, "otp_throttled_total", "counter", "One-time codes not sent: the account reached OTP_SEND_MAX.");
     fprintf(f, "otp_throttled_total %llu\n", (unsigned long long)c[CORE_METRICS_OTP_THROTTLED]);
+    family(f, "trace_spans_exported_total", "counter", "Spans the OTLP collector accepted.");
+    fprintf(f, "trace_spans_exported_total %llu\n", (unsigned long long)c[CORE_METRICS_SPANS_EXPORTED]);
+    family(f, "trace_spans_dropped_total", "counter",
+           "Spans lost: the exporter's queue was full, or the collector did not take the batch.");
+    fprintf(f, "trace_spans_dropped_total{reason=\"queue_full\"} %llu\n",
+            (unsigned long long)c[CORE_METRICS_SPANS_DROPPED_QUEUE_FULL]);
+    fprintf(f, "trace_spans_dropped_total{reason=\"export_failed\"} %llu\n",
+            (unsigned long long)c[CORE_METRICS_SPANS_DROPPED_EXPORT_FAILED]);
 }
 
 static int64_t gauge(enum core_metrics_gauge g)

@@ -32,6 +32,9 @@ enum core_metrics_counter {
     CORE_METRICS_DB_ERRORS,            /* db_query_errors_total */
     CORE_METRICS_JOBS_DROPPED,         /* worker_jobs_dropped_total (background jobs refused by a full queue) */
     CORE_METRICS_OTP_THROTTLED,        /* otp_throttled_total (codes not sent: OTP_SEND_MAX per account) */
+    CORE_METRICS_SPANS_EXPORTED,       /* trace_spans_exported_total */
+    CORE_METRICS_SPANS_DROPPED_QUEUE_FULL,    /* trace_spans_dropped_total{reason="queue_full"} */
+    CORE_METRICS_SPANS_DROPPED_EXPORT_FAILED, /* trace_spans_dropped_total{reason="export_failed"} */
     CORE_METRICS_COUNTERS
 };
 

@@ -137,21 +137,23 @@ static const char *now_clf(void)
     return cache.text;
 }
 
-static void write_line(http_access_log_buf_t *buf, h2o_req_t *req, const char *client_ip, int status,
-                       size_t body_len, const char *request_id)
+static void write_line(http_access_log_buf_t *buf, h2o_req_t *req, const http_access_log_entry_t *e)
 {
-    char line[4096], *p = line, *end = line + sizeof(line) - 2;
+    /* the request's fields stop at end; the trace ids always fit in the room past it */
+    char line[4096 + 80], *p = line, *end = line + 4096 - 2;
 
     if (log_fd < 0)
         return;
-    p += snprintf(p, (size_t)(end - p), "%s - - [%s] \"", client_ip, now_clf());
+    const char *request_id = e->request_id;
+
+    p += snprintf(p, (size_t)(end - p), "%s - - [%s] \"", e->client_ip, now_clf());
     put_escaped(&p, end, req->input.method.base, req->input.method.len);
     *p++ = ' ';
     put_escaped(&p, end, req->input.path.base, req->input.path.len);
     if (end - p > 32)
-        p += snprintf(p, (size_t)(end - p), " HTTP/%d.%d\" %d ", req->version >> 8, req->version & 0xff, status);
+        p += snprintf(p, (size_t)(end - p), " HTTP/%d.%d\" %d ", req->version >> 8, req->version & 0xff, e->status);
     if (end - p > 24)
-        p += body_len > 0 ? snprintf(p, (size_t)(end - p), "%zu \"", body_len) : snprintf(p, (size_t)(end - p), "- \"");
+        p += e->body_len > 0 ? snprintf(p, (size_t)(end - p), "%zu \"", e->body_len) : snprintf(p, (size_t)(end - p), "- \"");
     h2o_iovec_t referer = header(req, H2O_TOKEN_REFERER), ua = header(req, H2O_TOKEN_USER_AGENT);
     put_escaped(&p, end, referer.base, referer.len);
     if (end - p > 4) {
@@ -164,6 +166,9 @@ static void write_line(http_access_log_buf_t *buf, h2o_req_t *req, const char *c
         p += 3;
     }
     put_escaped(&p, end, request_id, strlen(request_id)); /* ours: validated or generated */
+    /* hex we formatted, or "-" */
+    p += snprintf(p, (size_t)(line + sizeof(line) - 2 - p), "\" \"%.32s\" \"%.16s", e->trace_id != NULL ? e->trace_id : "-",
+                  e->span_id != NULL ? e->span_id : "-");
     *p++ = '"';
     *p++ = '\n';
 
@@ -176,12 +181,13 @@ static void write_line(http_access_log_buf_t *buf, h2o_req_t *req, const char *c
 
 void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const http_access_log_entry_t *e)
 {
-    write_line(buf, req, e->client_ip, e->status, e->body_len, e->request_id);
+    write_line(buf, req, e);
     core_metrics_request_end(core_str(req->method.base, req->method.len), e->route, e->status,
                              core_clock_mono_ns() - e->started_ns);
 }
 
-void http_access_log_answer(h2o_req_t *req, const char *request_id, const char *route, int64_t started_ns)
+void http_access_log_answer(h2o_req_t *req, const char *request_id, const http_trace_t *trace, const char *route,
+                            int64_t started_ns)
 {
     http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
     struct sockaddr_storage peer;
@@ -194,6 +200,8 @@ void http_access_log_answer(h2o_req_t *req, const char *request_id, const char *
         .client_ip = http_client_ip(&pool, t->cfg, peerlen > 0 ? (struct sockaddr *)&peer : NULL,
                                     core_str(xff.base, xff.len)),
         .request_id = request_id,
+        .trace_id = trace->trace_hex,
+        .span_id = trace->span_hex,
         .route = route,
         .status = req->res.status,
         .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,

@@ -16,6 +16,7 @@
 #include "api/api.h"
 #include "http/access_log.h"
 #include "http/idempotency.h"
+#include "http/trace.h"
 #include "core/log.h"
 #include "core/pool.h"
 
@@ -46,7 +47,8 @@ typedef struct http_exchange {
     http_rate_t rate;
     http_idempotency_t idem; /* the Idempotency-Key this exchange holds or replays */
     const char *origin;   /* allowed CORS origin to echo, or NULL */
-    core_log_context_t log; /* request id, route, user: on every log line of the request */
+    core_log_context_t log; /* request id, trace ids, route, user: on every log line of the request */
+    http_trace_t trace;     /* W3C trace context and, when recording, the span's start (trace.c) */
     char request_id[HTTP_REQUEST_ID_SIZE]; /* see http_request_id_assign() */
 } http_exchange_t;
 
@@ -85,6 +87,12 @@ void http_exchange_run_handler(http_exchange_t *x, store_t *store);
 /* Build and send the response, write the access log line and the metrics,
  * free x. Loop thread only; clears the thread's log context (response.c). */
 void http_exchange_respond(http_exchange_t *x);
+
+/* The log phase's span: when x->trace is recording, one server span named
+ * by the route template, with the HTTP attributes and, for a 5xx, error
+ * status and an exception event, handed to the exporter (trace.c). Loop
+ * thread, before x is freed. */
+void http_trace_finish(http_exchange_t *x, int status);
 
 /* A listening socket (non-blocking, close-on-exec) on host:port, or -1 after
  * logging why. Main thread (server.c). */

@@ -89,14 +89,19 @@ static int64_t started_ns(h2o_req_t *req)
 /* The log phase of an error h2o answered before routing. */
 static void log_answer(h2o_req_t *req)
 {
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
     char *request_id = h2o_mem_alloc_pool(&req->pool, HTTP_REQUEST_ID_SIZE); /* h2o keeps it until sent */
+    http_trace_t trace;
 
     http_request_id_assign(req, core_clock_now_ms(), request_id);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL,
                           H2O_STRLIT("nosniff"));
-    http_access_log_answer(req, request_id, NULL, started_ns(req));
+    http_trace_begin(&trace, req, t->cfg); /* ids and the header; no span for these */
+    trace.flags = trace.has_parent ? (uint8_t)(trace.parent.flags & TRACE_FLAG_SAMPLED) : 0;
+    http_trace_add_header(&trace, req);
+    http_access_log_answer(req, request_id, &trace, NULL, started_ns(req));
 }
 
 static void on_setup_ostream(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)

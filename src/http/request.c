@@ -101,6 +101,9 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     http_request_id_assign(x->req, x->api.now_ms, x->request_id);
     x->api.request_id = x->request_id;
     x->log.request_id = x->request_id;
+    http_trace_begin(&x->trace, req, t->cfg);
+    x->log.trace_id = x->trace.trace_hex;
+    x->log.span_id = x->trace.span_hex;
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;

@@ -8,6 +8,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/log.h"
@@ -19,6 +20,10 @@
 #include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/workers.h"
+
+_Static_assert(sizeof(((api_job_t *)0)->trace_id) == TRACE_ID_HEX &&
+                   sizeof(((api_job_t *)0)->span_id) == TRACE_SPAN_ID_HEX,
+               "a job carries the request's trace ids as hex");
 
 static const char *reason(int status)
 {
@@ -90,6 +95,7 @@ static void add_common_headers(http_exchange_t *x, int status)
     char *allow = h2o_mem_alloc_pool(&req->pool, 64); /* h2o keeps the pointer until sent */
 
     add_str(req, "x-request-id", x->request_id);
+    http_trace_add_header(&x->trace, req);
     add_str(req, "x-content-type-options", "nosniff");
     add_str(req, "referrer-policy", "no-referrer");
     add_str(req, "x-frame-options", "DENY");
@@ -104,11 +110,11 @@ static void add_common_headers(http_exchange_t *x, int status)
         add_str(req, "access-control-allow-credentials", "true");
         add_str(req, "access-control-expose-headers",
                 "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, X-Request-Id, "
-                "Idempotent-Replayed");
+                "Idempotent-Replayed, traceparent");
         if (x->api.status == 204 && x->code == CORE_OK) {
             add_str(req, "access-control-allow-methods", http_methods_format(x->allowed, allow, 64));
             add_str(req, "access-control-allow-headers",
-                    "Content-Type, Authorization, X-Request-Id, Idempotency-Key");
+                    "Content-Type, Authorization, X-Request-Id, Idempotency-Key, traceparent, tracestate");
             add_str(req, "access-control-max-age", "600");
         }
     }
@@ -174,16 +180,22 @@ void http_exchange_respond(http_exchange_t *x)
     http_access_log_request(&x->thread->access_log, req,
                             &(http_access_log_entry_t){.client_ip = x->api.client_ip,
                                                        .request_id = x->request_id,
+                                                       .trace_id = x->trace.trace_hex,
+                                                       .span_id = x->trace.span_hex,
                                                        .route = x->log.route,
                                                        .status = status,
                                                        .body_len = len,
                                                        .started_ns = x->started_ns});
     h2o_send_inline(req, text != NULL ? text : "", len);
     free(dumped);
-    if (x->api.job != NULL) /* after the answer, which must not depend on it */
+    if (x->api.job != NULL) { /* after the answer, which must not depend on it */
+        memcpy(x->api.job->trace_id, x->trace.trace_hex, sizeof(x->api.job->trace_id));
+        memcpy(x->api.job->span_id, x->trace.span_hex, sizeof(x->api.job->span_id));
         http_workers_post(x->api.job);
+    }
 
     http_ratelimit_settle(x, x->thread->kv);
+    http_trace_finish(x, status);
     core_log_context_set(NULL);
     x->thread->inflight--;
     core_pool_cleanup(&x->pool);

@@ -132,8 +132,21 @@ static char *request_id_create(h2o_req_t *req)
     return id;
 }
 
-static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t len, const char *request_id)
+/* The log phase of an answer given here, the API's (access_log.h), run as a
+ * per-request prefilter: h2o calls it when the response starts, with the
+ * status and length decided and before a byte is written, so a client that
+ * has its answer always finds it counted in the next scrape. */
+typedef struct static_answer {
+    h2o_req_prefilter_t super;
+    const char *request_id;
+    http_trace_t trace; /* ids only: no span is recorded for a web app file */
+    int64_t started_ns;
+} static_answer_t;
+
+static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t len, const static_answer_t *a)
 {
+    const char *request_id = a->request_id;
+
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache_control, len);
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-content-type-options"), 0, NULL, H2O_STRLIT("nosniff"));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("content-security-policy"), 0, NULL,
@@ -143,17 +156,18 @@ static void add_common_headers(h2o_req_t *req, const char *cache_control, size_t
                           H2O_STRLIT(STATIC_REFERRER_POLICY));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL, request_id,
                           strlen(request_id));
+    http_trace_add_header(&a->trace, req);
 }
 
 /* Hand the request to one of h2o's file handlers with our headers; when it
  * declines (the file vanished meanwhile), take the headers back. */
 static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_control, size_t len, bool vary_accept,
-                    const char *request_id)
+                    const static_answer_t *a)
 {
     size_t saved = req->res.headers.size;
     int rc;
 
-    add_common_headers(req, cache_control, len, request_id);
+    add_common_headers(req, cache_control, len, a);
     if (vary_accept)
         h2o_set_header_token(&req->pool, &req->res.headers, H2O_TOKEN_VARY, H2O_STRLIT("accept"));
     if ((rc = files->on_req(files, req)) != 0)
@@ -163,13 +177,13 @@ static int delegate(h2o_handler_t *files, h2o_req_t *req, const char *cache_cont
 
 /* A missing file under /assets/ (a page of an older build asking for its
  * chunk): the API's JSON 404, never index.html. */
-static void send_not_found(h2o_req_t *req, const char *request_id)
+static void send_not_found(h2o_req_t *req, const static_answer_t *a)
 {
     const size_t cap = 128;
     char *body = h2o_mem_alloc_pool(&req->pool, cap);
     int n = snprintf(body, cap, "{\"success\":false,\"message\":\"%s\"}", core_error_message(CORE_E_NOT_FOUND));
 
-    add_common_headers(req, H2O_STRLIT("no-store"), request_id);
+    add_common_headers(req, H2O_STRLIT("no-store"), a);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL,
                    H2O_STRLIT("application/json; charset=utf-8"));
     req->res.status = core_error_status(CORE_E_NOT_FOUND);
@@ -178,33 +192,29 @@ static void send_not_found(h2o_req_t *req, const char *request_id)
     h2o_send_inline(req, body, (size_t)n);
 }
 
-/* The log phase of an answer given here, the API's (access_log.h), run as a
- * per-request prefilter: h2o calls it when the response starts, with the
- * status and length decided and before a byte is written, so a client that
- * has its answer always finds it counted in the next scrape. */
-typedef struct static_answer {
-    h2o_req_prefilter_t super;
-    const char *request_id;
-    int64_t started_ns;
-} static_answer_t;
 
 static void on_answer(h2o_req_prefilter_t *super, h2o_req_t *req, h2o_ostream_t **slot)
 {
     static_answer_t *self = (static_answer_t *)super;
 
-    http_access_log_answer(req, self->request_id, STATIC_ROUTE, self->started_ns);
+    http_access_log_answer(req, self->request_id, &self->trace, STATIC_ROUTE, self->started_ns);
     h2o_setup_next_prefilter(super, req, slot);
 }
 
 /* A request id for req (the client's, or a new one) and its log phase, to
  * run if this handler answers. */
-static const char *answer_begin(h2o_req_t *req, int64_t started_ns)
+static const static_answer_t *answer_begin(h2o_req_t *req, int64_t started_ns)
 {
+    http_thread_t *t = H2O_STRUCT_FROM_MEMBER(http_thread_t, ctx, req->conn->ctx);
     static_answer_t *a = (static_answer_t *)h2o_add_prefilter(req, sizeof(*a));
     a->super.on_setup_ostream = on_answer;
     a->request_id = request_id_create(req);
+    http_trace_begin(&a->trace, req, t->cfg);
+    /* ids and the header, but no span: web app files are not traced (yet) */
+    a->trace.recording = false;
+    a->trace.flags = a->trace.has_parent ? (uint8_t)(a->trace.parent.flags & TRACE_FLAG_SAMPLED) : 0;
     a->started_ns = started_ns;
-    return a->request_id;
+    return a;
 }
 
 static int on_req(h2o_handler_t *super, h2o_req_t *req)
@@ -222,9 +232,9 @@ static int on_req(h2o_handler_t *super, h2o_req_t *req)
     if (http_framing_check(req, &why) != CORE_OK)
         return -1; /* the pipeline asks again, answers the JSON 400 and logs it */
     if (path.base[path.len - 1] != '/' && is_regular_file(self, path)) {
-        const char *request_id = answer_begin(req, started_ns);
-        rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false, request_id)
-                    : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false, request_id);
+        const static_answer_t *a = answer_begin(req, started_ns);
+        rc = assets ? delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_ASSETS), false, a)
+                    : delegate(self->files, req, H2O_STRLIT(STATIC_CACHE_OTHER), false, a);
     } else if (assets) {
         send_not_found(req, answer_begin(req, started_ns));
         rc = 0;

@@ -58,7 +58,9 @@ static void run_exchange(http_exchange_t *x, store_t *store)
 
 static void run_job(api_job_t *job, store_t *store)
 {
-    core_log_context_t ctx = {.request_id = job->request_id};
+    core_log_context_t ctx = {.request_id = job->request_id,
+                              .trace_id = job->trace_id[0] != '\0' ? job->trace_id : NULL,
+                              .span_id = job->span_id[0] != '\0' ? job->span_id : NULL};
 
     core_log_context_set(&ctx);
     job->run(job, store);

@@ -185,10 +185,21 @@ int ops_backup(const core_config_t *cfg, const char *out, bool gzip)
         fprintf(stderr, "lsf-server backup: cannot create files beside %s: %s\n", out, strerror(errno));
         goto out;
     }
+    /* A wrong DATABASE_URL must not back up an empty database (and let a
+     * schedule that keeps the newest few drop the good ones): an SQLite file
+     * is not created by opening it here, and a schema must be there. */
+    if (strcmp(backend_of(cfg), "sqlite") == 0 && stat(cfg->database_url + 7, &st) != 0)
+        goto no_schema;
     if (store_open(cfg->database_url, &store) != CORE_OK) {
         fprintf(stderr, "lsf-server backup: cannot open the database\n");
         goto out;
     }
+    if (store_counts(store, &m.counts) != CORE_OK) {
+        fprintf(stderr, "lsf-server backup: cannot read the database (see the log above)\n");
+        goto out;
+    }
+    if (m.counts.schema_version == 0)
+        goto no_schema;
     /* the store creates its copy itself (O_EXCL): hand it a free name */
     close(copy.fd);
     unlink(copy.path);
@@ -223,6 +234,10 @@ int ops_backup(const core_config_t *cfg, const char *out, bool gzip)
     goto out;
 io:
     fprintf(stderr, "lsf-server backup: cannot write the backup: %s\n", strerror(errno));
+    goto out;
+no_schema:
+    fprintf(stderr, "lsf-server backup: the database has no schema (never migrated, or DATABASE_URL names the wrong "
+                    "one); nothing backed up\n");
 out:
     tmp_drop(&copy);
     tmp_drop(&payload);

@@ -158,6 +158,20 @@ describe('backup and restore', { skip }, () => {
     assert.match(r.stdout, /^checked .*whole\.lsfbak/m);
   });
 
+  test('a database that does not exist or was never migrated (a wrong DATABASE_URL) is not backed up', async () => {
+    const missing = path.join(server.dir, 'nowhere', 'lsf.db');
+    const file = path.join(server.dir, 'nothing.lsfbak');
+    let r = await runCli(server, ['backup', '--out', file], { env: { DATABASE_URL: `sqlite:${missing}` } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^lsf-server backup: the database has no schema \(never migrated, or DATABASE_URL names the wrong one\); nothing backed up$/m);
+    await assert.rejects(stat(file), { code: 'ENOENT' });
+    const db = await freshDatabase('unmigrated');
+    r = await runCli(server, ['backup', '--out', file], { env: { DATABASE_URL: db.url } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /the database has no schema/);
+    await assert.rejects(stat(file), { code: 'ENOENT' });
+  });
+
   test('a database that holds users is not overwritten without --force, and is with it', async () => {
     const file = path.join(server.dir, 'force.lsfbak');
     assert.equal((await runCli(server, ['backup', '--out', file])).code, 0);

@@ -6,16 +6,17 @@
 // a re-run changes nothing; the bulk path keeps search, tags and counts
 // right; a user with newer tasks here gets the older ones refused.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { bigFixtures, IDS, PASSWORDS, TASK_IDS, writeFixtures } from '../import/fixtures.mjs';
-import { runCli } from '../support/cli.mjs';
+import { cliEnv, runCli } from '../support/cli.mjs';
 import { Client, jsonBody } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
-import { compose, gateway, startServer, testDatabase } from '../support/server.mjs';
+import { binPath, compose, gateway, startServer, testDatabase } from '../support/server.mjs';
 import { createTask } from '../support/tasks.mjs';
 
 // _id -> reason of every refused fixture document
@@ -135,6 +136,19 @@ describe('import from the MERN app', { skip: (gateway || compose) && 'runs the c
     assert.match(again.stdout, /^import: tasks: 13 read, 0 imported, 6 already here, 7 refused$/m);
   });
 
+  test('a re-run leaves the imported tasks a user deleted in the trash, the newest included', async () => {
+    const alice = new Client(server.url);
+    assert.equal((await alice.login({ email: 'alice@example.com', password: PASSWORDS.alice.password })).status, 200);
+    for (const id of [TASK_IDS.a4, TASK_IDS.a1]) assert.equal((await alice.request('DELETE', `/api/tasks/${id}`)).status, 200, id);
+    const again = await runCli(server, importArgs('relaxed', path.join(dir, 'rejects-trash.jsonl')));
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /^import: tasks: 13 read, 0 imported, 6 already here, 7 refused$/m);
+    for (const id of [TASK_IDS.a4, TASK_IDS.a1]) await expectError(await alice.get(`/api/tasks/${id}`), 404, 'Task not found');
+    assert.equal((await jsonBody(await alice.get('/api/tasks/stats'))).stats.total, 2);
+    const trash = await jsonBody(await alice.get('/api/tasks/trash'));
+    assert.deepEqual(trash.tasks.map((t) => t.title), ['First task', 'Same second']);
+  });
+
   test('canonical Extended JSON, --jsonArray (given or detected) and mongodump .bson read the same', async () => {
     for (const [form, extra] of [['canonical', []], ['array', []], ['array', ['--jsonArray']], ['bson', []]]) {
       const db = await fresh(`dry-${form}-${extra.length}`);
@@ -171,6 +185,28 @@ describe('import from the MERN app', { skip: (gateway || compose) && 'runs the c
       '65a1b2e0000000000000c002': 'its user has tasks here newer than this one (created in LSF Tasks after the export); '
         + 'import never inserts a task before a user\'s latest',
     });
+  });
+
+  test('on a terminal a progress line (documents, rate, ETA), then the summary; none into a pipe', async () => {
+    const big = bigFixtures(3000, 3);
+    const users = path.join(dir, 'tty-users.json');
+    const tasks = path.join(dir, 'tty-tasks.json');
+    await writeFile(users, big.users);
+    await writeFile(tasks, big.tasks);
+    const db = await fresh('tty');
+    const args = ['import', '--users', users, '--tasks', tasks, '--rejects', path.join(dir, 'rejects-tty.jsonl')];
+    // script(1) of util-linux gives the command a pseudo-terminal
+    const quoted = [binPath(), ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
+    const tty = spawnSync('script', ['-qec', quoted, '/dev/null'], { env: cliEnv(server, { DATABASE_URL: db.url }), encoding: 'utf8', timeout: 120000 });
+    assert.equal(tty.status, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /\r\x1b\[Kimport: users 3\/3 \(100%\) \d+\/s ETA 0 s/);
+    assert.match(tty.stdout, /\r\x1b\[Kimport: tasks 3000\/3000 \(100%\) [1-9]\d*\/s ETA 0 s/);
+    assert.match(tty.stdout, /^import: tasks: 3000 read, 3000 imported, 0 already here, 0 refused\r?$/m);
+    // into a pipe (no --no-progress): the summary only
+    const piped = await runCli(server, args, { env: { DATABASE_URL: (await fresh('pipe')).url } });
+    assert.equal(piped.code, 0, piped.stderr);
+    assert.doesNotMatch(piped.stderr + piped.stdout, /\x1b\[K|ETA/);
+    assert.match(piped.stdout, /^import: tasks: 3000 read, 3000 imported, 0 already here, 0 refused$/m);
   });
 
   test('several batches through the bulk path: counts, tags and search of every task', async () => {

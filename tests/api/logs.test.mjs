@@ -1,4 +1,5 @@
-// Logs: the access log has one Apache combined-format line per request, and
+// Logs: the access log has one Apache combined-format line per request (then
+// the request id, trace id and span id), and
 // no password, OTP, session token (JWT, as cookie or Bearer), token fragment
 // or JWT_SECRET ever reaches the access log or stderr. Checked after a full
 // register/verify/reset/logout run at LOG_LEVEL=info and at LOG_LEVEL=debug,
@@ -16,7 +17,7 @@ import { Client, newIdentity } from '../support/client.mjs';
 import { requireOrSkip } from '../support/require.mjs';
 import { errorMode, postgres, startServer } from '../support/server.mjs';
 
-const COMBINED = /^(\S+) - - \[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] "(\S+) (\S+) HTTP\/1\.[01]" (\d{3}) (\d+|-) "((?:[^"\\]|\\x[0-9A-F]{2})*)" "((?:[^"\\]|\\x[0-9A-F]{2})*)" "([A-Za-z0-9._:-]{1,128})"$/;
+const COMBINED = /^(\S+) - - \[(\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4})\] "(\S+) (\S+) HTTP\/1\.[01]" (\d{3}) (\d+|-) "((?:[^"\\]|\\x[0-9A-F]{2})*)" "((?:[^"\\]|\\x[0-9A-F]{2})*)" "([A-Za-z0-9._:-]{1,128})" "([0-9a-f]{32})" "([0-9a-f]{16})"$/;
 
 const SQLITE3_CLI = spawnSync('sqlite3', ['-version']).status === 0;
 

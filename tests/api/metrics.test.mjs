@@ -150,7 +150,7 @@ describe('metrics', () => {
     // the access log is flushed every second
     const line = await settle(async () => (await server.accessLog()).split('\n').find((l) => l.includes(id)), Boolean);
     assert.ok(line, 'request id in the access log');
-    assert.match(line, new RegExp(`^\\S+ - - \\[[^\\]]+\\] "GET /health/live HTTP/1\\.1" 200 \\d+ "[^"]*" "[^"]*" "${id.replace(/\./g, '\\.')}"$`));
+    assert.match(line, new RegExp(`^\\S+ - - \\[[^\\]]+\\] "GET /health/live HTTP/1\\.1" 200 \\d+ "[^"]*" "[^"]*" "${id.replace(/\./g, '\\.')}" "[0-9a-f]{32}" "[0-9a-f]{16}"$`));
   });
 });
 

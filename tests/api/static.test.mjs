@@ -61,7 +61,7 @@ describe('web app files in the access log, the metrics and caches', () => {
 
     const send = async (method, p, headers = {}) => {
       const res = await request(server.url, p, { method, headers });
-      answers.push({ method, path: p, status: res.status, id: res.headers['x-request-id'] });
+      answers.push({ method, path: p, status: res.status, id: res.headers['x-request-id'], traceparent: res.headers.traceparent });
       return res;
     };
     const file = await send('GET', '/assets/app-0123abcd.js');
@@ -150,12 +150,16 @@ describe('web app files in the access log, the metrics and caches', () => {
     await server.stop(); // flushes the access log
     const lines = (await server.accessLog()).split('\n').filter(Boolean);
     for (const a of answers) {
-      const line = lines.find((l) => l.endsWith(`"${a.id}"`));
+      const line = lines.find((l) => l.includes(`"${a.id}" "`));
       assert.ok(line, `no access log line for ${a.method} ${a.path} (${a.id})`);
       assert.ok(line.includes(`"${a.method} ${a.path} HTTP/1.1" ${a.status} `), line);
+      // the ids of the answer's traceparent end the line
+      const [, traceId, spanId] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-00$/.exec(a.traceparent ?? '') ?? [];
+      assert.ok(traceId, `traceparent of ${a.method} ${a.path}: ${a.traceparent}`);
+      assert.ok(line.endsWith(`"${a.id}" "${traceId}" "${spanId}"`), line);
     }
     // the first answer: the asset in full (the loops' lines reach the file in any order)
-    const asset = lines.find((l) => l.endsWith(`"${answers[0].id}"`));
+    const asset = lines.find((l) => l.includes(`"${answers[0].id}" "`));
     assert.ok(asset.includes(` 200 ${Buffer.byteLength(ASSET)} `), `body size in ${asset}`);
   });
 });

@@ -107,6 +107,18 @@ describe('compose: deploy/compose.yaml with podman-compose', () => {
     assert.deepEqual(targets, ['lsf-1:9464 up', 'lsf-2:9464 up', 'lsf-3:9464 up']);
   });
 
+  test('the backup service: a checked, 0600 backup of the primary in the lsf-backups volume', async () => {
+    const c = container('backup');
+    const list = 'ls -ln /data | grep -E "lsf-[0-9]{8}T[0-9]{6}Z\\.lsfbak$" || true';
+    const files = await settle(async () => (await check('podman', ['exec', c, 'sh', '-c', list])).stdout.trim(),
+      (out) => out !== '', { timeoutMs: 120000, intervalMs: 2000 });
+    const [line] = files.split('\n');
+    assert.match(line, /^-rw------- 1 10001 10001 /);
+    const file = `/data/${line.split(' ').pop()}`;
+    const r = await check('podman', ['exec', c, 'lsf-server', 'restore', '--check', file]);
+    assert.match(r.stdout, /^checked .*postgres/m);
+  });
+
   test('the accounts and tasks API suites pass through nginx', async (t) => {
     const { code, output } = await runApiSuites(stack, API_SUITES);
     const count = (what) => Number(new RegExp(`^ℹ ${what} (\\d+)$`, 'm').exec(output)?.[1] ?? -1);
@@ -168,7 +180,7 @@ describe('compose: deploy/compose.yaml with podman-compose', () => {
     const before = (await load.stored()).map(({ worker, tasks }) => ({ identity: worker.identity, ids: tasks.map((t) => t._id).sort() }));
     assert.deepEqual(await stack.stopInstances(), { 'lsf-1': 0, 'lsf-2': 0, 'lsf-3': 0 });
     await stack.down();
-    assert.equal((await stack.volumes()).length, 5, 'the named volumes outlive down');
+    assert.equal((await stack.volumes()).length, 6, 'the named volumes outlive down');
     await stack.up();
     await stack.waitHealthy();
     for (const { identity, ids } of before) {

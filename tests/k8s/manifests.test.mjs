@@ -89,7 +89,7 @@ for (const name of ['base', ...OVERLAYS]) {
     });
 
     test('every long-running container has startup, readiness and liveness probes', () => {
-      const long = containers(rendered[name]).filter(({ obj, init }) => !init && obj.kind !== 'Job');
+      const long = containers(rendered[name]).filter(({ obj, init }) => !init && obj.kind !== 'Job' && obj.kind !== 'CronJob');
       assert.ok(long.length >= 1);
       for (const { obj, container } of long) {
         for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'])
@@ -206,6 +206,32 @@ describe('lsf-server in base, dev and prod', () => {
       assert.ok(job.spec.activeDeadlineSeconds > 0);
     });
 
+    test(`${name}: the backup CronJob runs deploy/k8s/base/backup.sh once a night with the Deployment's image, config and secrets, into its volume`, async () => {
+      const objs = rendered[name];
+      const server = podSpec(find(objs, 'Deployment', 'lsf-server')).containers[0];
+      const cron = find(objs, 'CronJob', 'lsf-backup');
+      assert.equal(cron.spec.schedule, '17 3 * * *');
+      assert.equal(cron.spec.timeZone, 'Etc/UTC');
+      assert.equal(cron.spec.concurrencyPolicy, 'Forbid', 'never two backups at once');
+      const pod = podSpec(cron);
+      assert.equal(pod.restartPolicy, 'Never');
+      const [c] = pod.containers;
+      assert.equal(c.image, server.image);
+      assert.deepEqual(c.envFrom, server.envFrom);
+      assert.deepEqual(c.command, ['/bin/sh', '/lsf/backup.sh']);
+      const env = Object.fromEntries(c.env.map((e) => [e.name, e.value]));
+      assert.deepEqual(env, { ENV_FILE: '/run/secrets/lsf/lsf.env', LSF_BACKUP_ONCE: '1', LSF_BACKUP_DIR: '/backups', LSF_BACKUP_KEEP: '14' });
+      const mounts = Object.fromEntries(c.volumeMounts.map((m) => [m.mountPath, m.name]));
+      const volumes = Object.fromEntries(pod.volumes.map((v) => [v.name, v]));
+      assert.deepEqual(volumes[mounts['/run/secrets/lsf']].secret, { secretName: 'lsf-secrets', defaultMode: 0o440 });
+      const claim = volumes[mounts['/backups']].persistentVolumeClaim.claimName;
+      assert.ok(find(objs, 'PersistentVolumeClaim', claim).spec.resources.requests.storage, `PVC ${claim}`);
+      const script = find(objs, 'ConfigMap', volumes[mounts['/lsf']].configMap.name);
+      assert.equal(script.data['backup.sh'], await readFile(path.join(K8S, 'base/backup.sh'), 'utf8'));
+      assert.ok(!selects(find(objs, 'Service', 'lsf-server').spec.selector, cron.spec.jobTemplate.spec.template.metadata.labels),
+        'the Service does not select backup pods');
+    });
+
     test(`${name}: the namespace enforces the restricted Pod Security Standard`, () => {
       const ns = rendered[name].find((o) => o.kind === 'Namespace');
       assert.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'restricted');
@@ -267,6 +293,8 @@ describe('network policies', () => {
       }]);
       const migrate = find(objs, 'Job', 'lsf-migrate').spec.template.metadata.labels;
       assert.deepEqual(allowedPeers(objs, migrate, 4000), [], 'migration pods take no connection');
+      const backup = find(objs, 'CronJob', 'lsf-backup').spec.jobTemplate.spec.template.metadata.labels;
+      assert.deepEqual(allowedPeers(objs, backup, 4000), [], 'backup pods take no connection');
     });
   }
 
@@ -277,8 +305,11 @@ describe('network policies', () => {
     const redis = find(objs, 'StatefulSet', 'lsf-redis').spec.template.metadata.labels;
     assert.deepEqual(allowedPeers(objs, pg, 5432), from);
     assert.deepEqual(allowedPeers(objs, redis, 6379), from);
-    for (const [kind, n] of [['Deployment', 'lsf-server'], ['Job', 'lsf-migrate']])
-      assert.ok(selects(from[0].podSelector.matchLabels, find(objs, kind, n).spec.template.metadata.labels), `${n} pods may reach the databases`);
+    for (const [kind, n] of [['Deployment', 'lsf-server'], ['Job', 'lsf-migrate'], ['CronJob', 'lsf-backup']]) {
+      const o = find(objs, kind, n);
+      const labels = (kind === 'CronJob' ? o.spec.jobTemplate.spec : o.spec).template.metadata.labels;
+      assert.ok(selects(from[0].podSelector.matchLabels, labels), `${n} pods may reach the databases`);
+    }
     assert.ok(!selects(from[0].podSelector.matchLabels, pg), 'PostgreSQL pods are not lsf-server');
   });
 
@@ -289,7 +320,7 @@ describe('network policies', () => {
       assert.equal(find(rendered.dev, 'Service', n).spec.clusterIP, 'None');
     }
     assert.deepEqual(rendered.prod.filter((o) => o.kind === 'StatefulSet'), []);
-    assert.deepEqual(containers(rendered.prod).map((c) => c.container.name).sort(), ['lsf-server', 'migrate']);
+    assert.deepEqual(containers(rendered.prod).map((c) => c.container.name).sort(), ['backup', 'lsf-server', 'migrate']);
   });
 });
 

@@ -11,7 +11,8 @@
 // as during a rolling update, share sessions, tasks and logouts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -41,6 +42,20 @@ async function versions(server) {
 async function migrationVersions() {
   const dir = path.join(ROOT, 'src/store/migrations', postgres ? 'postgres' : 'sqlite');
   return (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort().map((f) => Number(f.slice(0, 4)));
+}
+
+// The newest migration a binary knows: the version it records in a new
+// SQLite database it migrates itself.
+async function newestMigration(bin) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'lsf-prev-schema-'));
+  try {
+    const db = path.join(dir, 'lsf.db');
+    await promisify(execFile)(bin, ['migrate'], { env: { PATH: process.env.PATH, LSF_ENV: 'test', DATA_DIR: dir, DATABASE_URL: `sqlite:${db}`, ENV_FILE: path.join(dir, 'no.env') } });
+    const { stdout } = await promisify(execFile)('sqlite3', [db, 'SELECT max(version) FROM schema_migrations']);
+    return Number(stdout.trim());
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function binaryVersion(bin) {
@@ -104,9 +119,11 @@ describe(`rollback on ${backend}: the previous release serves on the schema the 
   });
 
   test('rolled forward, the current release reads what the previous one wrote', async () => {
-    // the previous release keeps the body (the code in clear) of mail it sent
+    // a previous release from before migration 0005 keeps the body (the code
+    // in clear) of mail it sent; from 0005 on, it blanks it itself
     const kept = "SELECT count(*) FROM outbox WHERE body <> '' AND (sent_at IS NOT NULL OR gave_up)";
-    assert.ok(Number(sql(server, kept)) > 0, 'mail the previous release sent keeps its body');
+    if (await newestMigration(PREV) < 5) assert.ok(Number(sql(server, kept)) > 0, 'mail the previous release sent keeps its body');
+    else assert.equal(await settle(() => Number(sql(server, kept)), (n) => n === 0, { timeoutMs: 15000 }), 0, 'the previous release blanks sent mail');
     assert.equal(await server.stop(), 0);
     server.bin = CURRENT;
     await server.start();

@@ -36,7 +36,9 @@ static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = $1";
 static const char SQL_USER_INSERT[] =
     "INSERT INTO users (id, name, email, password_hash, is_account_verified, created_at, updated_at) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id";
-static const char SQL_TASK_EXISTS[] = "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2";
+/* in the tasks, or in the trash (deleted since the import that brought it: a re-run leaves it there) */
+static const char SQL_TASK_EXISTS[] =
+    "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2 UNION ALL SELECT 1 FROM task_trash WHERE user_id = $1 AND id = $2";
 static const char SQL_TASK_INSERT[] = "SELECT lsf_task_insert($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 
 static int acquire(store_t *base, store_pg_conn_t **c)

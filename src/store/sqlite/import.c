@@ -8,7 +8,8 @@
  * statements, and the trigger is put back from its own text before the
  * commit. No other connection ever sees the table without its trigger.
  * Each task must sort after its owner's latest task here, the order
- * invariant of task.c (createdAt order is id order).
+ * invariant of task.c (createdAt order is id order). A task in its owner's
+ * trash (deleted since an earlier run) counts as there already.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,8 @@ static const char SQL_USER_EXISTS[] = "SELECT 1 FROM users WHERE id = ?1";
 static const char SQL_USER_INSERT[] = "INSERT INTO users (id, name, email, password_hash, is_account_verified, "
                                       "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 static const char SQL_TASK_EXISTS[] = "SELECT 1 FROM tasks WHERE id = ?1";
+/* a task the user deleted since the import that brought it: a re-run leaves it in the trash */
+static const char SQL_TASK_TRASHED[] = "SELECT 1 FROM task_trash WHERE user_id = ?1 AND id = ?2";
 static const char SQL_LAST_ID[] = "SELECT id FROM tasks WHERE user_id = ?1 ORDER BY id DESC LIMIT 1";
 static const char SQL_MAX_SEQ[] = "SELECT coalesce(max(seq), 0) FROM tasks";
 static const char SQL_TRIGGER[] = "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'tasks_ai'";
@@ -53,6 +56,24 @@ static bool exists(store_sqlite_t *s, const char *sql, const char *id, int *rc)
         return false;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     *rc = store_sqlite_step_row(s, st, "import exists");
+    store_sqlite_reset(st);
+    if (*rc == CORE_E_NOT_FOUND) {
+        *rc = CORE_OK;
+        return false;
+    }
+    return *rc == CORE_OK;
+}
+
+/* Whether t is in its owner's trash. */
+static bool trashed(store_sqlite_t *s, const store_task_t *t, int *rc)
+{
+    sqlite3_stmt *st;
+
+    if ((*rc = store_sqlite_prepare(s, SQL_TASK_TRASHED, &st)) != CORE_OK)
+        return false;
+    sqlite3_bind_text(st, 1, t->user_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, t->id, -1, SQLITE_STATIC);
+    *rc = store_sqlite_step_row(s, st, "import trashed");
     store_sqlite_reset(st);
     if (*rc == CORE_E_NOT_FOUND) {
         *rc = CORE_OK;
@@ -234,6 +255,12 @@ int store_sqlite_import_tasks(store_t *base, const store_task_t *tasks, size_t n
                 goto fail;
         }
         bool done = false;
+        if (owner_found && (trashed(s, t, &rc) || rc != CORE_OK)) {
+            if (rc != CORE_OK)
+                goto fail;
+            results[i] = STORE_IMPORT_EXISTS;
+            continue;
+        }
         if (owner_found && (last[0] == '\0' || strcmp(last, t->id) < 0)) {
             /* the common case: one statement, which also tells a re-run's rows */
             if ((rc = insert_task(s, t, &done)) != CORE_OK)

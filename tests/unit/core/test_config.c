@@ -37,6 +37,9 @@ static const char *const vars[] = {
     "METRICS", "RATE_LIMIT_USER_MAX", "RATE_LIMIT_USER_WINDOW_MS", "RATE_LIMIT_IPV6_PREFIX",
     "OTP_SEND_MAX", "OTP_SEND_WINDOW_MS", "IDEMPOTENCY_TTL_MS", "OUTBOX_RETENTION_MS", "LIVENESS_STALL_MS",
     "TRASH_RETENTION_MS",
+    "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TIMEOUT", "OTEL_SERVICE_NAME",
+    "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG", "OTEL_BSP_SCHEDULE_DELAY",
+    "OTEL_BSP_MAX_QUEUE_SIZE", "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
 };
 #define NVARS (sizeof(vars) / sizeof(vars[0]))
 
@@ -389,6 +392,58 @@ static void test_choices(void **state)
     expect_ok(&cfg, "LOG_LEVEL", "error");
     assert_int_equal(cfg.log_level, 3);
     core_config_cleanup(&cfg);
+}
+
+/* The OpenTelemetry variables: tracing is off by default; sampler names,
+ * ratios, pairs and header fields are checked at start, and a refusal of
+ * OTEL_EXPORTER_OTLP_HEADERS never quotes the value (it may be a token). */
+static void test_otel(void **state)
+{
+    core_config_t cfg;
+    (void)state;
+    assert_int_equal(load(&cfg), 0);
+    assert_null(cfg.otel_endpoint);
+    assert_null(cfg.otel_service_name);
+    assert_int_equal(cfg.otel_sampler, 0); /* parentbased_traceidratio */
+    assert_true(cfg.otel_sampler_ratio == 1.0);
+    assert_int_equal(cfg.otel_bsp_schedule_delay_ms, 5000);
+    assert_int_equal(cfg.otel_bsp_max_queue_size, 2048);
+    assert_int_equal(cfg.otel_bsp_max_export_batch_size, 512);
+    assert_int_equal(cfg.otel_exporter_timeout_ms, 10000);
+    core_config_cleanup(&cfg);
+
+    expect_ok(&cfg, "OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318");
+    assert_string_equal(cfg.otel_endpoint, "http://collector:4318");
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "OTEL_TRACES_SAMPLER", "always_off");
+    assert_int_equal(cfg.otel_sampler, 5);
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "OTEL_TRACES_SAMPLER_ARG", "0.25");
+    assert_true(cfg.otel_sampler_ratio == 0.25);
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20abc,x-tenant=7");
+    core_config_cleanup(&cfg);
+    expect_ok(&cfg, "OTEL_RESOURCE_ATTRIBUTES", "deployment.environment=prod,note=a%0Ab");
+    core_config_cleanup(&cfg);
+
+    expect_bad("OTEL_EXPORTER_OTLP_ENDPOINT", "grpc://collector:4317");
+    expect_bad("OTEL_TRACES_SAMPLER", "jaeger_remote");
+    expect_bad("OTEL_TRACES_SAMPLER_ARG", "1.5");
+    expect_bad("OTEL_TRACES_SAMPLER_ARG", "-0.1");
+    expect_bad("OTEL_TRACES_SAMPLER_ARG", "half");
+    expect_bad("OTEL_TRACES_SAMPLER_ARG", "nan");
+    expect_bad("OTEL_RESOURCE_ATTRIBUTES", "noequals");
+    expect_bad("OTEL_RESOURCE_ATTRIBUTES", "k=%zz");
+    expect_bad("OTEL_BSP_MAX_QUEUE_SIZE", "0");
+    expect_bad("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20s3cr3t%0D%0AX-Evil:%201");
+    assert_null(strstr(captured, "s3cr3t"));
+    expect_bad("OTEL_EXPORTER_OTLP_HEADERS", "Bad Name=s3cr3t");
+    assert_null(strstr(captured, "s3cr3t"));
+
+    char *saved = env_push("OTEL_BSP_MAX_QUEUE_SIZE", "100");
+    expect_bad("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "101");
+    assert_non_null(strstr(captured, "OTEL_BSP_MAX_QUEUE_SIZE"));
+    env_pop("OTEL_BSP_MAX_QUEUE_SIZE", saved);
 }
 
 static void test_samesite(void **state)
@@ -869,6 +924,7 @@ int main(void)
         T(test_ms_vars),
         T(test_bool),
         T(test_choices),
+        T(test_otel),
         T(test_samesite),
         T(test_strings_and_urls),
         T(test_origins),

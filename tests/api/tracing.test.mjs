@@ -1,0 +1,378 @@
+// Tracing (issue 15): W3C trace context read on every request and answered
+// in `traceparent`, the trace and span ids on the request's log lines and
+// access log line, and one server span per request exported as OTLP/HTTP
+// JSON to a receiver of ours (tests/support/otlp.mjs), which refuses any
+// payload that is not in the OTLP JSON shape.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { Client, jsonBody, newIdentity, registeredClient } from '../support/client.mjs';
+import { NGINX_BIN, REDIS_BIN } from '../scale/support.mjs';
+import { startGateway } from '../support/gateway.mjs';
+import { startOtlpReceiver } from '../support/otlp.mjs';
+import { compose, errorMode, gateway, postgres, startServer } from '../support/server.mjs';
+import { settle } from '../support/wait.mjs';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const hex = (bytes) => randomBytes(bytes).toString('hex');
+const skip = (gateway || compose) && 'one process of ours, its own environment';
+
+function answerContext(res) {
+  const v = res.headers.get('traceparent');
+  const m = TRACEPARENT.exec(v ?? '');
+  assert.ok(m, `traceparent answer header: ${v}`);
+  return { traceId: m[1], spanId: m[2], flags: m[3] };
+}
+
+async function get(base, path, headers = {}) {
+  const res = await fetch(base + path, { headers });
+  await res.arrayBuffer();
+  return res;
+}
+
+// The user id inside a session token (the JWT's claims).
+function userIdOf(client) {
+  const claims = JSON.parse(Buffer.from(client.token.split('.')[1], 'base64url').toString('utf8'));
+  return claims.id ?? claims.userId ?? claims.sub;
+}
+
+describe('trace context, no collector', { skip }, () => {
+  let server;
+  before(async () => {
+    server = await startServer({ OTP_SEND_MAX: '1' });
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  test('every answer carries a traceparent of a new trace, not sampled, when none came in', async () => {
+    const a = answerContext(await get(server.url, '/'));
+    const b = answerContext(await get(server.url, '/api/auth/is-auth'));
+    const c = answerContext(await get(server.url, '/api/nowhere'));
+    assert.notEqual(a.traceId, b.traceId);
+    assert.notEqual(b.traceId, c.traceId);
+    for (const x of [a, b, c]) {
+      assert.notEqual(x.traceId, '0'.repeat(32));
+      assert.notEqual(x.spanId, '0'.repeat(16));
+      assert.equal(x.flags, '00', 'no collector: nothing recorded, nothing claimed');
+    }
+  });
+
+  test("a valid traceparent is continued: the caller's trace id, a span id of our own, the caller's sampled flag", async () => {
+    for (const flags of ['01', '00']) {
+      const traceId = hex(16), parent = hex(8);
+      const ctx = answerContext(await get(server.url, '/api/auth/is-auth', { traceparent: `00-${traceId}-${parent}-${flags}` }));
+      assert.equal(ctx.traceId, traceId);
+      assert.notEqual(ctx.spanId, parent);
+      assert.equal(ctx.flags, flags);
+    }
+  });
+
+  test('a later version is read as 00 (forward compatibility), with or without more fields', async () => {
+    const traceId = hex(16);
+    for (const v of [`cc-${traceId}-${hex(8)}-01`, `cc-${traceId}-${hex(8)}-01-what-the-future-holds`]) {
+      const ctx = answerContext(await get(server.url, '/', { traceparent: v }));
+      assert.equal(ctx.traceId, traceId, v);
+      assert.equal(ctx.flags, '01', v);
+    }
+  });
+
+  test('a malformed traceparent starts a new trace', async () => {
+    const traceId = hex(16), span = hex(8);
+    const bad = [
+      `00-${traceId.toUpperCase().replace(/^./, 'A')}-${span}-01`, // uppercase hex
+      `00-${'0'.repeat(32)}-${span}-01`, // all-zero trace id
+      `00-${traceId}-${'0'.repeat(16)}-01`, // all-zero span id
+      `ff-${traceId}-${span}-01`, // version ff is invalid
+      `00-${traceId}-${span}-01-extra`, // version 00 has exactly four fields
+      `cc-${traceId}-${span}-01extra`, // a later version still has '-' after the flags
+      `00-${traceId}-${span}-1`, // short flags
+      `00-${traceId.slice(2)}-${span}-01`, // short trace id
+      `00-${traceId}-${span.slice(0, 15)}g-01`, // not hex
+      `00_${traceId}_${span}_01`, // wrong separators
+      `0-${traceId}-${span}-01`,
+    ];
+    for (const v of bad) {
+      const ctx = answerContext(await get(server.url, '/api/auth/is-auth', { traceparent: v }));
+      assert.notEqual(ctx.traceId, traceId, `${JSON.stringify(v)} must not be continued`);
+      assert.notEqual(ctx.traceId, traceId.toLowerCase(), v);
+      assert.equal(ctx.flags, '00', v);
+    }
+  });
+
+  test("the request's log lines and its access log line carry its trace id and span id", async () => {
+    const traceId = hex(16);
+    const client = new Client(server.url);
+    const res2 = await client.request('POST', '/api/auth/register', {
+      json: newIdentity('trace-log'),
+      headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+    });
+    assert.equal(res2.status, 201);
+    const ctx = answerContext(res2);
+    const requestId = res2.headers.get('x-request-id');
+    const line = server.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      .find((l) => l.msg === 'user registered' && l.request_id === requestId);
+    assert.ok(line, `a "user registered" line for ${requestId}`);
+    assert.equal(line.trace_id, traceId);
+    assert.equal(line.span_id, ctx.spanId);
+    const log = await settle(() => server.accessLog(), (t) => t.includes(requestId));
+    const entry = log.split('\n').find((l) => l.includes(`"${requestId}"`));
+    assert.ok(entry, `access log line of ${requestId}`);
+    assert.ok(entry.endsWith(`"${requestId}" "${traceId}" "${ctx.spanId}"`), entry);
+  });
+
+  test("a background job's log lines carry the trace ids of the request that left it", async () => {
+    const identity = newIdentity('trace-job');
+    assert.equal((await new Client(server.url).register(identity)).status, 201);
+    const reset = async () => {
+      const res = await fetch(`${server.url}/api/auth/send-reset-otp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', traceparent: `00-${hex(16)}-${hex(8)}-01` },
+        body: JSON.stringify({ email: identity.email }),
+      });
+      await res.arrayBuffer();
+      return res;
+    };
+    await reset();
+    const second = await reset(); // past OTP_SEND_MAX=1: its job logs that it sent nothing
+    const ctx = answerContext(second);
+    const requestId = second.headers.get('x-request-id');
+    const lines = await settle(
+      () => server.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.request_id === requestId),
+      (found) => found.some((l) => /not sent/.test(l.msg)));
+    const line = lines.find((l) => /not sent/.test(l.msg));
+    assert.ok(line, `the job's line for ${requestId}: ${JSON.stringify(lines)}`);
+    assert.equal(line.trace_id, ctx.traceId);
+    assert.equal(line.span_id, ctx.spanId);
+  });
+});
+
+describe('spans exported to an OTLP collector', { skip }, () => {
+  let server, receiver, owner, ownerId;
+  const t0 = BigInt(Date.now()) * 1000000n;
+
+  // The spans of trace traceId, once `count` of them arrived.
+  const spansOf = (traceId, count = 1) =>
+    settle(() => receiver.spans.filter((s) => s.traceId === traceId), (list) => list.length >= count);
+
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    server = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/`, // a trailing slash is not doubled
+      OTEL_SERVICE_NAME: 'lsf-tracing-test',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test, team=a%2Cb,service.name=overridden',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_TRACES_SAMPLER_ARG: '1',
+    });
+    ({ client: owner } = await registeredClient(server.url, 'trace-owner'));
+    ownerId = userIdOf(owner);
+  });
+  after(async () => {
+    await server?.close();
+    await receiver?.stop();
+  });
+
+  test('a request continuing a trace gives one server span: ids, parent, name, kind, times, attributes, resource', async () => {
+    const traceId = hex(16), parent = hex(8);
+    const missing = '0193a9c0-0000-7000-8000-000000000000';
+    const res = await owner.request('GET', `/api/tasks/${missing}`, {
+      headers: { traceparent: `00-${traceId}-${parent}-01`, tracestate: 'vendor=abc,other@sys=x y' },
+    });
+    assert.equal(res.status, errorMode === 'legacy' ? 200 : 404); // legacy answers handler errors 200
+    await res.arrayBuffer();
+    const ctx = answerContext(res);
+    assert.equal(ctx.flags, '01');
+    const [span, ...more] = await spansOf(traceId);
+    assert.ok(span, 'the span arrived');
+    assert.equal(more.length, 0, 'one span per request');
+    assert.equal(span.traceId, traceId);
+    assert.equal(span.spanId, ctx.spanId, 'the span is the one the answer names');
+    assert.equal(span.parentSpanId, parent, "the caller's span is the parent");
+    assert.equal(span.traceState, 'vendor=abc,other@sys=x y');
+    assert.equal(span.name, 'GET /api/tasks/:id', 'named by method and route template, not the path');
+    assert.equal(span.kind, 2, 'SPAN_KIND_SERVER');
+    const t1 = BigInt(Date.now()) * 1000000n;
+    const start = BigInt(span.startTimeUnixNano), end = BigInt(span.endTimeUnixNano);
+    assert.ok(start >= t0 - 1000000000n && end <= t1 + 1000000000n, `times in nanoseconds since 1970: ${start} ${end}`);
+    assert.equal(span.attrs['http.request.method'], 'GET');
+    assert.equal(span.attrs['http.route'], '/api/tasks/:id');
+    assert.equal(span.attrs['http.response.status_code'], String(res.status), 'the status sent');
+    assert.equal(span.attrs['url.path'], `/api/tasks/${missing}`);
+    assert.equal(span.attrs['enduser.id'], ownerId);
+    assert.equal(span.attrs['http.request.id'], res.headers.get('x-request-id'));
+    assert.equal(span.status?.code ?? 0, 0, 'a 4xx is not a server error');
+    assert.equal(span.events, undefined);
+    assert.equal(span.resource['service.name'], 'lsf-tracing-test', 'OTEL_SERVICE_NAME wins');
+    assert.equal(span.resource['deployment.environment'], 'test');
+    assert.equal(span.resource['team'], 'a,b', 'values are percent-decoded');
+    assert.equal(span.resource['telemetry.sdk.language'], 'c');
+  });
+
+  test('no secret reaches the collector: session token, cookie, password', async () => {
+    const identity = newIdentity('trace-secret');
+    const client = new Client(server.url);
+    const traceId = hex(16);
+    const res = await client.request('POST', '/api/auth/register', {
+      json: identity,
+      headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+    });
+    assert.equal(res.status, 201);
+    await res.arrayBuffer();
+    const [span] = await spansOf(traceId);
+    assert.equal(span.name, 'POST /api/auth/register');
+    const everything = JSON.stringify(receiver.requests.map((r) => r.body));
+    for (const secret of [identity.password, client.token, owner.token])
+      assert.ok(!everything.includes(secret), `a secret (${secret.slice(0, 8)}…) was exported`);
+  });
+
+  test('a new trace is a root span; an invalid tracestate is dropped; unmatched routes are named by method', async () => {
+    const res = await get(server.url, '/api/nowhere', { tracestate: 'Bad Key=1' });
+    const ctx = answerContext(res);
+    const [span] = await spansOf(ctx.traceId);
+    assert.equal(span.parentSpanId ?? '', '', 'no parent');
+    assert.equal(span.traceState, undefined);
+    assert.equal(span.name, 'GET');
+    assert.equal(span.attrs['http.route'], undefined);
+    assert.equal(span.attrs['http.response.status_code'], '404');
+  });
+
+  test('a trace the caller did not sample exports nothing and is answered not sampled', async () => {
+    const unsampled = hex(16), marker = hex(16);
+    const res = await get(server.url, '/api/auth/is-auth', { traceparent: `00-${unsampled}-${hex(8)}-00` });
+    assert.equal(answerContext(res).flags, '00');
+    // spans leave in order: once a later one arrived, the first would have too
+    await get(server.url, '/api/auth/is-auth', { traceparent: `00-${marker}-${hex(8)}-01` });
+    assert.equal((await spansOf(marker)).length, 1);
+    assert.deepEqual(receiver.spans.filter((s) => s.traceId === unsampled), []);
+  });
+
+  test('a 5xx sets the span status to error and carries an exception event',
+    { skip: (postgres || spawnSync('sqlite3', ['-version']).status !== 0) && 'needs SQLite and the sqlite3 CLI' },
+    async () => {
+      const db = path.join(server.dir, 'lsf.db');
+      assert.ok(existsSync(db), db);
+      const sql = (s) => assert.equal(spawnSync('sqlite3', ['-cmd', '.timeout 5000', db, s]).status, 0);
+      sql('CREATE TRIGGER lsf_test_fail_tasks BEFORE INSERT ON tasks BEGIN SELECT abs(-9223372036854775807 - 1); END;');
+      const traceId = hex(16);
+      try {
+        const res = await owner.request('POST', '/api/tasks', {
+          json: { title: 'boom' },
+          headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+        });
+        const body = await jsonBody(res);
+        assert.equal(body.success, false);
+      } finally {
+        sql('DROP TRIGGER lsf_test_fail_tasks;');
+      }
+      const [span] = await spansOf(traceId);
+      assert.equal(span.status.code, 2, 'STATUS_CODE_ERROR');
+      assert.equal(span.status.message, 'INTERNAL');
+      assert.equal(span.attrs['error.type'], 'INTERNAL');
+      assert.equal(span.events?.length, 1);
+      assert.equal(span.events[0].name, 'exception');
+      const ev = Object.fromEntries(span.events[0].attributes.map((a) => [a.key, a.value.stringValue]));
+      assert.equal(ev['exception.type'], 'INTERNAL');
+      assert.equal(typeof ev['exception.message'], 'string');
+    });
+
+  test('every payload had the OTLP JSON shape', () => {
+    assert.ok(receiver.requests.length > 0, 'the tests above exported something');
+    assert.deepEqual(receiver.problems, []);
+  });
+});
+
+describe('sampling and a failing collector', { skip }, () => {
+  test('OTEL_TRACES_SAMPLER_ARG=0: new traces are not sampled, and nothing is exported', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_TRACES_SAMPLER_ARG: '0',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+    });
+    try {
+      for (let i = 0; i < 5; i++) assert.equal(answerContext(await get(server.url, '/api/auth/is-auth')).flags, '00');
+      // a sampled parent is still followed (parentbased_traceidratio, the default)
+      const traceId = hex(16);
+      await get(server.url, '/api/auth/is-auth', { traceparent: `00-${traceId}-${hex(8)}-01` });
+      const spans = await settle(() => receiver.spans, (list) => list.length >= 1);
+      assert.deepEqual(spans.map((s) => s.traceId), [traceId]);
+    } finally {
+      await server.close();
+      await receiver.stop();
+    }
+  });
+
+  test('a collector that fails loses spans, counted, but no request; a full queue drops spans, counted', async () => {
+    const receiver = await startOtlpReceiver();
+    receiver.status = 503;
+    const token = hex(24);
+    const server = await startServer({
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_BSP_SCHEDULE_DELAY: '20',
+      OTEL_BSP_MAX_QUEUE_SIZE: '4',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '3000',
+      METRICS_TOKEN: token,
+    });
+    const metric = async (name) => {
+      const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+      const m = new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\d+)$`, 'm').exec(await res.text());
+      return m ? Number(m[1]) : NaN;
+    };
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await get(server.url, '/api/auth/is-auth')).status, 200);
+      const failed = await settle(() => metric('trace_spans_dropped_total{reason="export_failed"}'), (n) => n >= 3);
+      assert.ok(failed >= 3, `export_failed counted: ${failed}`);
+      // a collector that never answers: one batch hangs, 4 wait, the rest are dropped
+      receiver.hang = true;
+      for (let i = 0; i < 12; i++) assert.equal((await get(server.url, '/api/auth/is-auth')).status, 200);
+      const full = await metric('trace_spans_dropped_total{reason="queue_full"}');
+      assert.ok(full >= 1, `queue_full counted: ${full}`);
+    } finally {
+      await server.close();
+      await receiver.stop();
+    }
+  });
+});
+
+describe("through nginx's gateway: auth, user and tasks as three processes", {
+  skip: compose ? 'the Compose stack has its own collector settings'
+    : (!NGINX_BIN || (!REDIS_BIN && !process.env.LSF_REDIS_URL)) && 'needs nginx and Redis',
+}, () => {
+  let gw, receiver;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    gw = await startGateway({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '50' });
+  });
+  after(async () => {
+    await gw?.close();
+    await receiver?.stop();
+  });
+
+  test("nginx passes traceparent through: each service continues the client's trace, the client's span as parent", async () => {
+    const client = new Client(gw.url);
+    const calls = [
+      ['POST', '/api/auth/register', newIdentity('trace-gw'), 'POST /api/auth/register'],
+      ['GET', '/api/user/data', undefined, 'GET /api/user/data'],
+      ['POST', '/api/tasks', { title: 'traced' }, 'POST /api/tasks'],
+    ];
+    for (const [method, p, json, name] of calls) {
+      const traceId = hex(16), parent = hex(8);
+      const res = await client.request(method, p, { json, headers: { traceparent: `00-${traceId}-${parent}-01` } });
+      assert.ok(res.status < 300, `${method} ${p}: ${res.status}`);
+      await res.arrayBuffer();
+      const ctx = answerContext(res); // nginx hands the service's traceparent back
+      assert.equal(ctx.traceId, traceId);
+      const spans = await settle(() => receiver.spans.filter((s) => s.traceId === traceId), (l) => l.length >= 1);
+      assert.equal(spans.length, 1, `${method} ${p}: one span`);
+      assert.equal(spans[0].name, name);
+      assert.equal(spans[0].parentSpanId, parent);
+      assert.equal(spans[0].spanId, ctx.spanId);
+    }
+    assert.deepEqual(receiver.problems, []);
+  });
+});
