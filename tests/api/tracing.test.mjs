@@ -114,7 +114,10 @@ describe('trace context, no collector', { skip }, () => {
     assert.equal(res2.status, 201);
     const ctx = answerContext(res2);
     const requestId = res2.headers.get('x-request-id');
-    const line = server.stderr().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    // stderr reaches this process through a pipe (and tee, under make tsan-test): wait for it
+    const stderr = await settle(() => server.stderr(),
+      (t) => t.split('\n').some((l) => l.includes('"user registered"') && l.includes(requestId)));
+    const line = stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l))
       .find((l) => l.msg === 'user registered' && l.request_id === requestId);
     assert.ok(line, `a "user registered" line for ${requestId}`);
     assert.equal(line.trace_id, traceId);
