@@ -25,11 +25,29 @@ const cardsIn = (status) => column(status).locator('.cards > .task');
 const announced = () => page.locator('#announcer').evaluate((el) => el.textContent.replace(/\u00a0/g, '').trim());
 const toast = (text) => page.locator('.Toastify__toast').filter({ hasText: text });
 // Dropped near the top of a column: its top is in view with the card's, so
-// the mouse does not scroll the page between pick-up and drop.
+// the mouse does not scroll the page between pick-up and drop. The card is
+// scrolled into view first and held still for a few frames: the mouse goes
+// down where the card was measured, so a page still settling after "Load
+// more" would have it pick up a neighbour.
 const dropOn = (status) => ({ target: column(status), options: { targetPosition: { x: 60, y: 40 } } });
 async function drag(title, status) {
   const { target, options } = dropOn(status);
-  await card(title).dragTo(target, options);
+  const source = card(title);
+  await source.scrollIntoViewIfNeeded();
+  await source.evaluate((el) => new Promise((resolve) => {
+    let last = '';
+    let same = 0;
+    const look = () => {
+      const r = el.getBoundingClientRect();
+      const now = `${r.top},${r.left},${document.getElementById('scroller')?.scrollTop}`;
+      same = now === last ? same + 1 : 0;
+      last = now;
+      if (same >= 3) resolve();
+      else requestAnimationFrame(look);
+    };
+    look();
+  }));
+  await source.dragTo(target, options);
 }
 
 async function expectCards(status, n) {
@@ -167,7 +185,7 @@ test('the board view', async (t) => {
     await expectCards('in-progress', 1);
     assert.equal(new URL(page.url()).search, '?view=board&priority=high');
     await page.getByRole('button', { name: 'List' }).click();
-    await page.waitForFunction(() => document.querySelectorAll('.tasks .task').length === 6);
+    await page.waitForFunction(() => document.querySelectorAll('.page-list .tasks .task').length === 6);
     assert.equal(new URL(page.url()).search, '?priority=high');
     assert.deepEqual(await page.locator('.tasks .task-title').allTextContents(),
       ['Started B', 'Task 55', 'Task 44', 'Task 33', 'Task 22', 'Task 11']);
