@@ -14,6 +14,7 @@ import { Client, jsonBody, newIdentity, registeredClient } from '../support/clie
 import { NGINX_BIN, REDIS_BIN } from '../scale/support.mjs';
 import { startGateway } from '../support/gateway.mjs';
 import { startOtlpReceiver } from '../support/otlp.mjs';
+import { requireOrSkip } from '../support/require.mjs';
 import { compose, errorMode, gateway, postgres, startServer } from '../support/server.mjs';
 import { settle } from '../support/wait.mjs';
 
@@ -254,7 +255,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
   });
 
   test('a 5xx sets the span status to error and carries an exception event',
-    { skip: (postgres || spawnSync('sqlite3', ['-version']).status !== 0) && 'needs SQLite and the sqlite3 CLI' },
+    { skip: postgres ? 'needs SQLite' : requireOrSkip('the sqlite3 CLI', spawnSync('sqlite3', ['-version']).status === 0, 'apt install sqlite3') },
     async () => {
       const db = path.join(server.dir, 'lsf.db');
       assert.ok(existsSync(db), db);
