@@ -160,8 +160,12 @@ static void print_summary(FILE *out, const char *verb, const char *path, const o
 {
     fprintf(out, "%s %s: %s, schema %d, %s payload of %llu bytes, sha256 %s\n", verb, path, m->backend,
             m->counts.schema_version, m->gzip ? "gzip" : "plain", (unsigned long long)m->payload_bytes, m->sha256);
-    for (int i = 0; i < STORE_COUNT_N; i++)
-        fprintf(out, "  %-18s %lld\n", store_count_names[i], (long long)m->counts.rows[i]);
+    for (int i = 0; i < STORE_COUNT_N; i++) {
+        if (m->counts.rows[i] == STORE_COUNT_UNKNOWN)
+            fprintf(out, "  %-18s not counted (an older backup)\n", store_count_names[i]);
+        else
+            fprintf(out, "  %-18s %lld\n", store_count_names[i], (long long)m->counts.rows[i]);
+    }
 }
 
 int ops_backup(const core_config_t *cfg, const char *out, bool gzip)
@@ -365,7 +369,7 @@ static int counts_match(const ops_manifest_t *m, const store_counts_t *got)
         ok = -1;
     }
     for (int i = 0; i < STORE_COUNT_N; i++) {
-        if (got->rows[i] != m->counts.rows[i]) {
+        if (m->counts.rows[i] != STORE_COUNT_UNKNOWN && got->rows[i] != m->counts.rows[i]) {
             fprintf(stderr, "lsf-server restore: restored %s has %lld rows, the manifest says %lld\n",
                     store_count_names[i], (long long)got->rows[i], (long long)m->counts.rows[i]);
             ok = -1;

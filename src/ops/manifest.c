@@ -91,14 +91,22 @@ static int read_doc(json_t *doc, ops_manifest_t *out, char *why, size_t why_len)
     if (strlen(sha) != OPS_SHA256_HEX || !hex_lower(sha, OPS_SHA256_HEX))
         return fail(why, why_len, "the manifest's sha256 is not 64 lowercase hex digits");
     memcpy(out->sha256, sha, OPS_SHA256_HEX + 1);
-    if (!json_is_object(rows) || json_object_size(rows) != STORE_COUNT_N)
+    if (!json_is_object(rows))
         return fail(why, why_len, "the manifest's rows must name the %d tables of a backup", STORE_COUNT_N);
+    size_t named = 0;
     for (int i = 0; i < STORE_COUNT_N; i++) {
         json_t *n = json_object_get(rows, store_count_names[i]);
+        if (n == NULL && i >= STORE_COUNT_FIRST_LATER) { /* a backup from before the table was counted */
+            out->counts.rows[i] = STORE_COUNT_UNKNOWN;
+            continue;
+        }
         if (!json_is_integer(n) || json_integer_value(n) < 0)
             return fail(why, why_len, "the manifest's rows.%s is not a count", store_count_names[i]);
         out->counts.rows[i] = json_integer_value(n);
+        named++;
     }
+    if (json_object_size(rows) != named)
+        return fail(why, why_len, "the manifest's rows name a table that a backup does not count");
     return 0;
 }
 

@@ -16,9 +16,14 @@
 
 #include "store/store.h"
 
-/* The tables a backup counts, in manifest order. */
+/* The tables a backup counts, in manifest order. A table added later goes
+ * last: a manifest written before it was counted lacks it (see
+ * STORE_COUNT_UNKNOWN). */
 #define STORE_COUNT_TABLES(X)                                                                                     \
-    X(users) X(tasks) X(otps) X(revoked_tokens) X(user_revocations) X(outbox) X(idempotency_keys)
+    X(users) X(tasks) X(otps) X(revoked_tokens) X(user_revocations) X(outbox) X(idempotency_keys) X(task_trash)
+
+/* rows[i] of a manifest written before table i was counted. */
+#define STORE_COUNT_UNKNOWN (-1)
 
 enum store_count_table {
 #define STORE_COUNT_ENUM(t) STORE_COUNT_##t,
@@ -26,6 +31,10 @@ enum store_count_table {
 #undef STORE_COUNT_ENUM
         STORE_COUNT_N
 };
+
+/* The first table counted after the manifest's first release: older
+ * manifests lack it and those after it. */
+#define STORE_COUNT_FIRST_LATER STORE_COUNT_task_trash
 
 /* The table names, indexed by enum store_count_table. */
 extern const char *const store_count_names[STORE_COUNT_N];

@@ -121,8 +121,13 @@ describe('backup and restore', { skip }, () => {
   });
 
   test('a truncated, altered or foreign file is refused with a clear message, and nothing is restored', async () => {
+    const { client } = await registeredClient(server.url, 'bktrash');
+    const trashed = await createTask(client, { title: 'in the trash at backup time' });
+    assert.equal((await client.request('DELETE', `/api/tasks/${trashed._id}`)).status, 200);
     const file = path.join(server.dir, 'whole.lsfbak');
-    assert.equal((await runCli(server, ['backup', '--out', file])).code, 0);
+    const made = await runCli(server, ['backup', '--out', file]);
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /^ {2}task_trash +[1-9]\d*$/m, 'the trash is counted in the manifest');
     const bytes = await readFile(file);
     const db = await freshDatabase('refused');
     const env = { DATABASE_URL: db.url };
@@ -152,6 +157,22 @@ describe('backup and restore', { skip }, () => {
     r = await runCli(server, ['restore', edited], { env });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /restored users has \d+ rows, the manifest says \d+/);
+
+    const trashEdited = path.join(server.dir, 'trash-edited.lsfbak');
+    await writeFile(trashEdited, bytes.toString('latin1').replace(/"task_trash":(\d+)/, (_, n) => `"task_trash":${Number(n) + 1}`), 'latin1');
+    r = await runCli(server, ['restore', trashEdited], { env: { DATABASE_URL: (await freshDatabase('trash-edited')).url } });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /restored task_trash has \d+ rows, the manifest says \d+/);
+
+    // a backup made before the trash was counted: its manifest has no
+    // task_trash, which is restored without that check
+    const older = path.join(server.dir, 'older.lsfbak');
+    const text = bytes.toString('latin1');
+    assert.match(text, /,"task_trash":\d+/);
+    await writeFile(older, text.replace(/,"task_trash":\d+/, ''), 'latin1');
+    r = await runCli(server, ['restore', older], { env: { DATABASE_URL: (await freshDatabase('older')).url } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {2}task_trash +not counted \(an older backup\)$/m);
 
     r = await runCli(server, ['restore', '--check', file], { env });
     assert.equal(r.code, 0, r.stderr);
