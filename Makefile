@@ -3,7 +3,7 @@
 #   make test   install what is missing, build, run every test suite (each one's duration printed)
 #   make image  the container image lsf-server:$(VERSION) and :latest (podman, offline)
 # Other targets: all asan unit api api-scaled lint scale observability web web-test e2e compose-test
-# k8s-test bench clean install (PREFIX, DESTDIR).
+# k8s-test bench soak clean install (PREFIX, DESTDIR).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
@@ -42,7 +42,7 @@ NODE_TEST := node --test --test-concurrency=1 --test-timeout=$(TEST_TIMEOUT_MS)
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' 2>/dev/null | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability runbooks web web-test e2e asan asan-unit asan-test bench clean install image compose-test k8s-test
+.PHONY: all deps run test unit api api-scaled api-gateway lint scale observability runbooks web web-test e2e asan asan-unit asan-test bench soak clean install image compose-test k8s-test
 .DEFAULT_GOAL := all
 
 all: $(BIN)
@@ -260,6 +260,10 @@ k8s-test: deps all image
 
 bench: deps all
 	bench/run.sh $(abspath $(BIN))
+
+# A bounded soak (30 min of mixed traffic at half capacity; bench/soak.sh).
+soak: deps all
+	SOAK_OUT=$${SOAK_OUT:-build/soak} bench/soak.sh $(abspath $(BIN))
 
 clean:
 	rm -rf build
