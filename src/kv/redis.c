@@ -237,14 +237,18 @@ static void sync_user(void *ctx, const char *user_id, int64_t before_ms)
     ((sync_ctx_t *)ctx)->users++;
 }
 
-/* Write every unexpired revocation of the database to Redis, then the marker. */
+/* Write every unexpired revocation of the database to Redis, then the marker.
+ * A process without a source (the operator's commands) has nothing to copy
+ * and leaves the marker missing: setting it would make every server trust
+ * a Redis that lost its revocations. A server brings it back in step. */
 static int resync(kv_redis_t *r, redisContext *c)
 {
     sync_ctx_t s = {.c = c};
     int rc = CORE_OK;
 
-    if (r->source != NULL)
-        rc = r->source->revocations_load(r->source->ctx, wall_now_ms(), sync_token, sync_user, &s);
+    if (r->source == NULL)
+        return CORE_OK;
+    rc = r->source->revocations_load(r->source->ctx, wall_now_ms(), sync_token, sync_user, &s);
     sync_drain(&s);
     if (rc == CORE_OK && !s.failed) {
         const char *argv[] = {"SET", SYNC_MARKER, "1"};

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
+import { runCli } from '../support/cli.mjs';
 import { Client, jsonBody, registeredClient, userData } from '../support/client.mjs';
 import { expectError } from '../support/errors.mjs';
 import { redisAvailable, redisCommand, startRedis } from '../support/redis.mjs';
@@ -72,6 +73,25 @@ describe('redis: shared revocations, caches and rate limits', { skip: requireOrS
     for (const s of [a, b]) await expectError(await fetch(`${s.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
     // back in Redis, copied from the database
     assert.equal(await redisCommand(redis.port, `EXISTS lsf:rev:t:${jtiOf(token)}`), ':1');
+  });
+
+  test('an operator command run on a Redis that lost its data leaves it for a server to bring back in step', async () => {
+    // the command has no database source of revocations: marking Redis in
+    // step would make every server trust a Redis without them
+    const { client } = await registeredClient(a.url, 'ops-restart');
+    const token = client.token;
+    assert.equal((await client.post('/api/auth/logout')).status, 200);
+    const { identity: doomed } = await registeredClient(a.url, 'ops-doomed');
+
+    await redis.stop();
+    await redis.start();
+    const r = await runCli(a, ['user', 'delete', doomed.email]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await redisCommand(redis.port, 'EXISTS lsf:rev:synced'), ':0', 'the command did not mark Redis in step');
+    for (const s of [a, b]) await expectError(await fetch(`${s.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
+    await sleep(RECONNECT_MS);
+    for (const s of [a, b]) await expectError(await fetch(`${s.url}/api/user/data`, bearer(token)), 401, NOT_AUTHORIZED);
+    assert.equal(await redisCommand(redis.port, `EXISTS lsf:rev:t:${jtiOf(token)}`), ':1', 'a server copied it back');
   });
 
   test('during an outage revoked tokens are refused, the API answers, one log line each way', async () => {
