@@ -356,6 +356,27 @@ static bool due(kv_redis_t *r)
            atomic_load(&r->flush_wanted) != atomic_load(&r->flushed);
 }
 
+/* A read of revocations or caches trusts its reply only when Redis was in
+ * step before it was sent and no loss was found while it was out: a loss
+ * found by a marker check answered just ahead of the read (a new
+ * connection), and a resync finished by another thread before the reader
+ * looks, would otherwise pass a reply computed before the resync. */
+typedef struct in_step {
+    unsigned long wanted;
+    bool was;
+} in_step_t;
+
+static in_step_t in_step_before(atomic_ulong *wanted, atomic_ulong *done)
+{
+    unsigned long w = atomic_load(wanted);
+    return (in_step_t){.wanted = w, .was = w == atomic_load(done)};
+}
+
+static bool in_step_held(in_step_t before, atomic_ulong *wanted)
+{
+    return before.was && atomic_load(wanted) == before.wanted;
+}
+
 /* Ask the backend's thread to run the resync or flush that is due. */
 static void wake_sync_thread(kv_redis_t *r)
 {
@@ -542,9 +563,10 @@ static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id
         goto out;
     snprintf(issued, sizeof(issued), "%lld", (long long)issued_at_ms);
     const char *args[] = {tk.buf, uk.buf, issued};
+    in_step_t step = in_step_before(&r->sync_wanted, &r->synced);
     redisReply *reply = eval(r, S_IS_REVOKED, 2, 3, args);
     /* a Redis that lost its revocations answers only once they are back */
-    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && atomic_load(&r->sync_wanted) == atomic_load(&r->synced)) {
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && in_step_held(step, &r->sync_wanted)) {
         *revoked = reply->integer != 0;
         rc = CORE_OK;
     } else {
@@ -623,8 +645,9 @@ static int redis_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **
     if (!make_key(&k, P_CACHE, key))
         goto out;
     const char *argv[] = {"GET", k.buf};
+    in_step_t step = in_step_before(&r->flush_wanted, &r->flushed);
     redisReply *reply = call(r, 2, argv, NULL);
-    if (reply == NULL || atomic_load(&r->flush_wanted) != atomic_load(&r->flushed)) {
+    if (reply == NULL || !in_step_held(step, &r->flush_wanted)) {
         rc = CORE_E_UNAVAILABLE; /* down, or a missed invalidation not yet flushed */
     } else if (reply->type == REDIS_REPLY_STRING) {
         *value = core_pool_strndup(pool, reply->str, reply->len);
