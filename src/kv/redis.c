@@ -356,11 +356,13 @@ static bool due(kv_redis_t *r)
            atomic_load(&r->flush_wanted) != atomic_load(&r->flushed);
 }
 
-/* A read of revocations or caches trusts its reply only when Redis was in
- * step before it was sent and no loss was found while it was out: a loss
- * found by a marker check answered just ahead of the read (a new
- * connection), and a resync finished by another thread before the reader
- * looks, would otherwise pass a reply computed before the resync. */
+/* A read of revocations or caches trusts its reply only when Redis is in
+ * step now and, on an event loop's connection, was in step before it was
+ * sent with no loss found while it was out: there a loss is found by a
+ * marker check answered just ahead of the read (a new connection), and the
+ * backend's thread may finish the resync before the reader looks, which
+ * would pass a reply computed before the resync. A pooled connection brings
+ * Redis in step itself before it sends the read (catch_up). */
 typedef struct in_step {
     unsigned long wanted;
     bool was;
@@ -372,9 +374,13 @@ static in_step_t in_step_before(atomic_ulong *wanted, atomic_ulong *done)
     return (in_step_t){.wanted = w, .was = w == atomic_load(done)};
 }
 
-static bool in_step_held(in_step_t before, atomic_ulong *wanted)
+static bool in_step_held(kv_redis_t *r, in_step_t before, atomic_ulong *wanted, atomic_ulong *done)
 {
-    return before.was && atomic_load(wanted) == before.wanted;
+    unsigned long w = atomic_load(wanted);
+
+    if (w != atomic_load(done))
+        return false;
+    return !kv__redis_async_active(&r->pool) || (before.was && w == before.wanted);
 }
 
 /* Ask the backend's thread to run the resync or flush that is due. */
@@ -566,7 +572,7 @@ static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id
     in_step_t step = in_step_before(&r->sync_wanted, &r->synced);
     redisReply *reply = eval(r, S_IS_REVOKED, 2, 3, args);
     /* a Redis that lost its revocations answers only once they are back */
-    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && in_step_held(step, &r->sync_wanted)) {
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && in_step_held(r, step, &r->sync_wanted, &r->synced)) {
         *revoked = reply->integer != 0;
         rc = CORE_OK;
     } else {
@@ -647,7 +653,7 @@ static int redis_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **
     const char *argv[] = {"GET", k.buf};
     in_step_t step = in_step_before(&r->flush_wanted, &r->flushed);
     redisReply *reply = call(r, 2, argv, NULL);
-    if (reply == NULL || !in_step_held(step, &r->flush_wanted)) {
+    if (reply == NULL || !in_step_held(r, step, &r->flush_wanted, &r->flushed)) {
         rc = CORE_E_UNAVAILABLE; /* down, or a missed invalidation not yet flushed */
     } else if (reply->type == REDIS_REPLY_STRING) {
         *value = core_pool_strndup(pool, reply->str, reply->len);
