@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "kv/kv.h"
 #include "store/store.h"
+#include "trace/scope.h"
 
 #define API_MAX_PARAMS 2
 #define API_TOKENS_MAX 4 /* tokens a logout looks at: the Bearer one and `token` cookies */
@@ -86,6 +87,8 @@ struct api_job {
     char request_id[API_JOB_REQUEST_ID]; /* the request's, on the job's log lines */
     char trace_id[33];                    /* the request's trace and span ids (hex), on them too; */
     char span_id[17];                     /* set by the HTTP layer when it queues the job */
+    bool traced;                          /* the request was recorded: the job's work is a child of */
+    trace_scope_t trace;                  /* its span (trace/scope.h), set by the HTTP layer too */
     char arg[API_JOB_ARG_MAX + 1];        /* the job's input (an email), NUL-terminated */
 };
 

@@ -104,6 +104,7 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     http_trace_begin(&x->trace, req, t->cfg);
     x->log.trace_id = x->trace.trace_hex;
     x->log.span_id = x->trace.span_hex;
+    x->log.trace = x->trace.recording ? &x->trace.scope : NULL; /* parent of the child spans */
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;

@@ -101,6 +101,13 @@ static json_t *encode_span(const trace_span_t *s)
         json_array_append_new(events, event);
         set(span, "events", events);
     }
+    if (s->has_link) {
+        json_t *link = json_object(), *links = json_array();
+        set(link, "traceId", hex_id(s->link_trace_id, TRACE_ID_BYTES));
+        set(link, "spanId", hex_id(s->link_span_id, TRACE_SPAN_ID_BYTES));
+        json_array_append_new(links, link);
+        set(span, "links", links);
+    }
     json_t *status = json_object();
     set(status, "code", json_integer((json_int_t)s->status));
     if (s->status_message != NULL)
