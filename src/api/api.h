@@ -116,6 +116,7 @@ struct api_req {
     const char *request_id;
     core_str_t params[API_MAX_PARAMS];
     core_str_t query; /* after '?', undecoded */
+    core_str_t accept; /* the Accept header (content negotiation: /metrics), or empty */
     json_t *body;     /* JSON object when route->json_body, else NULL */
     auth_claims_t claims;
     bool authenticated; /* claims are valid, not revoked, and the account exists */

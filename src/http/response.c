@@ -182,6 +182,8 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .request_id = x->request_id,
                                                        .trace_id = x->trace.trace_hex,
                                                        .span_id = x->trace.span_hex,
+                                                       .exemplar_trace_id =
+                                                           x->trace.recording ? x->trace.trace_id : NULL,
                                                        .route = x->log.route,
                                                        .status = status,
                                                        .body_len = len,

@@ -156,6 +156,7 @@ describe('trace context, no collector', { skip }, () => {
 
 describe('spans exported to an OTLP collector', { skip }, () => {
   let server, receiver, owner, ownerId;
+  const metricsToken = hex(24);
   const t0 = BigInt(Date.now()) * 1000000n;
 
   // The server span of trace traceId and, once they arrived, its children
@@ -176,6 +177,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test, team=a%2Cb,service.name=overridden',
       OTEL_BSP_SCHEDULE_DELAY: '50',
       OTEL_TRACES_SAMPLER_ARG: '1',
+      METRICS_TOKEN: metricsToken,
     });
     ({ client: owner } = await registeredClient(server.url, 'trace-owner'));
     ownerId = userIdOf(owner);
@@ -386,6 +388,40 @@ describe('spans exported to an OTLP collector', { skip }, () => {
     const marked = await settle(() => receiver.spans.filter((s) => s.parentSpanId === delivery.spanId),
       (list) => list.some((s) => s.name === 'outbox sent'));
     assert.ok(marked.some((s) => s.name === 'outbox sent' && s.traceId === delivery.traceId), `${marked.map((s) => s.name)}`);
+  });
+
+  test('a scrape that asks for OpenMetrics gets the trace id of a recorded request as an exemplar; Prometheus text has none', async () => {
+    const traceId = hex(16);
+    const res = await get(server.url, '/api/auth/is-auth', { traceparent: `00-${traceId}-${hex(8)}-01` });
+    assert.equal(res.status, 200);
+    const scrape = async (accept) => {
+      const r = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}`, ...(accept && { accept }) } });
+      assert.equal(r.status, 200);
+      return { type: r.headers.get('content-type'), text: await r.text() };
+    };
+    // Prometheus 2.x's Accept header
+    const om = await scrape('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
+    assert.equal(om.type, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+    assert.ok(om.text.endsWith('\n# EOF\n'), 'ends with # EOF');
+    const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+]+(Inf)?( # \{trace_id="[0-9a-f]{32}"\} [0-9.]+ [0-9]+\.[0-9]{3})?$/;
+    const lines = om.text.trimEnd().split('\n');
+    for (const line of lines.slice(0, -1))
+      assert.ok(/^# (HELP|TYPE) /.test(line) || SAMPLE.test(line), `an OpenMetrics line: ${line}`);
+    for (const line of lines.filter((l) => l.startsWith('# TYPE ') && l.endsWith(' counter')))
+      assert.ok(!/_total counter$/.test(line), `a counter family without _total: ${line}`);
+    const buckets = lines.filter((l) => l.startsWith('http_request_duration_seconds_bucket{method="GET",route="/api/auth/is-auth",status_code="200"'));
+    const withExemplar = buckets.filter((l) => l.includes(' # {'));
+    assert.equal(withExemplar.length, 1, `one exemplar on the series: ${buckets.join('\n')}`);
+    const m = /le="([^"]+)"\} \d+ # \{trace_id="([0-9a-f]{32})"\} ([0-9.]+) ([0-9.]+)$/.exec(withExemplar[0]);
+    assert.ok(m, withExemplar[0]);
+    assert.equal(m[2], traceId, "the exemplar is the request's trace");
+    assert.ok(Number(m[3]) <= Number(m[1]), 'the exemplar lies in its bucket');
+    assert.ok(Math.abs(Number(m[4]) - Date.now() / 1000) < 60, `a timestamp in seconds: ${m[4]}`);
+
+    const plain = await scrape();
+    assert.equal(plain.type, 'text/plain; version=0.0.4; charset=utf-8');
+    assert.ok(!plain.text.includes('# {') && !plain.text.includes('# EOF'), 'Prometheus text as before');
+    assert.match(plain.text, /^# TYPE mail_sent_total counter$/m);
   });
 
   test('every payload had the OTLP JSON shape', () => {
