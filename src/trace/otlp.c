@@ -172,7 +172,8 @@ char *trace_otlp_encode(const trace_span_t *first, size_t n, const trace_resourc
 
     PUT(&o, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[");
     for (size_t i = 0; i < nresource; i++) {
-        if (!core_str_is_utf8(core_str_c(resource[i].value)) || !core_str_is_utf8(core_str_c(resource[i].key)))
+        const trace_resource_attr_t *r = &resource[i];
+        if (!core_str_is_utf8(core_str_c(r->value)) || !core_str_is_utf8(core_str_c(r->key)))
             continue;
         if (comma)
             PUT(&o, ",");

@@ -47,7 +47,8 @@ trace_span_t *trace_child_end(const trace_child_t *c, const char *name, enum tra
     return s;
 }
 
-void trace_child_end_db(const trace_child_t *c, const char *system, const char *op, const char *sql, bool failed)
+void trace_child_end_db(const trace_child_t *c, const char *system, const char *op, const char *sql,
+                        bool failed)
 {
     trace_span_t *s = trace_child_end(c, op, TRACE_KIND_CLIENT);
     size_t at = 0, n = 0;
@@ -59,7 +60,8 @@ void trace_child_end_db(const trace_child_t *c, const char *system, const char *
         sql = "";
     while (sql[at] == ' ' || sql[at] == '\n' || sql[at] == '(')
         at++;
-    while (n < 16 && ((sql[at + n] >= 'A' && sql[at + n] <= 'Z') || (sql[at + n] >= 'a' && sql[at + n] <= 'z')))
+    while (n < 16 &&
+           ((sql[at + n] >= 'A' && sql[at + n] <= 'Z') || (sql[at + n] >= 'a' && sql[at + n] <= 'z')))
         n++;
     if (n > 0)
         trace_span_attr_str(s, "db.operation.name", core_str(sql + at, n));

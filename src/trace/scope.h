@@ -52,7 +52,8 @@ trace_span_t *trace_child_end(const trace_child_t *c, const char *name, enum tra
  * literal: "sqlite", "postgresql") and db.operation.name (sql's first
  * keyword: SELECT, INSERT, WITH...), never the statement's values; status
  * ERROR when failed. Nothing when c records nothing. */
-void trace_child_end_db(const trace_child_t *c, const char *system, const char *op, const char *sql, bool failed);
+void trace_child_end_db(const trace_child_t *c, const char *system, const char *op, const char *sql,
+                        bool failed);
 
 /* The traceparent ("00-<trace>-<span>-01") of the current scope, copied into
  * pool, or NULL when none is recorded: what an email's outbox row keeps so
