@@ -2,7 +2,10 @@
 // in `traceparent`, the trace and span ids on the request's log lines and
 // access log line, and one server span per request exported as OTLP/HTTP
 // JSON to a receiver of ours (tests/support/otlp.mjs), which refuses any
-// payload that is not in the OTLP JSON shape.
+// payload that is not in the OTLP JSON shape; under it child spans (SQL
+// statements, Redis commands on the scaled path, worker-queue wait, password
+// hashing), mail deliveries linked to the request that queued them, and the
+// trace ids as exemplars of an OpenMetrics scrape.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
