@@ -8,7 +8,8 @@
 # and the big user's cookie; without them, a fresh database and one new user.
 # Each row is wrk -t2 -c32 -d10s after a 2 s warm-up. Prints a markdown table
 # and the aims (see README.md). Then, with their own servers: observability.sh
-# (what metrics and the access log cost on the list endpoint), web.mjs (the
+# (what metrics and the access log cost on the list endpoint), tracing.sh (what
+# tracing at 10% sampling costs there), web.mjs (the
 # web app's gzipped JS+CSS and its board's load time in headless Chromium),
 # reset_timing.mjs (send-reset-otp for a known versus an unknown email),
 # scale.sh (PostgreSQL + Redis, and 1 versus 3 instances behind nginx) and
@@ -21,7 +22,8 @@
 #   BENCH_EXPRESS (1; 0 = no Express rows), BENCH_ROUNDS (1: with more, every row is
 #   measured once a round and the table gives medians), WRK_DURATION, WRK_CONNS, WRK_THREADS,
 #   WRK_WARMUP (2s; 0 = none), BENCH_STRICT=1 (exit 1 when an aim is missed),
-#   BENCH_OBSERVABILITY (1; 0 = skip observability.sh), BENCH_WEB (1; 0 = skip
+#   BENCH_OBSERVABILITY (1; 0 = skip observability.sh), BENCH_TRACING (1; 0 = skip
+#   tracing.sh), BENCH_WEB (1; 0 = skip
 #   web.mjs), BENCH_RESET (1; 0 = skip reset_timing.mjs), BENCH_SCALE (1; 0 =
 #   skip scale.sh), BENCH_SCALED (1; 0 = skip scaled.sh); more in tasks.sh,
 #   observability.sh, web.mjs, reset_timing.mjs, scale.sh and scaled.sh.
@@ -45,7 +47,7 @@ BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 case "${1:-}" in
   --nginx-only) LSF_BIN="" ;;
   "" | -h | --help)
-    sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'
     [ -n "${1:-}" ] && exit 0
     exit 2
     ;;
@@ -188,6 +190,9 @@ if [ -n "$LSF_BIN" ]; then
   done
   if [ "${BENCH_OBSERVABILITY:-1}" = 1 ]; then
     "$HERE/observability.sh" "$LSF_BIN" || AIMS_MISSED=1
+  fi
+  if [ "${BENCH_TRACING:-1}" = 1 ]; then
+    "$HERE/tracing.sh" "$LSF_BIN" || AIMS_MISSED=1
   fi
   if [ "${BENCH_WEB:-1}" = 1 ]; then
     LSF_BIN=$LSF_BIN node "$HERE/web.mjs" || AIMS_MISSED=1

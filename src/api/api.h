@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "kv/kv.h"
 #include "store/store.h"
+#include "trace/scope.h"
 
 #define API_MAX_PARAMS 2
 #define API_TOKENS_MAX 4 /* tokens a logout looks at: the Bearer one and `token` cookies */
@@ -86,6 +87,8 @@ struct api_job {
     char request_id[API_JOB_REQUEST_ID]; /* the request's, on the job's log lines */
     char trace_id[33];                    /* the request's trace and span ids (hex), on them too; */
     char span_id[17];                     /* set by the HTTP layer when it queues the job */
+    bool traced;                          /* the request was recorded: the job's work is a child of */
+    trace_scope_t trace;                  /* its span (trace/scope.h), set by the HTTP layer too */
     char arg[API_JOB_ARG_MAX + 1];        /* the job's input (an email), NUL-terminated */
 };
 
@@ -113,6 +116,7 @@ struct api_req {
     const char *request_id;
     core_str_t params[API_MAX_PARAMS];
     core_str_t query; /* after '?', undecoded */
+    core_str_t accept; /* the Accept header (content negotiation: /metrics), or empty */
     json_t *body;     /* JSON object when route->json_body, else NULL */
     auth_claims_t claims;
     bool authenticated; /* claims are valid, not revoked, and the account exists */

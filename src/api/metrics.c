@@ -40,10 +40,11 @@ int api_metrics(api_req_t *req)
                            store_outbox_pending(req->store, &pending) == CORE_OK ? pending : -1);
     if (req->kv != NULL)
         sample_kv(req);
-    if ((text = core_metrics_render(&len)) == NULL)
+    bool om = core_metrics_accepts_openmetrics(req->accept);
+    if ((text = core_metrics_render(&len, om)) == NULL)
         return CORE_E_INTERNAL;
     core_pool_defer(req->pool, free_cb, text);
     req->reply_text = text;
-    req->reply_type = CORE_METRICS_CONTENT_TYPE;
+    req->reply_type = om ? CORE_METRICS_OPENMETRICS_TYPE : CORE_METRICS_CONTENT_TYPE;
     return CORE_OK;
 }

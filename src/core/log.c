@@ -33,6 +33,11 @@ void core_log_context_set(const core_log_context_t *ctx)
     core_fiber_local_set((void *)(uintptr_t)ctx); /* per fiber: see core/fiber.h */
 }
 
+const core_log_context_t *core_log_context_get(void)
+{
+    return core_fiber_local_get();
+}
+
 typedef struct {
     char *p;
     char *end;

@@ -30,6 +30,8 @@ typedef struct core_log_field {
 #define LOG_DBL(k, val) ((core_log_field_t){.key = (k), .type = CORE_LOG_T_DBL, .v.d = (double)(val)})
 #define LOG_BOOL(k, val) ((core_log_field_t){.key = (k), .type = CORE_LOG_T_BOOL, .v.i = !!(val)})
 
+struct trace_scope;
+
 /* What this thread is working on; fields left NULL are omitted. */
 typedef struct core_log_context {
     const char *request_id;
@@ -37,6 +39,7 @@ typedef struct core_log_context {
     const char *span_id;
     const char *route;
     const char *user_id;
+    const struct trace_scope *trace; /* the request's recording span, parent of child spans (trace/scope.h); not logged */
 } core_log_context_t;
 
 extern int core_log_level;
@@ -46,6 +49,9 @@ int core_log_level_parse(const char *name);
 
 /* Set (or with NULL clear) this thread's request context; the pointer must stay valid until cleared. */
 void core_log_context_set(const core_log_context_t *ctx);
+
+/* This thread's (or fiber's) request context, or NULL. */
+const core_log_context_t *core_log_context_get(void);
 
 void core_log_write(enum core_log_level level, const char *msg, const core_log_field_t *fields, int nfields);
 

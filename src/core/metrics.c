@@ -12,6 +12,15 @@
  * the flag sees the key. Threads past MAX_SLOTS share one slot whose series
  * table is guarded by a mutex (its counters are atomics like the others).
  * Slots live until the process ends.
+ *
+ * A series also keeps its latest exemplar: the trace id, duration and time
+ * of the last request observed in it whose trace was recorded. The owner
+ * writes it under a sequence counter (odd while writing) and a scrape reads
+ * it again when the counter moved, so a scrape never pairs one request's
+ * trace id with another's duration; all of its fields are atomics. It is
+ * rendered only in the OpenMetrics exposition, the one format with
+ * exemplars, which differs from Prometheus text only in counter family
+ * names (no _total suffix), its Content-Type and the closing "# EOF".
  */
 #include "core/metrics.h"
 
@@ -23,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/error.h"
@@ -52,6 +62,11 @@ typedef struct series {
     int status;
     atomic_uint_fast64_t buckets[NBUCKETS]; /* not cumulative */
     atomic_uint_fast64_t sum_ns;
+    /* the latest exemplar; seq odd while the owner writes it, 0 while there is none */
+    atomic_uint_fast64_t ex_seq;
+    atomic_uint_fast64_t ex_trace[2]; /* the 16 bytes of the trace id */
+    atomic_int_fast64_t ex_ns, ex_unix_ms;
+    atomic_int ex_bucket;
 } series_t;
 
 typedef struct slot {
@@ -162,7 +177,26 @@ static series_t *series_find(slot_t *s, const char *route, int method, int statu
     return NULL;
 }
 
-void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns)
+/* Record the exemplar of one observation in e (its owner only). */
+static void exemplar_set(series_t *e, const uint8_t trace_id[CORE_METRICS_TRACE_ID_BYTES], int b, int64_t duration_ns)
+{
+    uint64_t seq = atomic_load_explicit(&e->ex_seq, memory_order_relaxed), half[2];
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    memcpy(half, trace_id, sizeof(half));
+    atomic_store_explicit(&e->ex_seq, seq + 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    atomic_store_explicit(&e->ex_trace[0], half[0], memory_order_relaxed);
+    atomic_store_explicit(&e->ex_trace[1], half[1], memory_order_relaxed);
+    atomic_store_explicit(&e->ex_ns, duration_ns, memory_order_relaxed);
+    atomic_store_explicit(&e->ex_unix_ms, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, memory_order_relaxed);
+    atomic_store_explicit(&e->ex_bucket, b, memory_order_relaxed);
+    atomic_store_explicit(&e->ex_seq, seq + 2, memory_order_release);
+}
+
+void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns,
+                              const uint8_t *trace_id)
 {
     slot_t *s;
     series_t *e;
@@ -185,16 +219,48 @@ void core_metrics_request_end(core_str_t method, const char *route, int status, 
         return; /* 256 distinct series on one thread: the route table cannot make that many */
     add(&e->buckets[b], 1);
     add(&e->sum_ns, (uint64_t)duration_ns);
+    if (trace_id != NULL && s != &reg.shared) /* the shared slot has several writers */
+        exemplar_set(e, trace_id, b, duration_ns);
 }
 
 /* ---- scrape side ---- */
+
+typedef struct exemplar {
+    uint8_t trace_id[CORE_METRICS_TRACE_ID_BYTES];
+    int64_t ns, unix_ms; /* unix_ms 0: none */
+    int bucket;
+} exemplar_t;
 
 typedef struct merged {
     const char *route;
     int method, status;
     uint64_t buckets[NBUCKETS];
     uint64_t sum_ns;
+    exemplar_t ex; /* the latest of the slots' */
 } merged_t;
+
+/* e's exemplar into out, when it has one and a consistent copy was read. */
+static bool exemplar_get(series_t *e, exemplar_t *out)
+{
+    for (int tries = 0; tries < 4; tries++) {
+        uint64_t seq = atomic_load_explicit(&e->ex_seq, memory_order_acquire), half[2];
+        if (seq == 0)
+            return false;
+        if (seq & 1)
+            continue;
+        half[0] = atomic_load_explicit(&e->ex_trace[0], memory_order_relaxed);
+        half[1] = atomic_load_explicit(&e->ex_trace[1], memory_order_relaxed);
+        out->ns = atomic_load_explicit(&e->ex_ns, memory_order_relaxed);
+        out->unix_ms = atomic_load_explicit(&e->ex_unix_ms, memory_order_relaxed);
+        out->bucket = atomic_load_explicit(&e->ex_bucket, memory_order_relaxed);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&e->ex_seq, memory_order_relaxed) == seq) {
+            memcpy(out->trace_id, half, sizeof(half));
+            return true;
+        }
+    }
+    return false; /* the owner kept writing: this scrape goes without */
+}
 
 typedef struct totals {
     uint64_t counters[CORE_METRICS_COUNTERS];
@@ -224,6 +290,9 @@ static void merge_series(totals_t *t, series_t *e)
     for (int b = 0; b < NBUCKETS; b++)
         m->buckets[b] += get(&e->buckets[b]);
     m->sum_ns += get(&e->sum_ns);
+    exemplar_t ex;
+    if (exemplar_get(e, &ex) && ex.unix_ms > m->ex.unix_ms)
+        m->ex = ex;
 }
 
 static void merge_slot(totals_t *t, slot_t *s)
@@ -275,9 +344,32 @@ static void put_label(FILE *f, const char *v)
     }
 }
 
+/* Set for the render in progress on this thread: the OpenMetrics exposition. */
+static _Thread_local bool openmetrics;
+
 static void family(FILE *f, const char *name, const char *type, const char *help)
 {
-    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    size_t len = strlen(name);
+
+    /* OpenMetrics names a counter family without the _total its sample carries */
+    if (openmetrics && strcmp(type, "counter") == 0 && len > 6 && strcmp(name + len - 6, "_total") == 0)
+        len -= 6;
+    fprintf(f, "# HELP %.*s %s\n# TYPE %.*s %s\n", (int)len, name, help, (int)len, name, type);
+}
+
+/* " # {trace_id=\"...\"} <seconds> <unix seconds>" after a bucket's count. */
+static void put_exemplar(FILE *f, const exemplar_t *ex)
+{
+    static const char hex[] = "0123456789abcdef";
+    char id[CORE_METRICS_TRACE_ID_BYTES * 2 + 1];
+
+    for (int i = 0; i < CORE_METRICS_TRACE_ID_BYTES; i++) {
+        id[2 * i] = hex[ex->trace_id[i] >> 4];
+        id[2 * i + 1] = hex[ex->trace_id[i] & 15];
+    }
+    id[sizeof(id) - 1] = '\0';
+    fprintf(f, " # {trace_id=\"%s\"} %.9f %lld.%03lld", id, (double)ex->ns / 1e9, (long long)(ex->unix_ms / 1000),
+            (long long)(ex->unix_ms % 1000));
 }
 
 static void put_histogram(FILE *f, const totals_t *t)
@@ -292,7 +384,10 @@ static void put_histogram(FILE *f, const totals_t *t)
             cum += m->buckets[b];
             fprintf(f, "%s_bucket{method=\"%s\",route=\"", name, method_names[m->method]);
             put_label(f, m->route);
-            fprintf(f, "\",status_code=\"%d\",le=\"%s\"} %llu\n", m->status, bucket_le[b], (unsigned long long)cum);
+            fprintf(f, "\",status_code=\"%d\",le=\"%s\"} %llu", m->status, bucket_le[b], (unsigned long long)cum);
+            if (openmetrics && m->ex.unix_ms != 0 && m->ex.bucket == b)
+                put_exemplar(f, &m->ex);
+            fputc('\n', f);
         }
         fprintf(f, "%s_sum{method=\"%s\",route=\"", name, method_names[m->method]);
         put_label(f, m->route);
@@ -460,7 +555,7 @@ static void put_process(FILE *f)
     }
 }
 
-char *core_metrics_render(size_t *len)
+char *core_metrics_render(size_t *len, bool as_openmetrics)
 {
     char *text = NULL;
     size_t size = 0;
@@ -470,10 +565,14 @@ char *core_metrics_render(size_t *len)
     if (f == NULL)
         return NULL;
     sum_slots(&t);
+    openmetrics = as_openmetrics;
     put_histogram(f, &t);
     put_counters(f, &t);
     put_gauges(f);
     put_process(f);
+    if (openmetrics)
+        fputs("# EOF\n", f);
+    openmetrics = false;
     free(t.series);
     if (fclose(f) != 0) {
         free(text);
@@ -481,4 +580,38 @@ char *core_metrics_render(size_t *len)
     }
     *len = size;
     return text;
+}
+
+/* True when a media range's parameters (after its first ';') hold q=0. */
+static bool refused(core_str_t params)
+{
+    while (params.len > 0) {
+        const char *semi = memchr(params.base, ';', params.len);
+        size_t n = semi != NULL ? (size_t)(semi - params.base) : params.len;
+        core_str_t p = core_str_trim(core_str(params.base, n));
+        if (p.len >= 2 && (p.base[0] == 'q' || p.base[0] == 'Q') && p.base[1] == '=') {
+            for (size_t i = 2; i < p.len; i++)
+                if (p.base[i] != '0' && p.base[i] != '.')
+                    return false;
+            return true;
+        }
+        params = semi != NULL ? core_str(semi + 1, params.len - n - 1) : core_str(NULL, 0);
+    }
+    return false;
+}
+
+bool core_metrics_accepts_openmetrics(core_str_t accept)
+{
+    while (accept.len > 0) {
+        const char *comma = memchr(accept.base, ',', accept.len);
+        size_t n = comma != NULL ? (size_t)(comma - accept.base) : accept.len;
+        core_str_t range = core_str(accept.base, n);
+        const char *semi = memchr(range.base, ';', range.len);
+        size_t tn = semi != NULL ? (size_t)(semi - range.base) : range.len;
+        if (core_str_eq_nocase(core_str_trim(core_str(range.base, tn)), CORE_STR_LIT("application/openmetrics-text")) &&
+            !(semi != NULL && refused(core_str(semi + 1, range.len - tn - 1))))
+            return true;
+        accept = comma != NULL ? core_str(comma + 1, accept.len - n - 1) : core_str(NULL, 0);
+    }
+    return false;
 }

@@ -1,5 +1,6 @@
 /*
- * The metrics registry and its Prometheus text exposition (format 0.0.4).
+ * The metrics registry and its Prometheus text exposition (format 0.0.4), or
+ * OpenMetrics 1.0 with exemplars (trace ids) on the request histogram.
  *
  * Updates never take a lock: each thread that records something gets its own
  * slot (a counter array and a small table of histogram series) on first use,
@@ -53,6 +54,8 @@ enum core_metrics_gauge {
 /* Histogram bucket upper bounds, in seconds, for request durations. */
 #define CORE_METRICS_BUCKETS 14
 
+#define CORE_METRICS_TRACE_ID_BYTES 16 /* a W3C trace id (TRACE_ID_BYTES) */
+
 /* Turn recording on (the default) or off (METRICS=off): while off, the
  * counting functions below return at once and /metrics shows no request or
  * event series. Main thread, before other threads record (config load). */
@@ -79,15 +82,24 @@ void core_metrics_request_begin(void);
  * status_code}. route is a route template that lives as long as the process
  * (api_route_t.name, or "static" for every file of the web app, whatever its
  * path), or NULL for "unmatched"; an unknown method is counted as "other", so
- * clients cannot create series. */
-void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns);
+ * clients cannot create series. trace_id, when not NULL, is the request's
+ * recorded (sampled) trace: it becomes the series' exemplar, shown in the
+ * OpenMetrics exposition (one wall-clock read; none without it). */
+void core_metrics_request_end(core_str_t method, const char *route, int status, int64_t duration_ns,
+                              const uint8_t *trace_id);
 
 /* The whole exposition, NUL-terminated, malloc'ed (the caller frees), with
  * *len its length; NULL only when out of memory. Reads /proc/self for the
- * process_* metrics. */
-char *core_metrics_render(size_t *len);
+ * process_* metrics. openmetrics: in OpenMetrics 1.0 text, with the
+ * histogram's exemplars and a closing "# EOF"; else Prometheus text 0.0.4. */
+char *core_metrics_render(size_t *len, bool openmetrics);
 
-/* The Content-Type of what core_metrics_render() returns. */
+/* The Content-Types of what core_metrics_render() returns. */
 #define CORE_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define CORE_METRICS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+/* True when an Accept header value asks for OpenMetrics (names
+ * application/openmetrics-text, as Prometheus' scrapes do). */
+bool core_metrics_accepts_openmetrics(core_str_t accept);
 
 #endif

@@ -183,7 +183,7 @@ void http_access_log_request(http_access_log_buf_t *buf, h2o_req_t *req, const h
 {
     write_line(buf, req, e);
     core_metrics_request_end(core_str(req->method.base, req->method.len), e->route, e->status,
-                             core_clock_mono_ns() - e->started_ns);
+                             core_clock_mono_ns() - e->started_ns, e->exemplar_trace_id);
 }
 
 void http_access_log_answer(h2o_req_t *req, const char *request_id, const http_trace_t *trace, const char *route,
@@ -202,6 +202,7 @@ void http_access_log_answer(h2o_req_t *req, const char *request_id, const http_t
         .request_id = request_id,
         .trace_id = trace->trace_hex,
         .span_id = trace->span_hex,
+        .exemplar_trace_id = trace->recording ? trace->trace_id : NULL,
         .route = route,
         .status = req->res.status,
         .body_len = req->res.content_length != SIZE_MAX ? req->res.content_length : 0,

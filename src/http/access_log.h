@@ -34,6 +34,7 @@ typedef struct http_access_log_entry {
     const char *request_id;
     const char *trace_id; /* W3C trace id and the request's span id (hex), or NULL: "-" */
     const char *span_id;
+    const uint8_t *exemplar_trace_id; /* the trace id when the request was recorded (an exemplar), else NULL */
     const char *route; /* a template living as long as the process (api_route_t.name, or
                           "static" for every web app file), or NULL: "unmatched" */
     int status;

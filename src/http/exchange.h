@@ -49,6 +49,7 @@ typedef struct http_exchange {
     const char *origin;   /* allowed CORS origin to echo, or NULL */
     core_log_context_t log; /* request id, trace ids, route, user: on every log line of the request */
     http_trace_t trace;     /* W3C trace context and, when recording, the span's start (trace.c) */
+    trace_child_t queue_wait; /* the worker-queue wait's span, from submit to a worker taking x (workers.c) */
     char request_id[HTTP_REQUEST_ID_SIZE]; /* see http_request_id_assign() */
 } http_exchange_t;
 

@@ -71,6 +71,9 @@ static void run(void *arg)
 
     core_pool_init(&pool);
     a.pool = &pool;
+    ssize_t accept = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+    if (accept >= 0)
+        a.accept = core_str(req->headers.entries[accept].value.base, req->headers.entries[accept].value.len);
     a.now_ms = core_clock_now_ms();
     const char *why = NULL;
     int rc = http_framing_check(req, &why); /* a body framed two ways: 400, and the connection closes */

@@ -104,6 +104,7 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     http_trace_begin(&x->trace, req, t->cfg);
     x->log.trace_id = x->trace.trace_hex;
     x->log.span_id = x->trace.span_hex;
+    x->log.trace = x->trace.recording ? &x->trace.scope : NULL; /* parent of the child spans */
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));
     x->origin = origin.len ? http_cors_origin(t->cfg, slice(origin)) : NULL;
     return x;
@@ -164,6 +165,8 @@ static int phase_find_route(http_exchange_t *x)
     memcpy(x->api.params, m.params, sizeof(m.params));
     if (req->query_at != SIZE_MAX)
         x->api.query = core_str(req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    if (m.route->handler == api_metrics) /* the one route that negotiates its format */
+        x->api.accept = slice(find_header(req, H2O_TOKEN_ACCEPT));
 
     /* A state-changing request from a page of another site, with cookies: refuse (CSRF). */
     h2o_iovec_t origin = find_header_str(req, H2O_STRLIT("origin"));

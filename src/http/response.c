@@ -182,6 +182,8 @@ void http_exchange_respond(http_exchange_t *x)
                                                        .request_id = x->request_id,
                                                        .trace_id = x->trace.trace_hex,
                                                        .span_id = x->trace.span_hex,
+                                                       .exemplar_trace_id =
+                                                           x->trace.recording ? x->trace.trace_id : NULL,
                                                        .route = x->log.route,
                                                        .status = status,
                                                        .body_len = len,
@@ -191,6 +193,8 @@ void http_exchange_respond(http_exchange_t *x)
     if (x->api.job != NULL) { /* after the answer, which must not depend on it */
         memcpy(x->api.job->trace_id, x->trace.trace_hex, sizeof(x->api.job->trace_id));
         memcpy(x->api.job->span_id, x->trace.span_hex, sizeof(x->api.job->span_id));
+        x->api.job->traced = x->trace.recording;
+        x->api.job->trace = x->trace.scope;
         http_workers_post(x->api.job);
     }
 

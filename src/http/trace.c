@@ -72,6 +72,12 @@ void http_trace_begin(http_trace_t *t, h2o_req_t *req, const core_config_t *cfg)
         t->flags = t->has_parent ? (uint8_t)(t->parent.flags & TRACE_FLAG_SAMPLED) : 0;
     trace_hex(t->trace_id, TRACE_ID_BYTES, t->trace_hex);
     trace_hex(t->span_id, TRACE_SPAN_ID_BYTES, t->span_hex);
+    if (t->recording) {
+        memcpy(t->scope.trace_id, t->trace_id, TRACE_ID_BYTES);
+        memcpy(t->scope.span_id, t->span_id, TRACE_SPAN_ID_BYTES);
+        t->scope.unix_ns = t->start_unix_ns;
+        t->scope.mono_ns = core_clock_mono_ns();
+    }
 }
 
 void http_trace_add_header(const http_trace_t *t, h2o_req_t *req)

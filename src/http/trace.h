@@ -16,6 +16,7 @@
 
 #include "core/config.h"
 #include "trace/context.h"
+#include "trace/scope.h"
 
 typedef struct http_trace {
     trace_parent_t parent; /* the caller's, when has_parent */
@@ -28,6 +29,7 @@ typedef struct http_trace {
     int64_t start_unix_ns;   /* wall clock when the request arrived */
     char trace_hex[TRACE_ID_HEX];
     char span_hex[TRACE_SPAN_ID_HEX];
+    trace_scope_t scope; /* when recording: the parent of the request's child spans (trace/scope.h) */
 } http_trace_t;
 
 /* Read traceparent and tracestate of req (a malformed or repeated

@@ -15,6 +15,8 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "trace/export.h"
+#include "trace/scope.h"
 
 typedef struct ring {
     void **items;
@@ -51,6 +53,9 @@ static void *ring_pop(ring_t *r)
 static void run_exchange(http_exchange_t *x, store_t *store)
 {
     core_log_context_set(&x->log);
+    trace_span_t *wait = trace_child_end(&x->queue_wait, "worker queue wait", TRACE_KIND_INTERNAL);
+    if (wait != NULL)
+        trace_export_submit(wait);
     http_exchange_run_handler(x, store);
     core_log_context_set(NULL); /* before the loop owns x again */
     h2o_multithread_send_message(&x->thread->done, &x->msg);
@@ -60,7 +65,8 @@ static void run_job(api_job_t *job, store_t *store)
 {
     core_log_context_t ctx = {.request_id = job->request_id,
                               .trace_id = job->trace_id[0] != '\0' ? job->trace_id : NULL,
-                              .span_id = job->span_id[0] != '\0' ? job->span_id : NULL};
+                              .span_id = job->span_id[0] != '\0' ? job->span_id : NULL,
+                              .trace = job->traced ? &job->trace : NULL}; /* its spans: children of the request's */
 
     core_log_context_set(&ctx);
     job->run(job, store);
@@ -123,6 +129,7 @@ int http_workers_submit(http_exchange_t *x)
     int rc = CORE_OK;
     size_t cap;
 
+    x->queue_wait = trace_child_begin(); /* before the push: from then on x is the worker's */
     pthread_mutex_lock(&pool.lock);
     cap = pool.exchanges.cap;
     if (pool.stopping || !ring_push(&pool.exchanges, x))

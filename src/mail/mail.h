@@ -15,6 +15,7 @@ typedef struct mail_msg {
     const char *body;
     int attempts; /* delivery attempts so far */
     int64_t created_at;
+    const char *traceparent; /* W3C traceparent of the traced request that queued it, or NULL */
 } mail_msg_t;
 
 #endif

@@ -15,6 +15,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sodium.h>
+#include <string.h>
 #include <time.h>
 
 #include "core/clock.h"
@@ -23,6 +25,9 @@
 #include "core/metrics.h"
 #include "mail/eml.h"
 #include "mail/smtp.h"
+#include "trace/export.h"
+#include "trace/sampler.h"
+#include "trace/scope.h"
 
 #define BATCH 16
 #define BACKOFF_FIRST_MS 30000LL
@@ -57,11 +62,71 @@ static int64_t backoff_ms(int attempts)
     return delay < BACKOFF_MAX_MS ? delay : BACKOFF_MAX_MS;
 }
 
-/* Deliver msg and record the outcome; false when delivery failed. */
-static bool deliver_one(core_pool_t *pool, const mail_msg_t *msg)
+/* The trace of one delivery: a new trace id and span id in t->scope,
+ * linked to the traceparent msg kept (*link) when it has a valid one. A
+ * delivery whose request was recorded is recorded too, so the link leads
+ * somewhere; one without is up to the sampler, as a new trace. False when
+ * nothing is recorded (always, without an exporter). */
+typedef struct delivery_trace {
+    trace_scope_t scope;
+    trace_parent_t link;
+    bool linked;
+    char trace_hex[TRACE_ID_HEX], span_hex[TRACE_SPAN_ID_HEX];
+    core_log_context_t log;
+} delivery_trace_t;
+
+static bool delivery_trace_begin(delivery_trace_t *t, const mail_msg_t *msg)
+{
+    if (!trace_export_enabled())
+        return false;
+    t->linked = msg->traceparent != NULL && trace_parent_parse(core_str_c(msg->traceparent), &t->link);
+    randombytes_buf(t->scope.trace_id, TRACE_ID_BYTES);
+    randombytes_buf(t->scope.span_id, TRACE_SPAN_ID_BYTES);
+    t->scope.trace_id[0] |= trace_id_is_zero(t->scope.trace_id, TRACE_ID_BYTES);
+    t->scope.span_id[0] |= trace_id_is_zero(t->scope.span_id, TRACE_SPAN_ID_BYTES);
+    if (!t->linked && !trace_sampler_decide((enum trace_sampler)sender.cfg->otel_sampler,
+                                            sender.cfg->otel_sampler_ratio, t->scope.trace_id, NULL))
+        return false;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    t->scope.unix_ns = (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+    t->scope.mono_ns = core_clock_mono_ns();
+    trace_hex(t->scope.trace_id, TRACE_ID_BYTES, t->trace_hex);
+    trace_hex(t->scope.span_id, TRACE_SPAN_ID_BYTES, t->span_hex);
+    t->log = (core_log_context_t){.trace_id = t->trace_hex, .span_id = t->span_hex, .trace = &t->scope};
+    core_log_context_set(&t->log); /* the delivery's log lines and statements join its trace */
+    return true;
+}
+
+/* The delivery's span, now ended; the sender's log context cleared. */
+static void delivery_trace_end(delivery_trace_t *t, const mail_msg_t *msg, int rc)
+{
+    trace_span_t *s = trace_span_create("mail deliver", sender.smtp ? TRACE_KIND_CLIENT : TRACE_KIND_INTERNAL);
+
+    core_log_context_set(NULL);
+    memcpy(s->trace_id, t->scope.trace_id, TRACE_ID_BYTES);
+    memcpy(s->span_id, t->scope.span_id, TRACE_SPAN_ID_BYTES);
+    if (t->linked) {
+        s->has_link = true;
+        memcpy(s->link_trace_id, t->link.trace_id, TRACE_ID_BYTES);
+        memcpy(s->link_span_id, t->link.span_id, TRACE_SPAN_ID_BYTES);
+    }
+    s->start_unix_ns = t->scope.unix_ns;
+    s->end_unix_ns = t->scope.unix_ns + (core_clock_mono_ns() - t->scope.mono_ns);
+    /* neither recipient nor subject: the address is personal, a subject may name the account */
+    trace_span_attr_str(s, "mail.transport", core_str_c(sender.smtp ? "smtp" : "eml"));
+    trace_span_attr_int(s, "mail.outbox_id", msg->id);
+    trace_span_attr_int(s, "mail.attempt", msg->attempts + 1);
+    if (rc != CORE_OK)
+        trace_span_fail(s, core_error_name(rc), NULL, s->end_unix_ns);
+    trace_export_submit(s);
+}
+
+/* Deliver msg and record the outcome (*rc_out the delivery's); false when delivery failed. */
+static bool deliver_and_record(core_pool_t *pool, const mail_msg_t *msg, int *rc_out)
 {
     const char *error = "unknown error";
-    int rc = sender.deliver(sender.cfg, pool, msg, &error);
+    int rc = *rc_out = sender.deliver(sender.cfg, pool, msg, &error);
     int64_t now = core_clock_now_ms();
 
     core_metrics_count(rc == CORE_OK ? CORE_METRICS_MAIL_SENT : CORE_METRICS_MAIL_FAILED);
@@ -83,6 +148,20 @@ static bool deliver_one(core_pool_t *pool, const mail_msg_t *msg)
         log_warn("mail delivery failed", LOG_INT("outbox_id", msg->id), LOG_INT("attempts", attempts),
                  LOG_STR("error", error), LOG_INT("retry_in_ms", delay));
     return false;
+}
+
+/* Deliver msg, recording the outcome and, when traced, its span; false when
+ * delivery failed. */
+static bool deliver_one(core_pool_t *pool, const mail_msg_t *msg)
+{
+    delivery_trace_t trace;
+    bool traced = delivery_trace_begin(&trace, msg);
+    int rc;
+    bool ok = deliver_and_record(pool, msg, &rc);
+
+    if (traced)
+        delivery_trace_end(&trace, msg, rc);
+    return ok;
 }
 
 /* Deliver everything due, batch after batch. Once stop is requested, the

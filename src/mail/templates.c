@@ -9,6 +9,7 @@
 #include "mail/templates.h"
 
 #include "core/clock.h"
+#include "trace/scope.h"
 
 /* The body's first line; a missing name still gives a greeting. */
 static const char *greeting(core_pool_t *pool, const char *name)
@@ -26,6 +27,7 @@ static void fill(core_pool_t *pool, const char *email, const char *subject, cons
     out->body = body;
     out->attempts = 0;
     out->created_at = core_clock_now_ms();
+    out->traceparent = trace_scope_traceparent(pool); /* the delivery span links back to this request */
 }
 
 void mail_template_welcome(core_pool_t *pool, const char *name, const char *email, mail_msg_t *out)

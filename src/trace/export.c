@@ -88,15 +88,14 @@ static size_t discard_cb(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* POST one batch (n spans from first); true when the collector took it. */
 static bool post(CURL *curl, const trace_span_t *first, size_t n)
 {
-    json_t *body = trace_otlp_encode(first, n, ex.resource, ex.nresource);
-    char *text = json_dumps(body, JSON_COMPACT);
+    size_t len;
+    char *text = trace_otlp_encode(first, n, ex.resource, ex.nresource, &len);
     long status = 0;
     CURLcode rc = CURLE_OUT_OF_MEMORY;
 
-    json_decref(body);
     if (text != NULL) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(text));
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
         rc = curl_easy_perform(curl);
         if (rc == CURLE_OK)
             curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -7,7 +7,6 @@
 #ifndef TRACE_OTLP_H
 #define TRACE_OTLP_H
 
-#include <jansson.h>
 #include <stddef.h>
 
 #include "trace/span.h"
@@ -21,9 +20,10 @@ typedef struct trace_resource_attr {
 /* {"resourceSpans":[{"resource":{"attributes":[...]},"scopeSpans":[{"scope":
  * {"name":"lsf-server","version":...},"spans":[...]}]}]} of the n spans of
  * the list starting at first (linked by next), under the resource
- * attributes given. A new reference (the caller decrefs); never NULL. */
-json_t *trace_otlp_encode(const trace_span_t *first, size_t n, const trace_resource_attr_t *resource,
-                          size_t nresource);
+ * attributes given, as compact JSON text: malloc'ed, NUL-terminated, *len
+ * its length (the caller frees); never NULL (allocation aborts). */
+char *trace_otlp_encode(const trace_span_t *first, size_t n, const trace_resource_attr_t *resource,
+                        size_t nresource, size_t *len);
 
 /* Read OTEL_RESOURCE_ATTRIBUTES ("key=value,key2=value2", values
  * percent-encoded, spaces around items ignored) into up to max pairs, each

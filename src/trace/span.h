@@ -1,6 +1,7 @@
 /*
  * One finished span as the exporter sends it: ids, name, kind, times,
- * attributes, status and at most one exception event. A span is filled on
+ * attributes, status, at most one exception event and at most one link (to
+ * a span of another trace, such as the request that queued an email). A span is filled on
  * the thread that ran the work, then handed to the exporter
  * (trace_export_submit), which owns and frees it; texts are copied in, so
  * nothing of the request has to outlive it.
@@ -34,6 +35,9 @@ typedef struct trace_span {
     uint8_t span_id[TRACE_SPAN_ID_BYTES];
     uint8_t parent_span_id[TRACE_SPAN_ID_BYTES];
     bool has_parent;
+    uint8_t link_trace_id[TRACE_ID_BYTES]; /* the linked span, when has_link */
+    uint8_t link_span_id[TRACE_SPAN_ID_BYTES];
+    bool has_link;
     char *trace_state; /* owned, or NULL */
     char *name;        /* owned */
     enum trace_span_kind kind;

@@ -2,7 +2,10 @@
 // in `traceparent`, the trace and span ids on the request's log lines and
 // access log line, and one server span per request exported as OTLP/HTTP
 // JSON to a receiver of ours (tests/support/otlp.mjs), which refuses any
-// payload that is not in the OTLP JSON shape.
+// payload that is not in the OTLP JSON shape; under it child spans (SQL
+// statements, Redis commands on the scaled path, worker-queue wait, password
+// hashing), mail deliveries linked to the request that queued them, and the
+// trace ids as exemplars of an OpenMetrics scrape.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -157,11 +160,18 @@ describe('trace context, no collector', { skip }, () => {
 
 describe('spans exported to an OTLP collector', { skip }, () => {
   let server, receiver, owner, ownerId;
+  const metricsToken = hex(24);
   const t0 = BigInt(Date.now()) * 1000000n;
 
-  // The spans of trace traceId, once `count` of them arrived.
-  const spansOf = (traceId, count = 1) =>
-    settle(() => receiver.spans.filter((s) => s.traceId === traceId), (list) => list.length >= count);
+  // The server span of trace traceId and, once they arrived, its children
+  // (the statements of a request end before it, so they leave first or with it).
+  const requestSpans = async (traceId, until = (children) => children.length > 0) => {
+    const [server] = await settle(() => receiver.spans.filter((s) => s.traceId === traceId && s.kind === 2),
+      (list) => list.length >= 1);
+    assert.ok(server, `the server span of ${traceId}`);
+    const children = await settle(() => receiver.spans.filter((s) => s.parentSpanId === server.spanId), until);
+    return { server, children };
+  };
 
   before(async () => {
     receiver = await startOtlpReceiver();
@@ -171,6 +181,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
       OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test, team=a%2Cb,service.name=overridden',
       OTEL_BSP_SCHEDULE_DELAY: '50',
       OTEL_TRACES_SAMPLER_ARG: '1',
+      METRICS_TOKEN: metricsToken,
     });
     ({ client: owner } = await registeredClient(server.url, 'trace-owner'));
     ownerId = userIdOf(owner);
@@ -190,9 +201,9 @@ describe('spans exported to an OTLP collector', { skip }, () => {
     await res.arrayBuffer();
     const ctx = answerContext(res);
     assert.equal(ctx.flags, '01');
-    const [span, ...more] = await spansOf(traceId);
+    const { server: span } = await requestSpans(traceId, (list) => list.some((s) => s.name === 'task get'));
     assert.ok(span, 'the span arrived');
-    assert.equal(more.length, 0, 'one span per request');
+    assert.equal(receiver.spans.filter((s) => s.traceId === traceId && s.kind === 2).length, 1, 'one server span per request');
     assert.equal(span.traceId, traceId);
     assert.equal(span.spanId, ctx.spanId, 'the span is the one the answer names');
     assert.equal(span.parentSpanId, parent, "the caller's span is the parent");
@@ -226,7 +237,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
     });
     assert.equal(res.status, 201);
     await res.arrayBuffer();
-    const [span] = await spansOf(traceId);
+    const { server: span } = await requestSpans(traceId, () => true);
     assert.equal(span.name, 'POST /api/auth/register');
     const everything = JSON.stringify(receiver.requests.map((r) => r.body));
     for (const secret of [identity.password, client.token, owner.token])
@@ -236,7 +247,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
   test('a new trace is a root span; an invalid tracestate is dropped; unmatched routes are named by method', async () => {
     const res = await get(server.url, '/api/nowhere', { tracestate: 'Bad Key=1' });
     const ctx = answerContext(res);
-    const [span] = await spansOf(ctx.traceId);
+    const { server: span } = await requestSpans(ctx.traceId, () => true);
     assert.equal(span.parentSpanId ?? '', '', 'no parent');
     assert.equal(span.traceState, undefined);
     assert.equal(span.name, 'GET');
@@ -250,7 +261,7 @@ describe('spans exported to an OTLP collector', { skip }, () => {
     assert.equal(answerContext(res).flags, '00');
     // spans leave in order: once a later one arrived, the first would have too
     await get(server.url, '/api/auth/is-auth', { traceparent: `00-${marker}-${hex(8)}-01` });
-    assert.equal((await spansOf(marker)).length, 1);
+    assert.ok((await requestSpans(marker, () => true)).server);
     assert.deepEqual(receiver.spans.filter((s) => s.traceId === unsampled), []);
   });
 
@@ -272,8 +283,10 @@ describe('spans exported to an OTLP collector', { skip }, () => {
       } finally {
         sql('DROP TRIGGER lsf_test_fail_tasks;');
       }
-      const [span] = await spansOf(traceId);
+      const { server: span, children } = await requestSpans(traceId, (list) => list.some((c) => c.name === 'task create'));
       assert.equal(span.status.code, 2, 'STATUS_CODE_ERROR');
+      const failed = children.find((c) => c.name === 'task create');
+      assert.equal(failed?.status?.code, 2, 'the statement that failed is marked too');
       assert.equal(span.status.message, 'INTERNAL');
       assert.equal(span.attrs['error.type'], 'INTERNAL');
       assert.equal(span.events?.length, 1);
@@ -282,6 +295,138 @@ describe('spans exported to an OTLP collector', { skip }, () => {
       assert.equal(ev['exception.type'], 'INTERNAL');
       assert.equal(typeof ev['exception.message'], 'string');
     });
+
+  test("a task create's SQL statements are child spans of its server span, in the client's trace, named without values", async () => {
+    const traceId = hex(16), parent = hex(8), title = `secret-title-${hex(8)}`;
+    const res = await owner.request('POST', '/api/tasks', {
+      json: { title, description: 'nothing to see' },
+      headers: { traceparent: `00-${traceId}-${parent}-01` },
+    });
+    assert.ok(res.status < 300, `create: ${res.status}`);
+    await res.arrayBuffer();
+    const { server: span, children } = await requestSpans(traceId,
+      (list) => list.some((s) => s.name === 'task create'));
+    assert.equal(span.parentSpanId, parent);
+    const sql = children.filter((s) => s.attrs['db.system.name'] === (postgres ? 'postgresql' : 'sqlite'));
+    const create = sql.find((s) => s.name === 'task create');
+    assert.ok(create, `a "task create" statement among ${children.map((s) => s.name)}`);
+    assert.equal(create.traceId, traceId, "the client's trace");
+    assert.equal(create.kind, 3, 'SPAN_KIND_CLIENT');
+    assert.ok((postgres ? ['SELECT', 'INSERT'] : ['INSERT']).includes(create.attrs['db.operation.name']), create.attrs['db.operation.name']);
+    assert.notEqual(create.spanId, span.spanId);
+    for (const c of sql) {
+      assert.ok(BigInt(c.startTimeUnixNano) >= BigInt(span.startTimeUnixNano), `${c.name} starts inside its parent`);
+      assert.ok(BigInt(c.endTimeUnixNano) <= BigInt(span.endTimeUnixNano), `${c.name} ends inside its parent`);
+      assert.equal(c.status?.code ?? 0, 0, `${c.name} did not fail`);
+    }
+    const exported = JSON.stringify(receiver.spans.filter((s) => s.traceId === traceId));
+    assert.ok(!exported.includes(title), "the task's values are not exported");
+  });
+
+  test('on PostgreSQL + Redis, Redis commands are child spans too, named by the command alone',
+    { skip: !(postgres && process.env.LSF_REDIS_URL) && 'the scaled path: make api-scaled' },
+    async () => {
+      const traceId = hex(16);
+      const res = await owner.request('GET', '/api/tasks', { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      const { children } = await requestSpans(traceId,
+        (list) => list.some((s) => s.name.startsWith('redis ')) && list.some((s) => s.attrs['db.system.name'] === 'postgresql'));
+      const redis = children.filter((s) => s.attrs['db.system.name'] === 'redis');
+      assert.ok(redis.length > 0, `redis spans among ${children.map((s) => s.name)}`);
+      for (const r of redis) {
+        assert.match(r.name, /^redis [A-Z]+$/, 'named by the command, no key');
+        assert.equal(r.name, `redis ${r.attrs['db.operation.name']}`);
+        assert.equal(r.kind, 3);
+      }
+      assert.ok(children.some((s) => s.attrs['db.system.name'] === 'postgresql'), 'PostgreSQL statements on the fiber');
+    });
+
+  test('registering waits in the worker queue and hashes the password; signing in verifies it: child spans', async () => {
+    const identity = newIdentity('trace-hash');
+    const traceId = hex(16);
+    const res = await new Client(server.url).request('POST', '/api/auth/register', {
+      json: identity, headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+    });
+    assert.equal(res.status, 201);
+    await res.arrayBuffer();
+    const { children } = await requestSpans(traceId,
+      (list) => list.some((s) => s.name === 'password hash') && list.some((s) => s.name === 'worker queue wait'));
+    const hash = children.find((s) => s.name === 'password hash');
+    assert.ok(hash, `a password hash span among ${children.map((s) => s.name)}`);
+    assert.equal(hash.attrs['auth.password.algorithm'], 'argon2id');
+    assert.ok(children.some((s) => s.name === 'worker queue wait'), 'the wait for a worker');
+
+    const loginTrace = hex(16);
+    const login = await new Client(server.url).request('POST', '/api/auth/login', {
+      json: { email: identity.email, password: identity.password }, headers: { traceparent: `00-${loginTrace}-${hex(8)}-01` },
+    });
+    assert.equal(login.status, 200);
+    await login.arrayBuffer();
+    const signIn = await requestSpans(loginTrace, (list) => list.some((s) => s.name === 'password verify'));
+    assert.ok(signIn.children.some((s) => s.name === 'password verify'), `${signIn.children.map((s) => s.name)}`);
+  });
+
+  test('the welcome mail is delivered in a trace of its own, its span linked to the request that queued it', async () => {
+    const identity = newIdentity('trace-mail');
+    const traceId = hex(16);
+    const res = await new Client(server.url).request('POST', '/api/auth/register', {
+      json: identity, headers: { traceparent: `00-${traceId}-${hex(8)}-01` },
+    });
+    assert.equal(res.status, 201);
+    await res.arrayBuffer();
+    const ctx = answerContext(res);
+    const [delivery] = await settle(
+      () => receiver.spans.filter((s) => s.name === 'mail deliver' && s.links?.some((l) => l.traceId === traceId)),
+      (list) => list.length >= 1);
+    assert.ok(delivery, 'a delivery span linked to the register request');
+    assert.deepEqual(delivery.links.map((l) => [l.traceId, l.spanId]), [[traceId, ctx.spanId]],
+      "the link names the request's own span");
+    assert.notEqual(delivery.traceId, traceId, 'a trace of its own');
+    assert.equal(delivery.parentSpanId ?? '', '', 'a root span');
+    assert.equal(delivery.attrs['mail.transport'], 'smtp');
+    assert.equal(delivery.attrs['mail.attempt'], '1');
+    assert.equal(delivery.status?.code ?? 0, 0);
+    assert.ok(!JSON.stringify(delivery).includes(identity.email), 'no recipient address');
+    // recording the outcome is part of the delivery's trace
+    const marked = await settle(() => receiver.spans.filter((s) => s.parentSpanId === delivery.spanId),
+      (list) => list.some((s) => s.name === 'outbox sent'));
+    assert.ok(marked.some((s) => s.name === 'outbox sent' && s.traceId === delivery.traceId), `${marked.map((s) => s.name)}`);
+  });
+
+  test('a scrape that asks for OpenMetrics gets the trace id of a recorded request as an exemplar; Prometheus text has none', async () => {
+    const traceId = hex(16);
+    const res = await get(server.url, '/api/auth/is-auth', { traceparent: `00-${traceId}-${hex(8)}-01` });
+    assert.equal(res.status, 200);
+    const scrape = async (accept) => {
+      const r = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${metricsToken}`, ...(accept && { accept }) } });
+      assert.equal(r.status, 200);
+      return { type: r.headers.get('content-type'), text: await r.text() };
+    };
+    // Prometheus 2.x's Accept header
+    const om = await scrape('application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
+    assert.equal(om.type, 'application/openmetrics-text; version=1.0.0; charset=utf-8');
+    assert.ok(om.text.endsWith('\n# EOF\n'), 'ends with # EOF');
+    const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[0-9.e+]+(Inf)?( # \{trace_id="[0-9a-f]{32}"\} [0-9.]+ [0-9]+\.[0-9]{3})?$/;
+    const lines = om.text.trimEnd().split('\n');
+    for (const line of lines.slice(0, -1))
+      assert.ok(/^# (HELP|TYPE) /.test(line) || SAMPLE.test(line), `an OpenMetrics line: ${line}`);
+    for (const line of lines.filter((l) => l.startsWith('# TYPE ') && l.endsWith(' counter')))
+      assert.ok(!/_total counter$/.test(line), `a counter family without _total: ${line}`);
+    const buckets = lines.filter((l) => l.startsWith('http_request_duration_seconds_bucket{method="GET",route="/api/auth/is-auth",status_code="200"'));
+    const withExemplar = buckets.filter((l) => l.includes(' # {'));
+    assert.equal(withExemplar.length, 1, `one exemplar on the series: ${buckets.join('\n')}`);
+    const m = /le="([^"]+)"\} \d+ # \{trace_id="([0-9a-f]{32})"\} ([0-9.]+) ([0-9.]+)$/.exec(withExemplar[0]);
+    assert.ok(m, withExemplar[0]);
+    assert.equal(m[2], traceId, "the exemplar is the request's trace");
+    assert.ok(Number(m[3]) <= Number(m[1]), 'the exemplar lies in its bucket');
+    assert.ok(Math.abs(Number(m[4]) - Date.now() / 1000) < 60, `a timestamp in seconds: ${m[4]}`);
+
+    const plain = await scrape();
+    assert.equal(plain.type, 'text/plain; version=0.0.4; charset=utf-8');
+    assert.ok(!plain.text.includes('# {') && !plain.text.includes('# EOF'), 'Prometheus text as before');
+    assert.match(plain.text, /^# TYPE mail_sent_total counter$/m);
+  });
 
   test('every payload had the OTLP JSON shape', () => {
     assert.ok(receiver.requests.length > 0, 'the tests above exported something');
@@ -371,11 +516,17 @@ describe("through nginx's gateway: auth, user and tasks as three processes", {
       await res.arrayBuffer();
       const ctx = answerContext(res); // nginx hands the service's traceparent back
       assert.equal(ctx.traceId, traceId);
-      const spans = await settle(() => receiver.spans.filter((s) => s.traceId === traceId), (l) => l.length >= 1);
-      assert.equal(spans.length, 1, `${method} ${p}: one span`);
+      const spans = await settle(() => receiver.spans.filter((s) => s.traceId === traceId && s.kind === 2),
+        (l) => l.length >= 1);
+      assert.equal(spans.length, 1, `${method} ${p}: one server span`);
       assert.equal(spans[0].name, name);
       assert.equal(spans[0].parentSpanId, parent);
       assert.equal(spans[0].spanId, ctx.spanId);
+      // and on into the service's statements: children of its span, in the client's trace
+      const sql = await settle(() => receiver.spans.filter((s) => s.parentSpanId === ctx.spanId && s.attrs['db.system.name']),
+        (l) => l.length >= 1);
+      assert.ok(sql.length >= 1, `${method} ${p}: statement spans`);
+      for (const c of sql) assert.equal(c.traceId, traceId, `${method} ${p}: ${c.name}`);
     }
     assert.deepEqual(receiver.problems, []);
   });

@@ -13,6 +13,9 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
+import { randomBytes } from 'node:crypto';
+
+import { startOtlpReceiver } from '../support/otlp.mjs';
 import { requireOrSkip } from '../support/require.mjs';
 import { freePort, startServer } from '../support/server.mjs';
 
@@ -74,3 +77,48 @@ test('a real Prometheus scraping lsf-server counts exactly the requests made', {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('with exemplar storage, Prometheus keeps the trace id of a traced request on the latency histogram (OpenMetrics)',
+  { skip: NO_PROMETHEUS, timeout: 60000 }, async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const mport = await freePort();
+    const pport = await freePort();
+    const dir = await mkdtemp(path.join(tmpdir(), 'lsf-prom-'));
+    const receiver = await startOtlpReceiver();
+    const server = await startServer({ METRICS_PORT: String(mport), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    let prom;
+    try {
+      await writeFile(path.join(dir, 'prometheus.yml'), [
+        'global: {scrape_interval: 1s, evaluation_interval: 1s}',
+        'scrape_configs:',
+        `  - {job_name: lsf, static_configs: [{targets: ['127.0.0.1:${mport}']}]}`,
+        '',
+      ].join('\n'));
+      prom = spawn('prometheus', [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${pport}`, '--enable-feature=exemplar-storage'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let promLog = '';
+      prom.stderr.on('data', (c) => { promLog += c; });
+      const res = await fetch(`${server.url}/health/live`, { headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+      await res.arrayBuffer();
+      const query = encodeURIComponent('http_request_duration_seconds_bucket{job="lsf",route="/health/live"}');
+      let found = [];
+      for (const deadline = Date.now() + 45000; Date.now() < deadline; await sleep(500)) {
+        try {
+          const now = Date.now() / 1000;
+          const body = await (await fetch(`http://127.0.0.1:${pport}/api/v1/query_exemplars?query=${query}&start=${now - 600}&end=${now + 60}`)).json();
+          found = (body.data ?? []).flatMap((series) => series.exemplars.map((e) => e.labels.trace_id));
+          if (found.includes(traceId)) break;
+        } catch { /* not up yet */ }
+      }
+      assert.ok(found.includes(traceId), `exemplars ${JSON.stringify(found)}:\n${promLog.slice(-2000)}`);
+      assert.ok(!/error|invalid/i.test(promLog.split('\n').filter((l) => /scrape/i.test(l)).join('\n')), 'the scrape parsed');
+    } finally {
+      if (prom) {
+        prom.kill('SIGTERM');
+        await new Promise((resolve) => (prom.exitCode !== null ? resolve() : prom.on('exit', resolve)));
+      }
+      await server.close();
+      await receiver.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });

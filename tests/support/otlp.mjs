@@ -63,6 +63,11 @@ export function checkExportRequest(body) {
           assert.equal(typeof e.name, 'string', `${where}: event name`);
           checkAttributes(e.attributes ?? [], `${where} event ${e.name}`);
         }
+        for (const l of s.links ?? []) {
+          assert.match(l.traceId, HEX(32), `${where}: link traceId`);
+          assert.match(l.spanId, HEX(16), `${where}: link spanId`);
+          checkAttributes(l.attributes ?? [], `${where} link`);
+        }
         if (s.status !== undefined) assert.ok([0, 1, 2].includes(s.status.code ?? 0), `${where}: status.code`);
       }
     }

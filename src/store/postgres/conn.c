@@ -9,6 +9,8 @@
  * for a caller that expects one and reads the SQLSTATE, the rest is ours and
  * CORE_E_INTERNAL). Server messages are logged by their primary text only:
  * the DETAIL of a constraint error would carry user data such as an email.
+ * Each statement is a child span of the request being traced
+ * (trace/scope.h), named by its op ("task get"), blocking or on a fiber.
  *
  * store_pg_query() prepares each distinct statement (SQL text and parameter
  * types) once per session and then only binds and executes it, saving the
@@ -44,6 +46,7 @@
 #include "core/metrics.h"
 #include "core/mem.h"
 #include "store/postgres/postgres.h"
+#include "trace/scope.h"
 
 /* SQLSTATE classes and codes that mean "not now" rather than "a bug". */
 static bool sqlstate_unavailable(const char *st)
@@ -277,6 +280,7 @@ static int query(store_pg_conn_t *c, const char *sql, int n, const char *const *
 {
     char lost[160] = "";
     PGresult *r;
+    trace_child_t span = trace_child_begin();
 
     if (c->async && !prepare && n > 0 && store_pg_async_exclusive(c) != CORE_OK)
         r = NULL, snprintf(lost, sizeof(lost), "no free connection in time"); /* plan_mode needs a session of its own */
@@ -292,6 +296,10 @@ static int query(store_pg_conn_t *c, const char *sql, int n, const char *const *
     const char *code = r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     bool conn_ok = c->async ? !c->broken && r != NULL : PQstatus(c->pg) == CONNECTION_OK;
     int rc = CORE_OK;
+
+    /* a constraint (class 23) is the data's fault, answered 4xx: not a failed span */
+    trace_child_end_db(&span, "postgresql", op, sql, st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+                                                         (code == NULL || strncmp(code, "23", 2) != 0));
 
     if (sqlstate != NULL)
         sqlstate[0] = '\0';

@@ -14,15 +14,16 @@
 #include "core/error.h"
 #include "store/postgres/postgres.h"
 
-static const char SQL_INSERT[] = "INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at) "
-                                 "VALUES ($1, $2, $3, $4, $4)";
+static const char SQL_INSERT[] = "INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at, "
+                                 "traceparent) VALUES ($1, $2, $3, $4, $4, $5)";
 /* the WHERE repeats outbox_due's condition so the partial index serves it */
 static const char SQL_CLAIM[] =
     "WITH due AS (SELECT id FROM outbox WHERE sent_at IS NULL AND NOT gave_up AND next_attempt_at <= $1 "
     "AND (lease_until IS NULL OR lease_until <= $1) ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED), "
     "leased AS (UPDATE outbox o SET lease_until = $2 FROM due WHERE o.id = due.id "
-    "RETURNING o.id, o.recipient, o.subject, o.body, o.attempts, o.created_at, o.next_attempt_at) "
-    "SELECT id, recipient, subject, body, attempts, created_at FROM leased ORDER BY next_attempt_at, id";
+    "RETURNING o.id, o.recipient, o.subject, o.body, o.attempts, o.created_at, o.next_attempt_at, o.traceparent) "
+    "SELECT id, recipient, subject, body, attempts, created_at, traceparent FROM leased "
+    "ORDER BY next_attempt_at, id";
 static const char SQL_SENT[] = "UPDATE outbox SET sent_at = $2, lease_until = NULL, body = '' WHERE id = $1";
 static const char SQL_RETRY[] = "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, "
                                 "lease_until = NULL, gave_up = $4, body = CASE WHEN $4 THEN '' ELSE body END "
@@ -40,8 +41,9 @@ int store_pg_outbox_insert(store_pg_conn_t *c, const mail_msg_t *msg)
 {
     char at[24];
     const char *params[] = {msg->recipient, msg->subject, msg->body,
-                            store_pg_i64(at, msg->created_at != 0 ? msg->created_at : core_clock_now_ms())};
-    return store_pg_query(c, SQL_INSERT, 4, params, NULL, "outbox insert", false, NULL, NULL);
+                            store_pg_i64(at, msg->created_at != 0 ? msg->created_at : core_clock_now_ms()),
+                            msg->traceparent};
+    return store_pg_query(c, SQL_INSERT, 5, params, NULL, "outbox insert", false, NULL, NULL);
 }
 
 int store_pg_outbox_claim(store_t *base, core_pool_t *pool, int64_t now, int64_t lease_ms, size_t max,
@@ -68,6 +70,7 @@ int store_pg_outbox_claim(store_t *base, core_pool_t *pool, int64_t now, int64_t
             m->body = store_pg_get_str(pool, res, i, 3);
             m->attempts = (int)store_pg_get_i64(res, i, 4);
             m->created_at = store_pg_get_i64(res, i, 5);
+            m->traceparent = store_pg_get_str(pool, res, i, 6);
         }
     }
     PQclear(res);

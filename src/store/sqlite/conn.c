@@ -6,7 +6,8 @@
  * of prepared statements, transactions, and the mapping of SQLite result
  * codes onto CORE_E_* codes. The other files of src/store/sqlite/ build the
  * store operations from these pieces; the ops table that store_open() hands
- * out is assembled here.
+ * out is assembled here. The step helpers make each statement a child span
+ * of the request being traced (trace/scope.h), named by its op.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include "core/metrics.h"
 #include "core/mem.h"
 #include "store/sqlite/sqlite.h"
+#include "trace/scope.h"
 
 static const char SQL_BEGIN[] = "BEGIN IMMEDIATE";
 static const char SQL_COMMIT[] = "COMMIT";
@@ -126,7 +128,11 @@ int store_sqlite_bind_fail(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op
 
 int store_sqlite_step_done(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op, int *constraint)
 {
+    trace_child_t span = trace_child_begin();
     int rc = sqlite3_step(stmt), err = CORE_OK;
+
+    trace_child_end_db(&span, "sqlite", op, sqlite3_sql(stmt), rc != SQLITE_ROW && rc != SQLITE_DONE &&
+                                                                 (rc & 0xff) != SQLITE_CONSTRAINT);
 
     if (rc == SQLITE_ROW || rc == SQLITE_DONE)
         goto out;
@@ -143,7 +149,11 @@ out:
 
 int store_sqlite_step_row(store_sqlite_t *s, sqlite3_stmt *stmt, const char *op)
 {
+    /* one span per statement: its first step, not every row a loop reads */
+    trace_child_t span = sqlite3_stmt_busy(stmt) ? (trace_child_t){0} : trace_child_begin();
     int rc = sqlite3_step(stmt), err = CORE_OK;
+
+    trace_child_end_db(&span, "sqlite", op, sqlite3_sql(stmt), rc != SQLITE_ROW && rc != SQLITE_DONE);
 
     if (rc != SQLITE_ROW) {
         err = rc == SQLITE_DONE ? CORE_E_NOT_FOUND : store_sqlite_fail(s, rc, op);

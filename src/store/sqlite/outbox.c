@@ -11,10 +11,10 @@
 #include "core/error.h"
 #include "store/sqlite/sqlite.h"
 
-static const char SQL_INSERT[] = "INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at) "
-                                 "VALUES (?1, ?2, ?3, ?4, ?4)";
+static const char SQL_INSERT[] = "INSERT INTO outbox (recipient, subject, body, created_at, next_attempt_at, "
+                                 "traceparent) VALUES (?1, ?2, ?3, ?4, ?4, ?5)";
 /* the WHERE repeats outbox_due's condition so the partial index serves it */
-static const char SQL_DUE[] = "SELECT id, recipient, subject, body, attempts, created_at FROM outbox "
+static const char SQL_DUE[] = "SELECT id, recipient, subject, body, attempts, created_at, traceparent FROM outbox "
                               "WHERE sent_at IS NULL AND gave_up = 0 AND next_attempt_at <= ?1 "
                               "AND (lease_until IS NULL OR lease_until <= ?1) "
                               "ORDER BY next_attempt_at, id LIMIT ?2";
@@ -44,7 +44,8 @@ int store_sqlite_outbox_insert(store_sqlite_t *s, const mail_msg_t *msg)
     if (sqlite3_bind_text(stmt, 1, msg->recipient, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(stmt, 2, msg->subject, -1, SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_text(stmt, 3, msg->body, -1, SQLITE_STATIC) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, 4, created_at) != SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 4, created_at) != SQLITE_OK ||
+        sqlite3_bind_text(stmt, 5, msg->traceparent, -1, SQLITE_STATIC) != SQLITE_OK) {
         rc = store_sqlite_bind_fail(s, stmt, "outbox insert");
         goto out;
     }
@@ -75,6 +76,7 @@ static int select_due(store_sqlite_t *s, core_pool_t *pool, int64_t now, size_t 
         m->body = store_sqlite_column_str(pool, stmt, 3);
         m->attempts = sqlite3_column_int(stmt, 4);
         m->created_at = sqlite3_column_int64(stmt, 5);
+        m->traceparent = store_sqlite_column_str(pool, stmt, 6);
     }
     if (rc == CORE_E_NOT_FOUND)
         rc = CORE_OK;

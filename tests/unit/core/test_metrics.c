@@ -33,7 +33,7 @@ static double sample(const char *text, const char *series)
 static char *render(void)
 {
     size_t len = 0;
-    char *text = core_metrics_render(&len);
+    char *text = core_metrics_render(&len, false);
 
     assert_non_null(text);
     assert_int_equal(strlen(text), len);
@@ -92,9 +92,9 @@ static void histogram_buckets_are_cumulative(void **state)
 
     for (int i = 0; i < 3; i++)
         core_metrics_request_begin();
-    core_metrics_request_end(get, route, 200, 300000);     /* 0.3 ms */
-    core_metrics_request_end(get, route, 200, MS(4));      /* 4 ms */
-    core_metrics_request_end(get, route, 200, MS(20000));  /* 20 s: past the last bound */
+    core_metrics_request_end(get, route, 200, 300000, NULL);     /* 0.3 ms */
+    core_metrics_request_end(get, route, 200, MS(4), NULL);      /* 4 ms */
+    core_metrics_request_end(get, route, 200, MS(20000), NULL);  /* 20 s: past the last bound */
     char *text = render();
 #define S(le) "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/test/:id\",status_code=\"200\",le=\"" le "\"}"
     assert_int_equal(sample(text, S("0.0005")), 1);
@@ -111,15 +111,68 @@ static void histogram_buckets_are_cumulative(void **state)
     free(text);
 }
 
+/* OpenMetrics: the latest recorded trace of a series is an exemplar on the
+ * bucket its duration fell in, counter families lose _total, "# EOF" ends
+ * it; the Prometheus text of the same registry has none of that. */
+static void openmetrics_carries_exemplars(void **state)
+{
+    (void)state;
+    static const char route[] = "/api/exemplar";
+    const uint8_t first[16] = {0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa, 0xaa};
+    const uint8_t last[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+    size_t len;
+
+    for (int i = 0; i < 3; i++)
+        core_metrics_request_begin();
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(40), first);
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, 300000, last); /* 0.3 ms: bucket 0.0005 */
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(7), NULL);  /* not recorded: no exemplar */
+    char *om = core_metrics_render(&len, true);
+    assert_non_null(om);
+    assert_int_equal(strlen(om), len);
+    const char *line = strstr(om, "http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/exemplar\","
+                                  "status_code=\"200\",le=\"0.0005\"} 1 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} "
+                                  "0.000300000 ");
+    assert_non_null(line);
+    assert_null(strstr(om, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")); /* the latest only */
+    const char *ex = strstr(om, " # {"); /* one exemplar in all, on that bucket */
+    assert_true(ex > line && ex < strchr(line, '\n'));
+    assert_null(strstr(ex + 1, " # {"));
+    assert_non_null(strstr(om, "\n# TYPE mail_sent counter\nmail_sent_total "));
+    assert_null(strstr(om, "# TYPE mail_sent_total"));
+    assert_int_equal(strcmp(om + len - 6, "# EOF\n"), 0);
+    char *text = render();
+    assert_null(strstr(text, "trace_id"));
+    assert_null(strstr(text, "# EOF"));
+    assert_non_null(strstr(text, "# TYPE mail_sent_total counter\n"));
+    free(text);
+    free(om);
+}
+
+static void openmetrics_is_negotiated_by_accept(void **state)
+{
+    (void)state;
+    assert_true(core_metrics_accepts_openmetrics(CORE_STR_LIT(
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+        "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"))); /* Prometheus 2.x's scrape */
+    assert_true(core_metrics_accepts_openmetrics(CORE_STR_LIT("text/plain, Application/OpenMetrics-Text ; q=0.5")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("application/openmetrics-text;q=0")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("application/openmetrics-text; q=0.000")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("text/plain;version=0.0.4")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("*/*")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("application/openmetrics-textual")));
+    assert_false(core_metrics_accepts_openmetrics(CORE_STR_LIT("")));
+}
+
 static void unknown_routes_methods_and_odd_labels(void **state)
 {
     (void)state;
     static const char odd[] = "/we\"ird\\route";
 
     core_metrics_request_begin();
-    core_metrics_request_end(CORE_STR_LIT("BREW"), NULL, 404, 1000);
+    core_metrics_request_end(CORE_STR_LIT("BREW"), NULL, 404, 1000, NULL);
     core_metrics_request_begin();
-    core_metrics_request_end(CORE_STR_LIT("DELETE"), odd, 418, 1000);
+    core_metrics_request_end(CORE_STR_LIT("DELETE"), odd, 418, 1000, NULL);
     char *text = render();
     assert_int_equal(
         sample(text, "http_request_duration_seconds_count{method=\"other\",route=\"unmatched\",status_code=\"404\"}"), 1);
@@ -170,7 +223,7 @@ static void nothing_is_recorded_while_disabled(void **state)
     core_metrics_request_begin();
     core_metrics_count(CORE_METRICS_DB_ERRORS);
     assert_int_equal(core_metrics_cache_result(CORE_OK), CORE_OK);
-    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1));
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1), NULL);
     char *off = render();
     assert_true(sample(off, series) < 0); /* no such sample */
     assert_int_equal(sample(off, "db_query_errors_total"), errors);
@@ -179,7 +232,7 @@ static void nothing_is_recorded_while_disabled(void **state)
 
     core_metrics_set_enabled(true);
     core_metrics_request_begin();
-    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1));
+    core_metrics_request_end(CORE_STR_LIT("GET"), route, 200, MS(1), NULL);
     char *on = render();
     assert_int_equal(sample(on, series), 1);
     free(on);
@@ -195,7 +248,7 @@ static void *record(void *arg)
     for (int i = 0; i < PER_THREAD; i++) {
         core_metrics_request_begin();
         core_metrics_count(CORE_METRICS_DB_ERRORS);
-        core_metrics_request_end(CORE_STR_LIT("POST"), route, 201, MS(1));
+        core_metrics_request_end(CORE_STR_LIT("POST"), route, 201, MS(1), NULL);
     }
     return NULL;
 }
@@ -252,6 +305,8 @@ int main(void)
         cmocka_unit_test(every_line_is_a_comment_or_a_sample),
         cmocka_unit_test(families_and_fixed_metrics),
         cmocka_unit_test(histogram_buckets_are_cumulative),
+        cmocka_unit_test(openmetrics_carries_exemplars),
+        cmocka_unit_test(openmetrics_is_negotiated_by_accept),
         cmocka_unit_test(unknown_routes_methods_and_odd_labels),
         cmocka_unit_test(gauges_and_cache_outcomes),
         cmocka_unit_test(nothing_is_recorded_while_disabled),

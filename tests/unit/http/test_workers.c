@@ -67,7 +67,7 @@ static api_job_t *job_new(api_job_cb run, const char *arg)
 static long long dropped_total(void)
 {
     size_t len;
-    char *text = core_metrics_render(&len);
+    char *text = core_metrics_render(&len, false);
     const char *line = strstr(text, "\nworker_jobs_dropped_total ");
     long long n = line != NULL ? atoll(line + strlen("\nworker_jobs_dropped_total ")) : -1;
     free(text);

@@ -312,7 +312,7 @@ static void test_shared_mark_routes_reads(void **state)
 static long long metric(const char *name)
 {
     size_t len;
-    char *text = core_metrics_render(&len), *at;
+    char *text = core_metrics_render(&len, false), *at;
     long long v = -1;
 
     assert_non_null(text);

@@ -13,10 +13,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
+#include <stdio.h>
 
 #include "trace/context.h"
 #include "trace/otlp.h"
+#include "core/log.h"
 #include "trace/sampler.h"
+#include "trace/scope.h"
 #include "trace/span.h"
 
 #define S(lit) CORE_STR_LIT(lit)
@@ -201,6 +205,21 @@ static void test_sampler(void **state)
     assert_false(trace_sampler_decide(TRACE_SAMPLER_ALWAYS_OFF, 1.0, low, &sampled));
 }
 
+/* The exporter's body for one span, parsed back (jansson checks it is JSON). */
+static json_t *encode(const trace_span_t *s, const trace_resource_attr_t *res, size_t nres)
+{
+    size_t len;
+    char *text = trace_otlp_encode(s, 1, res, nres, &len);
+    assert_non_null(text);
+    assert_int_equal(strlen(text), len);
+    json_error_t err;
+    json_t *root = json_loads(text, 0, &err);
+    if (root == NULL)
+        fail_msg("not JSON (%s): %s", err.text, text);
+    free(text);
+    return root;
+}
+
 static void test_otlp_span(void **state)
 {
     trace_parent_t p;
@@ -220,7 +239,7 @@ static void test_otlp_span(void **state)
     trace_span_attr_str(s, "bad.utf8", S("\xc3("));  /* left out */
     trace_span_fail(s, "INTERNAL", "boom", 1764892800123999999LL);
 
-    json_t *root = trace_otlp_encode(s, 1, res, 1);
+    json_t *root = encode(s, res, 1);
     char *text = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(
         text,
@@ -257,6 +276,65 @@ static void test_otlp_text_cut(void **state)
     trace_span_destroy(s);
 }
 
+static void test_otlp_link(void **state)
+{
+    (void)state;
+    trace_span_t *s = trace_span_create("mail deliver", TRACE_KIND_CLIENT);
+    memset(s->trace_id, 0x11, 16);
+    memset(s->span_id, 0x22, 8);
+    memset(s->link_trace_id, 0xab, 16);
+    memset(s->link_span_id, 0xcd, 8);
+    s->has_link = true;
+    json_t *root = encode(s, NULL, 0);
+    json_t *span = json_array_get(
+        json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(root, "resourceSpans"), 0),
+                                                       "scopeSpans"), 0), "spans"), 0);
+    char *links = json_dumps(json_object_get(span, "links"), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(links, "[{\"spanId\":\"cdcdcdcdcdcdcdcd\",\"traceId\":\"abababababababababababababababab\"}]");
+    assert_null(json_object_get(span, "parentSpanId"));
+    free(links);
+    json_decref(root);
+    trace_span_destroy(s);
+}
+
+/* Child spans: nothing without a scope in the log context; with one, the
+ * scope's trace, the scope's span as parent, a span id of its own, and times
+ * on the scope's wall clock. */
+static void test_child_span(void **state)
+{
+    trace_scope_t scope = {.unix_ns = 1764892800000000000LL, .mono_ns = 1000};
+    core_log_context_t ctx = {.request_id = "r"};
+    core_pool_t pool;
+
+    (void)state;
+    memset(scope.trace_id, 0x42, 16);
+    memset(scope.span_id, 0x07, 8);
+    core_pool_init(&pool);
+    core_log_context_set(&ctx); /* a request that is not recorded */
+    trace_child_t none = trace_child_begin();
+    assert_null(none.scope);
+    assert_null(trace_child_end(&none, "task get", TRACE_KIND_CLIENT));
+    assert_null(trace_scope_traceparent(&pool));
+
+    ctx.trace = &scope;
+    trace_child_t c = trace_child_begin();
+    assert_ptr_equal(c.scope, &scope);
+    trace_span_t *s = trace_child_end(&c, "task get", TRACE_KIND_CLIENT);
+    assert_non_null(s);
+    assert_string_equal(s->name, "task get");
+    assert_memory_equal(s->trace_id, scope.trace_id, 16);
+    assert_true(s->has_parent);
+    assert_memory_equal(s->parent_span_id, scope.span_id, 8);
+    assert_memory_not_equal(s->span_id, scope.span_id, 8);
+    assert_false(trace_id_is_zero(s->span_id, 8));
+    assert_true(s->start_unix_ns == scope.unix_ns + (c.start_mono_ns - 1000));
+    assert_true(s->end_unix_ns >= s->start_unix_ns);
+    assert_string_equal(trace_scope_traceparent(&pool), "00-42424242424242424242424242424242-0707070707070707-01");
+    trace_span_destroy(s);
+    core_log_context_set(NULL);
+    core_pool_cleanup(&pool);
+}
+
 static void test_resource_parse(void **state)
 {
     trace_resource_attr_t out[4];
@@ -291,6 +369,7 @@ int main(void)
         cmocka_unit_test(test_state),             cmocka_unit_test(test_state_limits),
         cmocka_unit_test(test_sampler),           cmocka_unit_test(test_otlp_span),
         cmocka_unit_test(test_otlp_text_cut),     cmocka_unit_test(test_resource_parse),
+        cmocka_unit_test(test_otlp_link),         cmocka_unit_test(test_child_span),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
