@@ -70,6 +70,16 @@ describe('tasks: search pages and totals', () => {
     }
   });
 
+  test('a page past the end is empty and keeps the total', async () => {
+    const want = modelList(all, { search: 'meeting' }).length;
+    for (const page of ['1000000000', String(Math.ceil(want / 2) + 1)]) {
+      const body = await listTasks(client, { search: 'meeting', limit: '2', page });
+      assert.deepEqual(body.tasks, [], `page ${page}`);
+      assert.equal(body.pagination.totalTasks, want);
+      assert.equal(body.pagination.nextCursor, null);
+    }
+  });
+
   test('with other filters, the walk keeps them', async () => {
     for (const status of STATUSES) {
       const q = { search: 'meeting', status };

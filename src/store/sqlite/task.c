@@ -302,6 +302,8 @@ static int search_walk(store_sqlite_t *s, core_pool_t *pool, const store_task_qu
      * Measured on the bench's file, a match listed costs about four rows
      * walked: walk when the share predicts fewer rows than that. Then allow
      * twice the rows predicted, and some (matches are not spread evenly). */
+    if (need > tasks) /* a page past the end (and no overflow below) */
+        return CORE_OK;
     expected = need * tasks / total;
     budget = 2 * expected + 64;
     if (expected >= 4 * total || budget > WALK_MAX_ROWS)
