@@ -35,6 +35,17 @@ bool api_cache_get(api_req_t *req, enum api_cache_kind kind, api_cache_slot_t *s
 /* Cache req->reply (the answer just computed) in slot; failures are ignored. */
 void api_cache_put(api_req_t *req, const api_cache_slot_t *slot);
 
+/* A total of the signed-in user's list query q (its filters: status,
+ * priority, tag, search, due dates), cached under the stats generation (so
+ * for CACHE_STATS_TTL_MS, and gone with the user's next task write): true
+ * with *n on a hit. On a miss, false with slot ready for
+ * api_cache_count_put. */
+bool api_cache_count_get(api_req_t *req, const store_task_query_t *q, int64_t *n, api_cache_slot_t *slot);
+
+/* Cache n, the total just counted for the query of api_cache_count_get, in
+ * slot; failures are ignored. */
+void api_cache_count_put(api_req_t *req, const api_cache_slot_t *slot, int64_t n);
+
 /* After a committed write (at now_ms): user_id's cached answers of this
  * kind are stale. A no-op when that kind is not cached (its TTL is 0). */
 void api_cache_invalidate(kv_t *kv, const core_config_t *cfg, enum api_cache_kind kind, const char *user_id,

@@ -1,8 +1,9 @@
 /*
  * This file implements /api/tasks: create, read, update (PUT and PATCH are
  * both partial), delete, list with filters, search and two kinds of
- * pagination, and stats (cached per user for CACHE_STATS_TTL_MS; the
- * store's write hook, api/effects.c, invalidates it after every write). Every store call
+ * pagination, and stats (cached per user for CACHE_STATS_TTL_MS, and so are
+ * searches' totals; the store's write hook, api/effects.c, invalidates both
+ * after every write). Every store call
  * carries the signed-in user's id, so a task of another user is simply not
  * found: 404 "Task not found" for a missing id and for someone else's alike.
  * Task and list replies are written as JSON text (api/json_out.h), not built
@@ -125,14 +126,20 @@ int api_tasks_list(api_req_t *req)
 {
     store_task_query_t q;
     store_task_page_t page;
-    int64_t page_no;
+    api_cache_slot_t slot = {.key = ""};
+    int64_t page_no, known;
     int rc;
 
     if ((rc = api_task_query(req, &q, &page_no)) != CORE_OK)
         return rc;
     q.user_id = req->claims.user_id;
+    /* a search's total costs a count of every match: cached until the user's next write */
+    if (q.search != NULL && api_cache_count_get(req, &q, &known, &slot))
+        q.known_total = &known;
     if ((rc = store_task_list(req->store, req->pool, &q, &page)) != CORE_OK)
         return rc;
+    if (q.search != NULL && q.known_total == NULL)
+        api_cache_count_put(req, &slot, page.total);
 
     api_json_out_t out;
     api_json_out_init(&out, req->pool, 256 + page.len * TASK_JSON_HINT);

@@ -485,7 +485,7 @@ static const row_t rows[] = {
     {NULL, NULL, "Shared state (many instances)", NULL, 0, 0, 0, NULL},
     {"REDIS_URL", NULL, "redis://[[USER]:PASS@]HOST[:PORT][/DB] (USER and PASS percent-encoded; no rediss://) for revocations, rate limits and caches shared by all instances; unset: in-process", parse_redis_url, OFF(redis_url), 0, 0, NULL},
     {"CACHE_USER_TTL_MS", "3600000", "how long /api/user/data answers are cached (with REDIS_URL)", parse_ms, OFF(cache_user_ttl_ms), 0, 7 * DAY_MS, NULL},
-    {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
+    {"CACHE_STATS_TTL_MS", "600000", "how long /api/tasks/stats answers and search totals are cached (with REDIS_URL)", parse_ms, OFF(cache_stats_ttl_ms), 0, 7 * DAY_MS, NULL},
     {"REDIS_DOWN_RATE_LIMIT", "local", "while Redis is unreachable: local = count per process, open = do not limit", parse_choice, OFF(redis_down_rate_limit), 0, 0, redis_down_policies},
     {NULL, NULL, "Authentication", NULL, 0, 0, 0, NULL},
     {"JWT_SECRET", NULL, "HS256 key, at least 32 bytes (make one with: openssl rand -base64 48); required in production, where an obviously weak one (a repeated character or pattern, a run, low entropy) is refused; generated into DATA_DIR/jwt-secret otherwise", parse_str, OFF(jwt_secret), 0, 0, NULL},

@@ -99,6 +99,11 @@ typedef struct store_task_query {
     size_t limit;        /* 1..STORE_TASK_PAGE_MAX */
     int64_t offset;      /* page mode: (page - 1) * limit; ignored with after */
     const store_task_cursor_t *after; /* keyset mode when not NULL */
+    /* The number of tasks these filters match, when the caller knows it (a
+     * count cached under the user's current generation, api/cache.h): the
+     * store then returns it as the page's total instead of counting. NULL:
+     * the store counts. */
+    const int64_t *known_total;
 } store_task_query_t;
 
 typedef struct store_task_page {

@@ -26,6 +26,7 @@ typedef struct dialect {
     const char *columns;                  /* the selected task columns */
     const char *user;                     /* the condition every statement starts with */
     const char *user_search_count;        /* the same, when a count has a search filter */
+    const char *search_count;             /* a count with no filter but the search; NULL: as others */
     const char *filters[NFILTERS];        /* the condition of each filter, in bit order */
     const char *keys[STORE_TASK_SORTS];   /* each sort's key; NULL: id order (UUIDv7: created_at order) */
     const char *title_left, *title_right; /* the keyset comparison of the title sort */
@@ -41,6 +42,9 @@ static const dialect_t dialects[2] = {
              * lookups of the matches) rather than walk every task of the user
              * checking membership; `+user_id` keeps the planner off that index */
             .user_search_count = "+user_id = ?1",
+            /* the index alone: the owner is in the match expression, and a
+             * trashed or deleted task has left the index with its row */
+            .search_count = "SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH ?5",
             .filters = {"status = ?2", "priority = ?3",
                         "seq IN (SELECT task_seq FROM task_tags WHERE user_id = ?1 AND tag = ?4)",
                         "seq IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH ?5)", "due_date < ?6",
@@ -87,7 +91,9 @@ static void where_clause(sqlite3_str *s, const dialect_t *d, unsigned f, const c
 
 static void count_sql(sqlite3_str *s, const dialect_t *d, unsigned f)
 {
-    if ((f & ~(unsigned)(STORE_TASK_Q_STATUS | STORE_TASK_Q_PRIORITY)) == 0) {
+    if (f == STORE_TASK_Q_SEARCH && d->search_count != NULL)
+        sqlite3_str_appendall(s, d->search_count);
+    else if ((f & ~(unsigned)(STORE_TASK_Q_STATUS | STORE_TASK_Q_PRIORITY)) == 0) {
         sqlite3_str_appendall(s, "SELECT coalesce(sum(n), 0) FROM task_counts");
         where_clause(s, d, f, d->user);
     } else {
@@ -124,7 +130,10 @@ int store_task_sql_list(int dialect, const store_task_query_t *q, bool with_tota
         sqlite3_str_appendall(s, ") AS total");
     }
     sqlite3_str_appendall(s, " FROM tasks");
-    where_clause(s, d, f, d->user);
+    /* a search's page: from the index's matches too (the caller walks the
+     * user's tasks itself where that is cheaper, sqlite/task.c), not a walk
+     * of every task of the user checking membership */
+    where_clause(s, d, f, (f & STORE_TASK_Q_SEARCH) ? d->user_search_count : d->user);
 
     /* priority fixed by the filter: id order is the order, and (user_id, priority, id) serves it */
     if (q->sort == STORE_SORT_PRIORITY && q->priority >= 0)

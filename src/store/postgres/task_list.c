@@ -8,7 +8,8 @@
  * A page is one statement and one round trip: the total rides along as a
  * last column computed by a scalar subquery (an InitPlan, run once), so the
  * count and the rows share the statement's snapshot and agree without a
- * transaction. Only a page with no rows runs the count again on its own.
+ * transaction. Only a page with no rows runs the count again on its own,
+ * and a query whose total the caller knows (api/cache.h) counts nothing.
  * Statements are prepared per connection and run with their generic plan
  * (conn.c): the unit test EXPLAINs every shape with plan_cache_mode =
  * force_generic_plan, and each keeps its (user_id, ...) index. Searches are
@@ -84,7 +85,7 @@ int store_pg_task_list(store_t *base, core_pool_t *pool, const store_task_query_
     params_fill(&p, q);
     if ((rc = store_pg_acquire(store_pg_of(base)->cluster, STORE_PG_READ, q->user_id, &c)) != CORE_OK)
         return rc;
-    if ((rc = store_task_sql_list(STORE_TASK_SQL_POSTGRES, q, true, &sql)) != CORE_OK)
+    if ((rc = store_task_sql_list(STORE_TASK_SQL_POSTGRES, q, q->known_total == NULL, &sql)) != CORE_OK)
         goto out;
     if ((rc = run(c, q, sql, &p, "task list", &res)) != CORE_OK)
         goto out;
@@ -96,6 +97,10 @@ int store_pg_task_list(store_t *base, core_pool_t *pool, const store_task_query_
             break;
         }
         store_pg_task_read(pool, res, i, &out->tasks[out->len++]);
+    }
+    if (q->known_total != NULL) { /* the caller's count (a cached one): no need to count again */
+        out->total = *q->known_total;
+        goto out;
     }
     if (rows > 0) {
         out->total = store_pg_get_i64(res, 0, STORE_PG_TASK_NCOLUMNS);

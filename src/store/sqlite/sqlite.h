@@ -172,6 +172,34 @@ int store_sqlite_task_stats(store_t *s, const char *user_id, int64_t now_ms, sto
  * column 0) into *t, strings into pool; deleted_at is left 0. */
 void store_sqlite_task_read(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t);
 
+/* search.c: a user's search text compiled for the full-text index and for
+ * testing rows in hand, with the same meaning (words ANDed, each a phrase of
+ * the index's tokens whose last token is a prefix; case and accents folded). */
+typedef struct store_sqlite_search store_sqlite_search_t;
+
+/* Compile text, a search of user_id's tasks, using s's FTS5 tokenizer.
+ * Returns CORE_OK with *out to free with store_sqlite_search_free(), or
+ * with *out NULL when the text has no word that could match anything;
+ * CORE_E_INTERNAL when out of memory. */
+int store_sqlite_search_compile(store_sqlite_t *s, const char *user_id, const char *text,
+                                store_sqlite_search_t **out);
+
+/* The FTS5 expression (tasks_fts MATCH), restricted to the owner's rows;
+ * owned by x. */
+const char *store_sqlite_search_expr(const store_sqlite_search_t *x);
+
+/* Whether store_sqlite_search_matches() can answer (the tokenizer could be
+ * had); when it cannot, only the index can say what matches. */
+bool store_sqlite_search_testable(const store_sqlite_search_t *x);
+
+/* Whether a task with these columns (tags: the stored JSON array text) is a
+ * match, exactly as the index would say. Not thread-safe on one x. */
+bool store_sqlite_search_matches(store_sqlite_search_t *x, const char *title, const char *description,
+                                 const char *tags_json);
+
+/* Free x; NULL is fine. */
+void store_sqlite_search_free(store_sqlite_search_t *x);
+
 /* trash.c */
 int store_sqlite_task_delete(store_t *s, const char *user_id, const char *id);
 int store_sqlite_task_restore(store_t *s, core_pool_t *pool, const char *user_id, const char *id, int64_t since,
