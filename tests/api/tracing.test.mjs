@@ -323,6 +323,20 @@ describe('spans exported to an OTLP collector', { skip }, () => {
     assert.ok(!exported.includes(title), "the task's values are not exported");
   });
 
+  test('a list page and the trash page have their statement as a child span: "task list", "trash list"', async () => {
+    for (const [path, name] of [['/api/tasks?page=1&limit=5', 'task list'], ['/api/tasks/trash', 'trash list']]) {
+      const traceId = hex(16);
+      const res = await owner.request('GET', path, { headers: { traceparent: `00-${traceId}-${hex(8)}-01` } });
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+      const { server: span, children } = await requestSpans(traceId, (list) => list.some((s) => s.name === name));
+      const stmt = children.find((s) => s.name === name);
+      assert.equal(stmt.parentSpanId, span.spanId, `${path}: ${name} under the request`);
+      assert.equal(stmt.attrs['db.system.name'], postgres ? 'postgresql' : 'sqlite');
+      assert.equal(stmt.attrs['db.operation.name'], 'SELECT');
+    }
+  });
+
   test('on PostgreSQL + Redis, Redis commands are child spans too, named by the command alone',
     { skip: !(postgres && process.env.LSF_REDIS_URL) && 'the scaled path: make api-scaled' },
     async () => {

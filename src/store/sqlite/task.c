@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "store/sqlite/sqlite.h"
 #include "store/task_sql.h"
+#include "trace/scope.h"
 
 #define COLUMNS STORE_TASK_SQL_COLUMNS("tags")
 
@@ -314,6 +315,7 @@ static int search_walk(store_sqlite_t *s, core_pool_t *pool, const store_task_qu
     bind_filters(st, &plain, NULL);
     bind_page(st, &plain, 0, budget);
     skip = q->after != NULL ? 0 : q->offset;
+    trace_child_t span = trace_child_begin(); /* the whole walk: its rows are read here, not by step_row */
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         rows++;
         if (!store_sqlite_search_matches(x, (const char *)sqlite3_column_text(st, 2),
@@ -329,6 +331,7 @@ static int search_walk(store_sqlite_t *s, core_pool_t *pool, const store_task_qu
             store_sqlite_task_read(pool, st, &out->tasks[out->len++]);
         }
     }
+    trace_child_end_db(&span, "sqlite", "task search walk", sqlite3_sql(st), step != SQLITE_ROW && step != SQLITE_DONE);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = store_sqlite_fail(s, step, "task search walk");
     store_sqlite_reset(st);
@@ -369,6 +372,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
         goto end;
     bind_filters(st, q, match);
     bind_page(st, q, q->offset, (int64_t)q->limit + 1);
+    trace_child_t span = trace_child_begin();
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->len == q->limit) {
             out->more = true;
@@ -376,6 +380,7 @@ int store_sqlite_task_list(store_t *base, core_pool_t *pool, const store_task_qu
         }
         store_sqlite_task_read(pool, st, &out->tasks[out->len++]);
     }
+    trace_child_end_db(&span, "sqlite", "task list", sqlite3_sql(st), step != SQLITE_ROW && step != SQLITE_DONE);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = store_sqlite_fail(s, step, "task list");
     store_sqlite_reset(st);

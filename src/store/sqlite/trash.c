@@ -13,6 +13,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "store/sqlite/sqlite.h"
+#include "trace/scope.h"
 
 #define TRASH_COLUMNS                                                                                        \
     "id, user_id, title, description, status, priority, due_date, tags, completed_at, created_at, "          \
@@ -132,6 +133,7 @@ int store_sqlite_task_trash_list(store_t *base, core_pool_t *pool, const char *u
     sqlite3_bind_int64(st, 3, (int64_t)limit + 1);
     sqlite3_bind_int64(st, 4, offset);
     out->tasks = core_pool_alloc(pool, (limit + 1) * sizeof(*out->tasks));
+    trace_child_t span = trace_child_begin();
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         if (out->len == limit) {
             out->more = true;
@@ -141,6 +143,7 @@ int store_sqlite_task_trash_list(store_t *base, core_pool_t *pool, const char *u
         store_sqlite_task_read(pool, st, t);
         t->deleted_at = sqlite3_column_int64(st, 11);
     }
+    trace_child_end_db(&span, "sqlite", "trash list", sqlite3_sql(st), step != SQLITE_ROW && step != SQLITE_DONE);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         rc = store_sqlite_fail(s, step, "trash list");
     store_sqlite_reset(st);
