@@ -22,7 +22,9 @@ export const PROJECT = process.env.LSF_COMPOSE_PROJECT || 'lsf-test';
 export const FILES = ['deploy/compose.yaml', 'deploy/compose.smtp.yaml', 'tests/compose/compose.test.yaml'];
 export const INSTANCES = ['lsf-1', 'lsf-2', 'lsf-3'];
 export const IMAGE_A = process.env.LSF_IMAGE || 'lsf-server:latest';
-export const IMAGE_B = 'localhost/lsf-server:compose-test-b';
+// per project too: a tag is global in podman's storage, and two runs would
+// otherwise build B over each other's
+export const IMAGE_B = `localhost/lsf-server:${PROJECT}-b`;
 // The services podman can healthcheck (the stand-in SMTP sink has none).
 const HEALTHCHECKED = ['postgres', 'postgres-replica', 'redis', ...INSTANCES, 'nginx', 'prometheus'];
 const STAND_INS = { postgres: 'POSTGRES_IMAGE', redis: 'REDIS_IMAGE', nginx: 'NGINX_IMAGE', prometheus: 'PROMETHEUS_IMAGE', 'smtp-sink': 'SMTP_SINK_IMAGE' };
