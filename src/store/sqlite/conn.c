@@ -246,10 +246,20 @@ void store_sqlite_rollback(store_sqlite_t *s)
     writer_give(s);
 }
 
+/* A batch's savepoints keep each operation's original pages in a
+ * sub-journal, which SQLite spills to a temporary file past 64 KiB; one task
+ * insert changes about 100 KiB (indexes, counters, FTS). temp_store=MEMORY
+ * keeps the sub-journals of this connection (the writer's, whose batches
+ * are bounded by TASK_WRITE_BATCH) in memory. */
 static int batch_begin(store_t *base)
 {
     store_sqlite_t *s = store_sqlite_of(base);
-    int rc = store_sqlite_begin(s);
+    int rc;
+
+    if (!s->batch_configured && (rc = run(s, "PRAGMA temp_store=MEMORY", "temp_store")) != CORE_OK)
+        return rc;
+    s->batch_configured = true;
+    rc = store_sqlite_begin(s);
 
     s->batch = rc == CORE_OK;
     return rc;
