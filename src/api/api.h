@@ -102,6 +102,7 @@ typedef struct api_route {
     bool json_body;     /* a JSON object body is expected (415/400 otherwise) */
     bool slow;          /* runs on the worker pool (password hashing) */
     enum api_service service;
+    bool batched;       /* a task write: committed in a group on SQLite (http/writer.h) */
 } api_route_t;
 
 struct api_req {

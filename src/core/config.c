@@ -465,6 +465,7 @@ static const row_t rows[] = {
     {"HTTP_THREADS", "0", "event-loop threads; 0 = one per CPU", parse_int, OFF(http_threads), 0, 256, NULL},
     {"WORKER_THREADS", "0", "threads for slow work such as password hashing; 0 = one per CPU", parse_int, OFF(worker_threads), 0, 256, NULL},
     {"WORKER_QUEUE", "256", "slow requests allowed to wait for a worker before answering 503; as many background jobs (password-reset mail) may wait, more are dropped", parse_int, OFF(worker_queue), 1, 1000000, NULL},
+    {"TASK_WRITE_BATCH", "64", "SQLite: task writes (create, update, delete, restore) committed together by one writer thread, at most this many per transaction and fsync; 0 = each on its event loop, one commit each", parse_int, OFF(task_write_batch), 0, 4096, NULL},
     {"BODY_LIMIT", "1mb", "largest request body accepted (413 above it)", parse_size, OFF(body_limit), 1024, 64 << 20, NULL},
     {"HEADER_LIMIT", "16kb", "largest request head (request line and headers; 431 above it)", parse_size, OFF(header_limit), 1024, 256 << 10, NULL},
     {"REQUEST_TIMEOUT_MS", "10000", "a connection must deliver a whole request this soon after it starts waiting for one: bounds keep-alive idle time and slow (slowloris) clients", parse_ms, OFF(request_timeout_ms), 100, 600000, NULL},

@@ -30,6 +30,7 @@ typedef struct core_config {
     int http_threads;   /* event-loop threads; 0 in the env means one per CPU */
     int worker_threads; /* pool for slow work (password hashing) */
     int worker_queue;   /* jobs that may wait for the pool before 503 */
+    int task_write_batch; /* SQLite group commit: most task writes per transaction; 0 = off */
     size_t body_limit;
     size_t header_limit;
     int64_t request_timeout_ms; /* idle keep-alive and slow request reads end after this */

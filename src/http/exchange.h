@@ -2,7 +2,18 @@
  * One request/response exchange as the HTTP layer tracks it from the moment
  * h2o hands over a request until the response is sent and logged. Internal to
  * src/http/. An exchange is owned by the event-loop thread that received it,
- * except while a worker runs its handler (then only the worker touches it).
+ * except while a worker or the task writer runs its handler: then only that
+ * thread touches it, and never its h2o request (see http_exchange_detach).
+ *
+ * The h2o_req_t belongs to h2o and to the loop: its pool (and, for a request
+ * without a body, the connection's input buffer that its path and headers
+ * point into) lives until h2o disposes of the request, on the loop, when the
+ * response has been sent or the connection closes. h2o 2.2.5 stops reading an
+ * HTTP/1 connection while its request is handled, so it does not notice a
+ * client that hangs up before the answer is written; the exchange still
+ * registers on the request's pool (x->alive) and http_exchange_respond
+ * checks it, so an answer for a request h2o has let go is dropped instead of
+ * written into freed memory.
  */
 #ifndef HTTP_EXCHANGE_H
 #define HTTP_EXCHANGE_H
@@ -37,7 +48,8 @@ typedef struct http_rate {
 
 typedef struct http_exchange {
     h2o_multithread_message_t msg; /* first: workers post the exchange back by this */
-    h2o_req_t *req;
+    h2o_req_t *req;     /* NULL once h2o disposed of it (loop thread only) */
+    struct http_exchange **alive; /* in req's pool: points back at x until either goes */
     http_thread_t *thread;
     core_pool_t pool;
     api_req_t api;
@@ -84,6 +96,11 @@ void http_request_id_assign(h2o_req_t *req, int64_t now_ms, char out[HTTP_REQUES
  * worker thread for slow routes (request.c). The caller has set x->log as the
  * thread's log context. */
 void http_exchange_run_handler(http_exchange_t *x, store_t *store);
+
+/* Copy what the handler reads of the request (path parameters, query) into
+ * x's own pool, so that a handler on another thread reads nothing of h2o's.
+ * Loop thread, before handing x to a worker or the writer (request.c). */
+void http_exchange_detach(http_exchange_t *x);
 
 /* Build and send the response, write the access log line and the metrics,
  * free x. Loop thread only; clears the thread's log context (response.c). */

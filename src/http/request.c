@@ -39,6 +39,7 @@
 #include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/workers.h"
+#include "http/writer.h"
 #include "mail/outbox.h"
 
 static h2o_iovec_t find_header(h2o_req_t *req, const h2o_token_t *token)
@@ -81,6 +82,18 @@ void http_request_id_assign(h2o_req_t *req, int64_t now_ms, char out[HTTP_REQUES
     }
 }
 
+/* h2o disposes of the request's pool (loop thread): the exchange, if it is
+ * still waiting for its answer, must not send one. */
+static void on_req_disposed(void *p)
+{
+    http_exchange_t **alive = p;
+
+    if (*alive != NULL) {
+        (*alive)->req = NULL;
+        (*alive)->alive = NULL;
+    }
+}
+
 static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
 {
     http_exchange_t *x = core_calloc(1, sizeof(*x));
@@ -88,6 +101,8 @@ static http_exchange_t *exchange_create(http_thread_t *t, h2o_req_t *req)
     socklen_t peerlen = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&peer);
 
     x->req = req;
+    x->alive = h2o_mem_alloc_shared(&req->pool, sizeof(*x->alive), on_req_disposed);
+    *x->alive = x;
     x->thread = t;
     x->started_ns = core_clock_mono_ns();
     core_pool_init(&x->pool);
@@ -291,6 +306,15 @@ out:
     return rc != CORE_OK ? rc : CORE_E_NOT_AUTHORIZED;
 }
 
+void http_exchange_detach(http_exchange_t *x)
+{
+    for (size_t i = 0; i < API_MAX_PARAMS; i++)
+        if (x->api.params[i].base != NULL)
+            x->api.params[i].base = core_pool_strndup(&x->pool, x->api.params[i].base, x->api.params[i].len);
+    if (x->api.query.base != NULL)
+        x->api.query.base = core_pool_strndup(&x->pool, x->api.query.base, x->api.query.len);
+}
+
 void http_exchange_run_handler(http_exchange_t *x, store_t *store)
 {
     x->api.store = store;
@@ -321,6 +345,14 @@ static int run_access_phases(http_exchange_t *x)
     return http_idempotency_begin(x); /* after the token check (keys are per user) and the count */
 }
 
+/* Give x to the task writer (group commit), detached first; false when the
+ * writer does not take it (off, stopping, full): the caller runs it. */
+static bool hand_to_writer(http_exchange_t *x)
+{
+    http_exchange_detach(x);
+    return http_writer_submit(x) == CORE_OK;
+}
+
 /* The phases of one exchange, from framing to the answer. On a loop that
  * runs requests on fibers (PostgreSQL or Redis), this is a fiber, and the
  * store and kv calls of any phase may suspend it while the loop serves
@@ -340,11 +372,15 @@ static void exchange_run(void *arg)
     } else if (x->idem.replayed) {
         x->code = CORE_OK; /* the stored answer of this Idempotency-Key is the reply */
     } else if (x->api.route->slow) {
+        http_exchange_detach(x);
         if (http_workers_submit(x) == CORE_OK) {
             core_log_context_set(NULL);
             return; /* the worker posts x back to this loop: see http_request_on_done */
         }
         x->code = CORE_E_UNAVAILABLE;
+    } else if (x->api.route->batched && hand_to_writer(x)) {
+        core_log_context_set(NULL);
+        return; /* the writer posts x back once its batch committed (writer.h) */
     } else {
         http_exchange_run_handler(x, x->thread->store);
     }

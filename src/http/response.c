@@ -136,13 +136,24 @@ static void add_common_headers(http_exchange_t *x, int status)
         add(req, H2O_TOKEN_SET_COOKIE, http_cookie_session(&x->pool, cfg, x->api.set_token));
 }
 
+/* The end of x: its request (if h2o still has it) no longer points back. */
+static void exchange_free(http_exchange_t *x)
+{
+    core_log_context_set(NULL);
+    if (x->alive != NULL)
+        *x->alive = NULL;
+    x->thread->inflight--;
+    core_pool_cleanup(&x->pool);
+    free(x);
+}
+
 void http_exchange_respond(http_exchange_t *x)
 {
     h2o_req_t *req = x->req;
     int status;
     json_t *body = NULL;
     char *dumped = NULL; /* json_dumps' text, freed here */
-    const char *text = NULL;
+    const char *text = NULL, *ctype = NULL;
     size_t len = 0;
 
     core_log_context_set(&x->log); /* back from a worker, or still the loop's */
@@ -163,14 +174,23 @@ void http_exchange_respond(http_exchange_t *x)
     if (body != NULL) {
         text = dumped = json_dumps(body, JSON_COMPACT);
         json_decref(body);
-        add(req, H2O_TOKEN_CONTENT_TYPE, "application/json; charset=utf-8");
+        ctype = "application/json; charset=utf-8";
         len = text != NULL ? strlen(text) : 0;
     } else if (text != NULL) {
-        add(req, H2O_TOKEN_CONTENT_TYPE, x->api.reply_type != NULL ? x->api.reply_type : "text/html; charset=utf-8");
+        ctype = x->api.reply_type != NULL ? x->api.reply_type : "text/html; charset=utf-8";
         len = x->api.reply_len != 0 ? x->api.reply_len : strlen(text);
     }
 
     http_idempotency_end(x, status, text, len); /* stored before sent: a client with the answer finds it */
+    if (req == NULL) { /* h2o let the request go (its connection closed): nobody to answer */
+        log_warn("request gone before its answer; answer dropped", LOG_INT("status", status));
+        free(dumped);
+        http_ratelimit_settle(x, x->thread->kv);
+        exchange_free(x);
+        return;
+    }
+    if (ctype != NULL)
+        add(req, H2O_TOKEN_CONTENT_TYPE, ctype);
     req->res.status = status;
     req->res.reason = reason(status);
     add_common_headers(x, status);
@@ -200,8 +220,5 @@ void http_exchange_respond(http_exchange_t *x)
 
     http_ratelimit_settle(x, x->thread->kv);
     http_trace_finish(x, status);
-    core_log_context_set(NULL);
-    x->thread->inflight--;
-    core_pool_cleanup(&x->pool);
-    free(x);
+    exchange_free(x);
 }

@@ -1,7 +1,7 @@
 /*
  * This file implements the server of http.h: one listening socket shared by
  * HTTP_THREADS event loops (h2o evloop, one h2o_context_t and one store
- * session each), the worker pool, and signal handling on the main thread:
+ * session each), the worker pool, the task writer (writer.h), and signal handling on the main thread:
  * SIGHUP reopens the access log; SIGTERM/SIGINT drain: every loop stops
  * accepting, closes idle keep-alive connections, finishes in-flight requests
  * (slow ones on workers included), then the threads are joined. The metrics
@@ -33,6 +33,7 @@
 #include "http/request.h"
 #include "http/static.h"
 #include "http/workers.h"
+#include "http/writer.h"
 
 #define DRAIN_SETTLE_MS 200 /* from closing the listener to closing idle connections */
 
@@ -330,7 +331,7 @@ int http_server_run(const core_config_t *cfg, kv_t *kv, unsigned services)
     configure_h2o(cfg);
     if ((server.listen_fd = http__listen(cfg->host, cfg->port)) < 0)
         goto out;
-    if (http_workers_start(cfg) != CORE_OK)
+    if (http_workers_start(cfg) != CORE_OK || http_writer_start(cfg) != CORE_OK)
         goto out;
     server.nthreads = cfg->http_threads;
     server.threads = core_calloc((size_t)server.nthreads, sizeof(*server.threads));
@@ -364,6 +365,7 @@ out:
     core_metrics_server_stop();
     atomic_store(&server.started, 0);
     http_workers_stop();
+    http_writer_stop();
     for (int i = 0; i < server.nthreads && server.threads != NULL; i++)
         thread_dispose(&server.threads[i]);
     free(server.threads);

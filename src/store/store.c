@@ -11,10 +11,13 @@
 #include "store/store.h"
 
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "store/postgres/postgres.h"
 #include "store/sqlite/sqlite.h"
 
@@ -49,6 +52,8 @@ out:
     return rc;
 }
 
+#define STORE_DEFERRED_ID 72 /* a user id (UUID) or a token's jti, with room to spare */
+
 static _Atomic(const store_hooks_t *) current_hooks;
 
 void store_hooks_set(const store_hooks_t *hooks)
@@ -56,12 +61,73 @@ void store_hooks_set(const store_hooks_t *hooks)
     atomic_store_explicit(&current_hooks, hooks, memory_order_release);
 }
 
-void store__written(store_t *s, const store_write_t *w)
+/* A write of a batch, kept until it commits: the strings are copied, the
+ * caller's may be gone by then. */
+struct store_deferred {
+    store_write_t w;
+    char user_id[STORE_DEFERRED_ID];
+    char jti[STORE_DEFERRED_ID];
+};
+
+static void call_hook(store_t *s, const store_write_t *w)
 {
     const store_hooks_t *h = atomic_load_explicit(&current_hooks, memory_order_acquire);
 
     if (h != NULL && h->written != NULL)
         h->written(h->ctx, s, w);
+}
+
+static void copy_id(char *dst, const char *src, const char **field)
+{
+    if (src == NULL)
+        return;
+    snprintf(dst, STORE_DEFERRED_ID, "%s", src);
+    *field = dst;
+}
+
+void store__written(store_t *s, const store_write_t *w)
+{
+    if (!s->in_batch) {
+        call_hook(s, w);
+        return;
+    }
+    /* not committed yet: a reader would cache the old state under the new
+     * generation the hook makes now */
+    if (s->ndeferred == s->deferred_cap) {
+        s->deferred_cap = s->deferred_cap == 0 ? 64 : s->deferred_cap * 2;
+        s->deferred = core_realloc(s->deferred, s->deferred_cap * sizeof(*s->deferred));
+    }
+    store_deferred_t *d = &s->deferred[s->ndeferred++];
+    d->w = *w;
+    copy_id(d->user_id, w->user_id, &d->w.user_id);
+    copy_id(d->jti, w->jti, &d->w.jti);
+}
+
+int store_batch_begin(store_t *s)
+{
+    int rc = s->ops->batch_begin(s);
+
+    s->in_batch = rc == CORE_OK;
+    s->ndeferred = 0;
+    return rc;
+}
+
+int store_batch_end(store_t *s)
+{
+    int rc = s->ops->batch_end(s);
+
+    s->in_batch = false;
+    for (size_t i = 0; rc == CORE_OK && i < s->ndeferred; i++)
+        call_hook(s, &s->deferred[i].w);
+    s->ndeferred = 0;
+    return rc;
+}
+
+void store__free_deferred(store_t *s)
+{
+    free(s->deferred);
+    s->deferred = NULL;
+    s->ndeferred = s->deferred_cap = 0;
 }
 
 bool store__wrote_recently(const char *user_id)

@@ -124,6 +124,9 @@ typedef struct store_ops {
     void (*close)(store_t *s);
     int (*migrate)(store_t *s, int *applied);
     int (*ping)(store_t *s);
+    /* Optional (NULL: not offered): one transaction around several operations. */
+    int (*batch_begin)(store_t *s);
+    int (*batch_end)(store_t *s);
 
     int (*user_create)(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
     int (*user_find_by_email)(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
@@ -175,10 +178,35 @@ typedef struct store_ops {
     const struct store_admin_ops *admin; /* operator operations (store/admin.h) */
 } store_ops_t;
 
+typedef struct store_deferred store_deferred_t;
+
 struct store {
     const store_ops_t *ops;
     int64_t ryw_ms; /* > 0 when reads may go to replicas: see store_write_t */
+    /* inside a batch: writes reported to the hook once it commits (store.c) */
+    bool in_batch;
+    store_deferred_t *deferred;
+    size_t ndeferred, deferred_cap;
 };
+
+/* Group commit: between store_batch_begin and store_batch_end every
+ * operation of s runs inside one transaction, each in a savepoint of its own
+ * (an operation that fails is undone alone, the others stay), and nothing is
+ * durable, seen by other sessions or reported to the write hook before
+ * store_batch_end commits them all. Its error means none of them happened.
+ * Only where store_batch_offered(s); the thread that owns s. */
+static inline bool store_batch_offered(const store_t *s)
+{
+    return s->ops->batch_begin != NULL;
+}
+
+/* CORE_OK, or the error of a transaction that could not start (then no
+ * batch is open). */
+int store_batch_begin(store_t *s);
+
+/* Commit the batch (durably where the backend says so), then report its
+ * writes to the hook; CORE_OK or the commit's error (nothing reported). */
+int store_batch_end(store_t *s);
 
 /* Use hooks (not copied: it must stay valid until replaced) from now on;
  * NULL removes them. Install before requests are served and remove after
@@ -216,10 +244,15 @@ struct st_h2o_evloop_t;
 void store_loop_attach(struct st_h2o_evloop_t *loop);
 void store_loop_detach(void);
 
+/* Free what a batch kept (store.c). */
+void store__free_deferred(store_t *s);
+
 static inline void store_close(store_t *s)
 {
-    if (s != NULL)
+    if (s != NULL) {
+        store__free_deferred(s);
         s->ops->close(s);
+    }
 }
 
 /* Apply pending migrations in order, each in its own transaction; *applied

@@ -266,7 +266,11 @@ describe('health: /health/live fails when one event loop is stuck',
     let server, mport;
     before(async () => {
       mport = await freePort();
-      server = await startServer({ HTTP_THREADS: '2', METRICS_PORT: String(mport), LIVENESS_STALL_MS: '1000' });
+      // TASK_WRITE_BATCH=0: task writes on the loops, so a held SQLite lock can stall one
+      // (with group commit the writer thread waits instead: tasks_group_commit.test.mjs)
+      server = await startServer({
+        HTTP_THREADS: '2', METRICS_PORT: String(mport), LIVENESS_STALL_MS: '1000', TASK_WRITE_BATCH: '0',
+      });
     });
     after(async () => {
       assert.equal(await server.close(), 0, `lsf-server did not exit 0 on SIGTERM:\n${server.stderr()}`);

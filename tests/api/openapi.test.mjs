@@ -39,7 +39,7 @@ test('every route is in docs/openapi.yaml and every documented operation is rout
   assert.deepEqual([...d].filter((op) => !r.has(op)).sort(), [], 'documented but not routed');
 });
 
-// The rate class of each route (API_RATE_* in routes.c; TASK_ROUTE rows are API_RATE_API).
+// The rate class of each route (API_RATE_* in routes.c; TASK_ROUTE and TASK_WRITE rows are API_RATE_API).
 async function rateClasses() {
   const src = await readFile(new URL('src/api/routes.c', root), 'utf8');
   const re = /\(?\{?\s*(API_[A-Z]+(?:\s*\|\s*API_[A-Z]+)*),\s*"(\/[^"]*)"/g;
@@ -47,7 +47,7 @@ async function rateClasses() {
   const rates = new Map();
   matches.forEach((m, i) => {
     const row = src.slice(m.index, i + 1 < matches.length ? matches[i + 1].index : src.length);
-    const rate = /API_RATE_[A-Z_]+/.exec(row)?.[0] ?? (/TASK_ROUTE\s*$/.test(src.slice(0, m.index)) ? 'API_RATE_API' : undefined);
+    const rate = /API_RATE_[A-Z_]+/.exec(row)?.[0] ?? (/TASK_(?:ROUTE|WRITE)\s*$/.test(src.slice(0, m.index)) ? 'API_RATE_API' : undefined);
     const path = m[2].replace(/:([A-Za-z]+)/g, '{$1}');
     for (const method of m[1].split('|')) rates.set(`${method.trim().slice(4).toLowerCase()} ${path}`, rate);
   });

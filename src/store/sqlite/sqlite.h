@@ -37,7 +37,10 @@ typedef struct store_sqlite {
     store_sqlite_slot_t *slots;
     size_t nslots;
     size_t cap;
-    bool writing; /* holds the process's writer mutex (conn.c) */
+    bool writing;   /* holds the process's writer mutex (conn.c) */
+    bool batch;     /* inside store_batch_begin: each operation's transaction is a savepoint */
+    bool savepoint; /* an operation's savepoint is open */
+    bool batch_configured; /* batch_begin set the connection up for batches */
 } store_sqlite_t;
 
 static inline store_sqlite_t *store_sqlite_of(store_t *s)

@@ -93,10 +93,11 @@ static const api_route_t tasks_route = {API_POST | API_PUT | API_PATCH,
                                         API_RATE_API,
                                         true,
                                         false,
-                                        API_SERVICE_TASKS};
+                                        API_SERVICE_TASKS,
+                                        false};
 static const api_route_t logout_route = {
     API_POST, "/api/auth/logout", "/api/auth/logout", NULL, API_AUTH_OPTIONAL, API_RATE_AUTH, false,
-    false,    API_SERVICE_AUTH};
+    false,    API_SERVICE_AUTH, false};
 
 typedef struct fixture {
     fake_store_t store;

@@ -71,7 +71,7 @@ static void test_pragmas(void **state)
     assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
     sqlite3_finalize(stmt);
     assert_int_equal(pragma_int(f->store, "PRAGMA foreign_keys"), 1);
-    assert_int_equal(pragma_int(f->store, "PRAGMA synchronous"), 1); /* NORMAL */
+    assert_int_equal(pragma_int(f->store, "PRAGMA synchronous"), 2); /* FULL: a commit fsyncs the WAL */
     assert_int_equal(pragma_int(f->store, "PRAGMA busy_timeout"), STORE_SQLITE_BUSY_TIMEOUT_MS);
 }
 

@@ -273,6 +273,63 @@ static void test_delete_only_own(void **state)
 
 /* Counters. */
 
+/* The write hook of the batch test: how many task writes it was told of. */
+static int hook_told;
+
+static void hook_written(void *ctx, store_t *s, const store_write_t *w)
+{
+    (void)ctx;
+    (void)s;
+    if (w->kind == STORE_WROTE_TASKS && strcmp(w->user_id, U1) == 0)
+        hook_told++;
+}
+
+/* Group commit (store_batch_begin): each operation a savepoint, one commit,
+ * and the write hook told only once it committed. */
+static void test_batch_commits_together_and_fails_alone(void **state)
+{
+    fixture_t *f = *state;
+    store_t *other;
+    store_task_t a = task_new(U1, T0, "first"), b = task_new(U1, T0 + 1, "second"), got, upd;
+    store_task_patch_t patch = {.fields = 0};
+    store_task_stats_t st;
+    static const store_hooks_t hooks = {.written = hook_written};
+
+    hook_told = 0;
+    store_hooks_set(&hooks);
+    assert_int_equal(store_open(f->url, &other), CORE_OK);
+    assert_true(store_batch_offered(f->store));
+    assert_int_equal(store_batch_begin(f->store), CORE_OK);
+    assert_int_equal(store_task_create(f->store, &a), CORE_OK);
+    /* a failing operation is undone alone: the batch goes on */
+    assert_int_equal(store_task_update(f->store, &f->pool, U1, "0190f3c6-0000-7000-8000-000000000000", &patch, T0,
+                                       &upd),
+                     CORE_E_NOT_FOUND);
+    assert_int_equal(store_task_delete(f->store, U2, a.id), CORE_E_NOT_FOUND);
+    assert_int_equal(store_task_create(f->store, &b), CORE_OK);
+    /* its own operations see each other; no other session sees anything yet */
+    assert_int_equal(store_task_get(f->store, &f->pool, U1, a.id, &got), CORE_OK);
+    assert_int_equal(store_task_stats(f->store, U1, T0, &st), CORE_OK);
+    assert_int_equal(st.total, 2);
+    assert_int_equal(store_task_get(other, &f->pool, U1, a.id, &got), CORE_E_NOT_FOUND);
+    assert_int_equal(store_task_stats(other, U1, T0, &st), CORE_OK);
+    assert_int_equal(st.total, 0);
+    assert_int_equal(hook_told, 0); /* not committed: caches must not move yet */
+    assert_int_equal(store_batch_end(f->store), CORE_OK);
+    assert_int_equal(hook_told, 2);
+
+    assert_int_equal(store_task_get(other, &f->pool, U1, b.id, &got), CORE_OK);
+    assert_same_task(&b, &got);
+    assert_int_equal(store_task_stats(other, U1, T0, &st), CORE_OK);
+    assert_int_equal(st.total, 2);
+    /* outside a batch the session is back to one transaction per operation */
+    assert_int_equal(store_task_delete(f->store, U1, a.id), CORE_OK);
+    assert_int_equal(hook_told, 3);
+    assert_int_equal(store_task_get(other, &f->pool, U1, a.id, &got), CORE_E_NOT_FOUND);
+    store_hooks_set(NULL);
+    store_close(other);
+}
+
 static void assert_counts(fixture_t *f, const char *user_id, int64_t want[3][3])
 {
     store_task_stats_t st;
@@ -1007,6 +1064,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_stamps_after_latest, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_update_follows_patch_rules, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_delete_only_own, setup, fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_batch_commits_together_and_fails_alone, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_counters_stay_exact, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_stats_time_windows, setup, fixture_teardown),
         cmocka_unit_test_setup_teardown(test_fts_follows_update_and_delete, setup, fixture_teardown),
