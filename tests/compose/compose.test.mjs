@@ -1,14 +1,17 @@
 // deploy/compose.yaml run for real with podman-compose (stack.mjs): the image
 // under test, PostgreSQL primary + streaming replica, Redis, three instances
-// behind nginx, Prometheus. One stack for the whole file, in this order:
-// image and stack checks, the accounts and tasks API suites through nginx's
+// behind nginx, Prometheus, an OpenTelemetry collector (a stand-in that keeps
+// what it is sent). One stack for the whole file, in this order:
+// image and stack checks, a trace through nginx into the collector, the accounts and tasks API suites through nginx's
 // published port, then under a bounded load (load.mjs) a kill -9 of one
 // instance, a rolling update A -> B and a rollback B -> A, then stop, down
 // and up (data kept), and down -v (volumes gone).
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 
 import { Client, jsonBody, registeredClient } from '../support/client.mjs';
+import { checkExportRequest } from '../support/otlp.mjs';
 import { settle } from '../support/wait.mjs';
 import { idempotencySupported, Load } from './load.mjs';
 import {
@@ -105,6 +108,47 @@ describe('compose: deploy/compose.yaml with podman-compose', () => {
       return (await res.json()).data.activeTargets.map((t) => `${t.labels.instance} ${t.health}`).sort();
     }, (t) => t.length === 3 && t.every((s) => s.endsWith(' up')), { timeoutMs: 60000, intervalMs: 1000 });
     assert.deepEqual(targets, ['lsf-1:9464 up', 'lsf-2:9464 up', 'lsf-3:9464 up']);
+  });
+
+  // deploy/compose.tracing.yaml: the instances export to otel-collector:4318
+  // (here the stand-in of deploy/test-images, whose GET /spans answers each
+  // export request it took as one line).
+  test("tracing: a create through nginx with a sampled traceparent reaches the collector in the client's trace, with its SQL", async () => {
+    const { client } = await registeredClient(stack.url, 'traced');
+    const traceId = randomBytes(16).toString('hex');
+    const parent = randomBytes(8).toString('hex');
+    const res = await client.post('/api/tasks', { title: 'traced' }, { headers: { traceparent: `00-${traceId}-${parent}-01` } });
+    assert.equal(res.status, 201);
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(res.headers.get('traceparent') ?? '');
+    assert.ok(m, `traceparent answer header: ${res.headers.get('traceparent')}`);
+    assert.equal(m[1], traceId);
+    const serverSpanId = m[2];
+    const isPostgres = (s) => (s.attributes ?? []).some((a) => a.key === 'db.system.name' && a.value.stringValue === 'postgresql');
+    // the exporter sends at least every OTEL_BSP_SCHEDULE_DELAY (5 s)
+    const spans = await settle(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${stack.otelPort}/spans`)).text();
+      const found = [];
+      for (const line of text.split('\n').filter(Boolean)) {
+        const body = JSON.parse(line);
+        checkExportRequest(body);
+        for (const rs of body.resourceSpans) {
+          const resource = Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue]));
+          for (const ss of rs.scopeSpans) for (const s of ss.spans) if (s.traceId === traceId) found.push({ ...s, resource });
+        }
+      }
+      return found;
+    }, (found) => found.some((s) => s.spanId === serverSpanId) && found.some(isPostgres),
+    { timeoutMs: 60000, intervalMs: 1000 });
+    const server = spans.find((s) => s.spanId === serverSpanId);
+    assert.ok(server, `the server span ${serverSpanId} among ${spans.length} spans of the trace`);
+    assert.equal(server.name, 'POST /api/tasks');
+    assert.equal(server.kind, 2, 'SPAN_KIND_SERVER');
+    assert.equal(server.parentSpanId, parent, "the client's span is the parent");
+    assert.equal(server.resource['service.name'], 'lsf-tasks');
+    assert.ok(INSTANCES.includes(server.resource['service.instance.id']), `service.instance.id ${server.resource['service.instance.id']}`);
+    const sql = spans.filter(isPostgres);
+    assert.ok(sql.length > 0, `a PostgreSQL statement span in the trace: ${spans.map((s) => s.name).join(', ')}`);
+    for (const s of spans) assert.equal(s.resource['service.instance.id'], server.resource['service.instance.id'], `${s.name}: one instance`);
   });
 
   test('the backup service: a checked, 0600 backup of the primary in the lsf-backups volume', async () => {

@@ -1,8 +1,9 @@
 // The Compose stack under test: deploy/compose.yaml + deploy/compose.smtp.yaml
-// + tests/compose/compose.test.yaml, run by podman-compose as the project
+// + deploy/compose.tracing.yaml + tests/compose/compose.test.yaml, run by podman-compose as the project
 // "lsf-test" with the image under test (LSF_IMAGE, built by `make image`) and
 // the Debian-built stand-ins of deploy/test-images for the official images
-// (POSTGRES_IMAGE, ...), nginx and Prometheus on free loopback ports, fresh
+// (POSTGRES_IMAGE, ...), nginx, Prometheus and the collector stand-in's
+// /spans on free loopback ports, fresh
 // secrets and a mail directory in a temp dir. podman runs with the project's
 // containers.conf (CONTAINERS_CONF, set by make) and never pulls.
 import { execFile, spawn } from 'node:child_process';
@@ -19,15 +20,15 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 // LSF_COMPOSE_PROJECT names another project, so two runs on one machine do
 // not take each other's containers, networks and volumes.
 export const PROJECT = process.env.LSF_COMPOSE_PROJECT || 'lsf-test';
-export const FILES = ['deploy/compose.yaml', 'deploy/compose.smtp.yaml', 'tests/compose/compose.test.yaml'];
+export const FILES = ['deploy/compose.yaml', 'deploy/compose.smtp.yaml', 'deploy/compose.tracing.yaml', 'tests/compose/compose.test.yaml'];
 export const INSTANCES = ['lsf-1', 'lsf-2', 'lsf-3'];
 export const IMAGE_A = process.env.LSF_IMAGE || 'lsf-server:latest';
 // per project too: a tag is global in podman's storage, and two runs would
 // otherwise build B over each other's
 export const IMAGE_B = `localhost/lsf-server:${PROJECT}-b`;
-// The services podman can healthcheck (the stand-in SMTP sink has none).
+// The services podman can healthcheck (the stand-in SMTP sink and collector have none).
 const HEALTHCHECKED = ['postgres', 'postgres-replica', 'redis', ...INSTANCES, 'nginx', 'prometheus'];
-const STAND_INS = { postgres: 'POSTGRES_IMAGE', redis: 'REDIS_IMAGE', nginx: 'NGINX_IMAGE', prometheus: 'PROMETHEUS_IMAGE', 'smtp-sink': 'SMTP_SINK_IMAGE' };
+const STAND_INS = { postgres: 'POSTGRES_IMAGE', redis: 'REDIS_IMAGE', nginx: 'NGINX_IMAGE', prometheus: 'PROMETHEUS_IMAGE', 'smtp-sink': 'SMTP_SINK_IMAGE', 'otel-collector': 'OTEL_COLLECTOR_IMAGE' };
 const STAND_IN_TAG = 'localhost/lsf-test';
 
 // Run a command; resolves {code, stdout, stderr}, never rejects on a non-zero exit.
@@ -81,6 +82,7 @@ export class Stack {
     await check('scripts/compose-secrets.sh', [stack.secrets]);
     stack.httpPort = await freePort();
     stack.prometheusPort = await freePort();
+    stack.otelPort = await freePort();
     stack.env = {
       LSF_IMAGE: IMAGE_A,
       LSF_SECRETS_DIR: stack.secrets,
@@ -88,6 +90,7 @@ export class Stack {
       LSF_HTTP_PORT: String(stack.httpPort),
       PROMETHEUS_PORT: String(stack.prometheusPort),
       SMTP_SINK_UI_PORT: String(await freePort()),
+      OTEL_COLLECTOR_TEST_PORT: String(stack.otelPort),
       // for scripts/compose-rollout.sh
       LSF_COMPOSE_ENGINE: 'podman',
       LSF_COMPOSE_PROJECT: PROJECT,
