@@ -32,8 +32,10 @@ size_t ops_manifest_format(const ops_manifest_t *m, char *buf, size_t cap)
     size_t magic = strlen(OPS_BACKUP_MAGIC), n = 0;
     char *text;
 
-    for (int i = 0; i < STORE_COUNT_N; i++)
-        json_object_set_new(rows, store_count_names[i], json_integer(m->counts.rows[i]));
+    for (int i = 0; i < STORE_COUNT_N; i++) {
+        if (m->counts.rows[i] != STORE_COUNT_UNKNOWN) /* a manifest read from an older backup stays as it was */
+            json_object_set_new(rows, store_count_names[i], json_integer(m->counts.rows[i]));
+    }
     core_clock_iso8601(m->created_at, when);
     doc = json_pack("{s:s, s:i, s:s, s:o, s:{s:s, s:I, s:s}}", "backend", m->backend, "schema_version",
                     m->counts.schema_version, "created_at", when, "rows", rows, "payload", "encoding",
