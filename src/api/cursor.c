@@ -3,7 +3,7 @@
  * version (1), sort, direction, the 36-character id, then the key, a
  * big-endian int64 for the numeric sorts or the title's bytes for
  * STORE_SORT_TITLE. It is sealed with crypto_secretbox (XSalsa20-Poly1305, a
- * random nonce in front) under a key derived from JWT_SECRET, and written in
+ * random nonce from core_random_buf() in front) under a key derived from JWT_SECRET, and written in
  * unpadded base64url (libsodium).
  *
  * Why sealed rather than an id the next query looks up: the position stays
@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "core/uuid.h"
 
 #define VERSION 1
@@ -52,7 +53,7 @@ static char *seal(core_pool_t *pool, const unsigned char *plain, size_t len)
     char *out = core_pool_alloc(pool, cap);
 
     assert(seal_key_set); /* api_cursor_init() runs at start-up */
-    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    core_random_buf(box, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, plain, len, box, seal_key);
     sodium_bin2base64(out, cap, box, box_len, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
     return out;

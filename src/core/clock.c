@@ -1,6 +1,7 @@
 /*
  * This file implements the clocks and date formats of clock.h on top of
- * clock_gettime(2), gmtime_r(3) and timegm(3).
+ * clock_gettime(2) and timegm(3), with calendar arithmetic of our own for
+ * formatting (see split()).
  */
 #include "core/clock.h"
 
@@ -41,16 +42,40 @@ struct timespec core_clock_deadline(clockid_t clock, int64_t ms)
     return ts;
 }
 
+/* Floor division, for instants before 1970. */
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The UTC calendar fields of ms (all of struct tm but tm_yday and tm_isdst).
+ * Computed here rather than by gmtime_r(3), which takes glibc's time zone
+ * lock on every call: a list page formats 40 dates, and both event loops
+ * contended for that lock. Days to a proleptic Gregorian date by eras of
+ * 400 years (146,097 days) that start on March 1st, so the leap day ends a
+ * year. */
 static void split(int64_t ms, struct tm *tm, int *millis)
 {
-    int64_t sec = ms / 1000;
-    *millis = (int)(ms % 1000);
-    if (*millis < 0) {
-        *millis += 1000;
-        sec--;
-    }
-    time_t t = (time_t)sec;
-    gmtime_r(&t, tm);
+    int64_t sec = floor_div(ms, 1000);
+    int64_t days = floor_div(sec, 86400);
+    int64_t in_day = sec - days * 86400;
+    int64_t z = days + 719468; /* days since 0000-03-01 */
+    int64_t era = floor_div(z, 146097);
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365], from March 1st */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11], March = 0 */
+    int64_t month = mp < 10 ? mp + 3 : mp - 9;                           /* [1, 12] */
+
+    *millis = (int)(ms - sec * 1000);
+    memset(tm, 0, sizeof(*tm));
+    tm->tm_year = (int)(yoe + era * 400 + (month <= 2) - 1900);
+    tm->tm_mon = (int)month - 1;
+    tm->tm_mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+    tm->tm_hour = (int)(in_day / 3600);
+    tm->tm_min = (int)(in_day / 60 % 60);
+    tm->tm_sec = (int)(in_day % 60);
+    tm->tm_wday = (int)(days + 4 - floor_div(days + 4, 7) * 7); /* 1970-01-01 was a Thursday */
 }
 
 /* Write v as exactly width decimal digits. */

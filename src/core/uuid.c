@@ -1,10 +1,10 @@
 /*
  * This file implements UUIDv7 generation and parsing for uuid.h; the random
- * part comes from libsodium's randombytes_buf().
+ * part comes from core_random_buf() (random.h).
  */
 #include "core/uuid.h"
 
-#include <sodium.h>
+#include "core/random.h"
 
 static const char hex[] = "0123456789abcdef";
 
@@ -12,7 +12,7 @@ static const char hex[] = "0123456789abcdef";
 static void format(int64_t ms, int rand_a, char out[CORE_UUID_LEN + 1])
 {
     uint8_t b[16];
-    randombytes_buf(b + 6, 10);
+    core_random_buf(b + 6, 10);
     for (int i = 0; i < 6; i++)
         b[i] = (uint8_t)((uint64_t)ms >> (40 - 8 * i));
     if (rand_a >= 0) {

@@ -8,7 +8,6 @@
  */
 #include "http/trace.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +15,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/mem.h"
+#include "core/random.h"
 #include "http/exchange.h"
 #include "trace/export.h"
 #include "trace/sampler.h"
@@ -47,13 +47,13 @@ void http_trace_begin(http_trace_t *t, h2o_req_t *req, const core_config_t *cfg)
     t->state = h2o_iovec_init(NULL, 0);
     if (t->has_parent) {
         memcpy(t->trace_id, t->parent.trace_id, TRACE_ID_BYTES);
-        randombytes_buf(t->span_id, TRACE_SPAN_ID_BYTES);
+        core_random_buf(t->span_id, TRACE_SPAN_ID_BYTES);
         h2o_iovec_t state = header_once(req, H2O_STRLIT("tracestate"), &many);
         if (!many && state.len > 0 && trace_state_valid(core_str(state.base, state.len)))
             t->state = state;
     } else {
         uint8_t ids[TRACE_ID_BYTES + TRACE_SPAN_ID_BYTES];
-        randombytes_buf(ids, sizeof(ids));
+        core_random_buf(ids, sizeof(ids));
         memcpy(t->trace_id, ids, TRACE_ID_BYTES);
         memcpy(t->span_id, ids + TRACE_ID_BYTES, TRACE_SPAN_ID_BYTES);
         /* all-zero ids are invalid; 2^-64 odds, but the spec forbids sending one */

@@ -187,8 +187,50 @@ char *store_task_tags_encode(const store_task_t *t)
     return text;
 }
 
+/* The column as store_task_tags_encode() writes it when every tag is
+ * printable ASCII without quote or backslash (["a","b"], no spaces):
+ * the common case, read here without jansson's allocations. Anything else
+ * (escapes, UTF-8, another writer's spacing) returns false untouched and
+ * goes through json_loads(), so both paths give the same tags. */
+static bool tags_decode_plain(core_pool_t *pool, const char *json, store_task_t *t)
+{
+    size_t n = 0;
+    const char *p = json;
+
+    if (*p++ != '[')
+        return false;
+    if (*p == ']') {
+        if (p[1] != '\0')
+            return false;
+    } else {
+        for (;;) {
+            if (*p++ != '"')
+                return false;
+            while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+                p++;
+            if (*p++ != '"')
+                return false;
+            n++;
+            if (*p == ']' && p[1] == '\0')
+                break;
+            if (*p++ != ',')
+                return false;
+        }
+    }
+    t->tags = core_pool_alloc(pool, (n + 1) * sizeof(*t->tags));
+    t->tags_len = 0;
+    for (p = json + 1; *p == '"'; p++) {
+        const char *end = strchr(p + 1, '"');
+        t->tags[t->tags_len++] = core_pool_strndup(pool, p + 1, (size_t)(end - p - 1));
+        p = end + 1; /* ',' or ']' */
+    }
+    return true;
+}
+
 void store_task_tags_decode(core_pool_t *pool, const char *json, store_task_t *t)
 {
+    if (json != NULL && tags_decode_plain(pool, json, t))
+        return;
     json_t *a = json != NULL ? json_loads(json, 0, NULL) : NULL;
     size_t n = json_array_size(a);
 

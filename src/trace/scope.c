@@ -2,16 +2,16 @@
  * This file implements the child spans of scope.h. A child's times are the
  * scope's wall-clock start plus monotonic time elapsed, as the server span's
  * are (src/http/trace.c), so children sit inside their parent even when the
- * wall clock steps. Span ids come from libsodium's generator, read only when
+ * wall clock steps. Span ids come from core_random_buf(), read only when
  * a span is made.
  */
 #include "trace/scope.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/random.h"
 #include "trace/export.h"
 
 const trace_scope_t *trace_scope_current(void)
@@ -39,7 +39,7 @@ trace_span_t *trace_child_end(const trace_child_t *c, const char *name, enum tra
     memcpy(s->trace_id, p->trace_id, TRACE_ID_BYTES);
     memcpy(s->parent_span_id, p->span_id, TRACE_SPAN_ID_BYTES);
     s->has_parent = true;
-    randombytes_buf(s->span_id, TRACE_SPAN_ID_BYTES);
+    core_random_buf(s->span_id, TRACE_SPAN_ID_BYTES);
     if (trace_id_is_zero(s->span_id, TRACE_SPAN_ID_BYTES))
         s->span_id[0] = 1;
     s->start_unix_ns = p->unix_ns + (c->start_mono_ns - p->mono_ns);

@@ -194,6 +194,48 @@ static void test_wrong_key_and_tampering(void **state)
     core_pool_cleanup(&pool);
 }
 
+/* A token verified once is remembered by its thread (jwt_cache.c): what it
+ * answers next must be what a full verification would. */
+static void test_verified_token_remembered(void **state)
+{
+    (void)state;
+    core_pool_t pool;
+    char *token, *copy;
+    auth_claims_t signed_c, got;
+
+    core_pool_init(&pool);
+    assert_int_equal(auth_jwt_sign(KEY, KEY_LEN, USER, NOW_MS, &pool, &token, &signed_c), CORE_OK);
+    for (int i = 0; i < 3; i++) {
+        memset(&got, 0x5a, sizeof(got));
+        assert_int_equal(auth_jwt_verify(KEY, KEY_LEN, core_str_c(token), NOW_MS + i, &got), CORE_OK);
+        assert_string_equal(got.user_id, USER);
+        assert_string_equal(got.jti, signed_c.jti);
+        assert_int_equal(got.issued_at_ms, NOW_MS);
+        assert_int_equal(got.iat, NOW_S);
+        assert_int_equal(got.exp, NOW_S + 7 * 24 * 3600);
+    }
+    /* not under another key, nor under a prefix of the same key */
+    assert_int_equal(auth_jwt_verify("another key, long enough to be real", 35, core_str_c(token), NOW_MS, &got),
+                     CORE_E_NOT_AUTHORIZED);
+    assert_string_equal(got.user_id, "");
+    assert_int_equal(auth_jwt_verify(KEY, KEY_LEN - 1, core_str_c(token), NOW_MS, &got), CORE_E_NOT_AUTHORIZED);
+    /* not with one character changed, nor as a prefix of itself */
+    copy = core_pool_strdup(&pool, token);
+    copy[strlen(copy) - 2] = copy[strlen(copy) - 2] == 'A' ? 'B' : 'A';
+    assert_int_equal(verify_at(copy, NOW_MS), CORE_E_NOT_AUTHORIZED);
+    assert_int_equal(auth_jwt_verify(KEY, KEY_LEN, core_str(token, strlen(token) - 1), NOW_MS, &got),
+                     CORE_E_NOT_AUTHORIZED);
+    /* expiry is checked on every request, remembered or not */
+    assert_int_equal(verify_at(token, signed_c.exp * 1000), CORE_E_NOT_AUTHORIZED);
+    assert_int_equal(verify_at(token, NOW_MS), CORE_OK);
+
+    /* issued 62 s ahead: fine once our clock is 10 s on, refused again at NOW (clock stepped back) */
+    assert_int_equal(auth_jwt_sign(KEY, KEY_LEN, USER, NOW_MS + 62000, &pool, &token, NULL), CORE_OK);
+    assert_int_equal(verify_at(token, NOW_MS + 10000), CORE_OK);
+    assert_int_equal(verify_at(token, NOW_MS), CORE_E_NOT_AUTHORIZED);
+    core_pool_cleanup(&pool);
+}
+
 static void test_other_algorithms_refused(void **state)
 {
     (void)state;
@@ -369,6 +411,7 @@ int main(void)
         cmocka_unit_test(test_wrong_key_and_tampering), cmocka_unit_test(test_other_algorithms_refused),
         cmocka_unit_test(test_claim_defects),           cmocka_unit_test(test_length_and_shape),
         cmocka_unit_test(test_sign_refuses_bad_input),  cmocka_unit_test(test_crit_header_refused),
+        cmocka_unit_test(test_verified_token_remembered),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

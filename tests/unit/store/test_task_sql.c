@@ -296,6 +296,44 @@ static void test_tags_decode_odd_text(void **state)
     core_pool_cleanup(pool);
 }
 
+/* The plain ASCII form is read without jansson; whatever it cannot read must
+ * still come out as jansson reads it. */
+static void test_tags_decode_plain_and_not(void **state)
+{
+    static const struct {
+        const char *text;
+        size_t n;
+        const char *tags[3];
+    } cases[] = {
+        {"[]", 0, {NULL}},
+        {"[\"work\",\"q2\"]", 2, {"work", "q2"}},
+        {"[\"\",\"a b\",\"~\"]", 3, {"", "a b", "~"}},
+        {"[\"a\\\"b\"]", 1, {"a\"b"}},             /* an escape: jansson */
+        {"[\"\\u00e9t\u00e9\"]", 1, {"\u00e9t\u00e9"}}, /* \u escape and UTF-8 */
+        {"[\"a\", \"b\"]", 2, {"a", "b"}},           /* another writer's spacing */
+        {"[\"a\"] ", 1, {"a"}},                      /* trailing space: JSON allows it */
+        {"[\"a\"]x", 0, {NULL}},                     /* not JSON */
+        {"[\"a\",]", 0, {NULL}},
+        {"[\"a\"", 0, {NULL}},
+        {"[\"a", 0, {NULL}},
+        {"[", 0, {NULL}},
+        {"", 0, {NULL}},
+        {"[\"tab\there\"]", 0, {NULL}},               /* a raw control character: not JSON */
+    };
+    core_pool_t pool_, *pool = &pool_;
+    (void)state;
+    core_pool_init(pool);
+    for (size_t i = 0; i < NELEM(cases); i++) {
+        store_task_t t = {0};
+        store_task_tags_decode(pool, cases[i].text, &t);
+        if (t.tags_len != cases[i].n)
+            fail_msg("%s: %zu tags, want %zu", cases[i].text, t.tags_len, cases[i].n);
+        for (size_t k = 0; k < t.tags_len; k++)
+            assert_string_equal(t.tags[k], cases[i].tags[k]);
+    }
+    core_pool_cleanup(pool);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_page_with_total),
         cmocka_unit_test(test_every_shape_builds_whole),
         cmocka_unit_test(test_tags_encode),
+        cmocka_unit_test(test_tags_decode_plain_and_not),
         cmocka_unit_test(test_tags_round_trip_at_the_limit),
         cmocka_unit_test(test_tags_decode_odd_text),
     };
