@@ -11,17 +11,18 @@
  * hook calls kv_token_revoke). While Redis cannot answer, token checks
  * answer CORE_E_UNAVAILABLE and the caller asks the database, so an outage
  * never lets a revoked token in. Redis is brought back in step from the
- * database ("resync": every unexpired revocation the kv_source_t gives is
- * written again) when this process starts, when a revocation could not be
+ * database ("resync", in redis_sync.c: every unexpired revocation the
+ * kv_source_t gives is written again) when this process starts, when a revocation could not be
  * written to Redis, and when Redis has lost the marker key rev:synced
  * (restarted without persistence, or flushed), which new connections check,
  * and old ones at most once a second. A cache write that failed may have
- * been an invalidation, so the caches are flushed when Redis is back.
+ * been an invalidation, so the caches are flushed when Redis is back. This
+ * file notes that either is due; redis_sync.c runs them.
  * On a fiber of an event loop (core/fiber.h) commands go through the loop's
  * own connection (redis_async.c) and suspend the fiber, never the loop: a
  * frozen Redis costs a request at most the 500 ms command timeout, and the
  * loop keeps serving. There nothing waits for a resync or a cache flush: a
- * thread of the backend's own runs them (with the blocking pool) while token
+ * thread of the backend's own (redis_sync.c) runs them (with the blocking pool) while token
  * checks answer CORE_E_UNAVAILABLE (the database decides) and cache reads
  * miss; other threads (workers, tests) run a due resync themselves, as
  * before. Lua scripts are loaded on every new connection (SCRIPT LOAD) and
@@ -36,44 +37,30 @@
 
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/jwt.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "kv/counters.h"
 #include "kv/redis_async.h"
+#include "kv/redis_internal.h"
 #include "kv/redis_pool.h"
 #include "trace/export.h"
 #include "trace/scope.h"
 
-#define KEY_PREFIX_MAX 16
 #define LOCAL_COUNTER_MAX_KEYS 100000
 #define CACHE_MAX_VALUE ((size_t)1 << 20)
-#define SYNC_BATCH 256
-#define MARKER_CHECK_MS 1000 /* how soon a flushed Redis is noticed on old connections */
-#define FLUSH_SCAN_COUNT "500"
-/* A user's sessions-revoked mark outlives every token it can match. */
-#define USER_MARK_TTL_MS (AUTH_JWT_TTL_MS + 60 * 1000)
-
-#define P_TOKEN "lsf:rev:t:"
-#define P_USER "lsf:rev:u:"
-#define P_COUNTER "lsf:rl:"
-#define P_CACHE "lsf:c:"
-#define P_RYW "lsf:ryw:"
-#define SYNC_MARKER "lsf:rev:synced"
 
 /* KEYS[1] user mark; ARGV before_ms, expiry (unix ms). Only ever raises it. */
-static const char user_mark_lua[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
-                                    "if tonumber(ARGV[1]) > v then\n"
-                                    "  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
-                                    "end\n"
-                                    "return 0\n";
+const char kv__redis_user_mark_lua[] = "local v = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
+                                       "if tonumber(ARGV[1]) > v then\n"
+                                       "  redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2])\n"
+                                       "end\n"
+                                       "return 0\n";
 
 /* KEYS token, user mark; ARGV issued_at_ms. 1 when revoked. */
 static const char is_revoked_lua[] = "if redis.call('EXISTS', KEYS[1]) == 1 then return 1 end\n"
@@ -104,7 +91,7 @@ typedef struct script {
 enum { S_USER_MARK, S_IS_REVOKED, S_COUNTER_HIT, S_COUNTER_UNDO, NSCRIPTS };
 
 static script_t scripts[NSCRIPTS] = {
-    [S_USER_MARK] = {user_mark_lua, ""},
+    [S_USER_MARK] = {kv__redis_user_mark_lua, ""},
     [S_IS_REVOKED] = {is_revoked_lua, ""},
     [S_COUNTER_HIT] = {counter_hit_lua, ""},
     [S_COUNTER_UNDO] = {counter_undo_lua, ""},
@@ -123,30 +110,8 @@ static void scripts_hash(void)
     }
 }
 
-typedef struct kv_redis {
-    kv_t base;
-    kv__redis_pool_t pool;
-    int down_policy;            /* cfg->redis_down_rate_limit: 0 local, 1 open */
-    const kv_source_t *source;  /* the database's revocations; NULL: none (tests) */
-    pthread_mutex_t sync_lock;       /* one resync or cache flush at a time */
-    atomic_ulong sync_wanted, synced; /* resync due while they differ */
-    atomic_ulong flush_wanted, flushed;
-    _Atomic int64_t marker_checked_at; /* monotonic ms of the last look for the marker */
-    kv__counters_t local; /* counters while Redis is down (policy local) */
-    atomic_bool limits_off; /* policy open and Redis down: said once per outage */
-    pthread_t sync_thread;  /* runs the resyncs and flushes the loops ask for */
-    pthread_mutex_t wake_lock;
-    pthread_cond_t wake;
-    bool stopping, thread_started;
-} kv_redis_t;
-
-typedef struct rkey {
-    char buf[KEY_PREFIX_MAX + KV_KEY_MAX + 1];
-    size_t len;
-} rkey_t;
-
 /* The clock; the unit test, which includes this file, may replace it. */
-static int64_t (*wall_now_ms)(void) = core_clock_now_ms;
+int64_t (*kv__redis_wall_now_ms)(void) = core_clock_now_ms;
 
 static bool key_ok(const char *key, size_t *len)
 {
@@ -157,7 +122,7 @@ static bool key_ok(const char *key, size_t *len)
 }
 
 /* prefix + key into k; false for a bad key (a caller bug). */
-static bool make_key(rkey_t *k, const char *prefix, const char *key)
+bool kv__redis_key_make(kv__redis_key_t *k, const char *prefix, const char *key)
 {
     size_t plen = strlen(prefix), len;
 
@@ -171,7 +136,7 @@ static bool make_key(rkey_t *k, const char *prefix, const char *key)
 }
 
 /* An error reply means Redis answered: the connection stays, the call fails. */
-static bool reply_usable(redisReply *reply)
+bool kv__redis_reply_usable(redisReply *reply)
 {
     if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
         log_warn("kv: redis refused a command", LOG_STR("error", reply->str));
@@ -180,171 +145,8 @@ static bool reply_usable(redisReply *reply)
     return reply != NULL;
 }
 
-/* ---- bringing Redis in step with the database ---- */
-
-typedef struct sync_ctx {
-    redisContext *c;
-    size_t pending;
-    bool failed;
-    long tokens, users;
-} sync_ctx_t;
-
-static void sync_drain(sync_ctx_t *s)
-{
-    while (s->pending > 0 && !s->failed) {
-        void *reply = NULL;
-        if (redisGetReply(s->c, &reply) != REDIS_OK || !reply_usable(reply))
-            s->failed = true;
-        freeReplyObject(reply);
-        s->pending--;
-    }
-}
-
-static void sync_append(sync_ctx_t *s, int argc, const char **argv, const size_t *lens)
-{
-    if (s->failed)
-        return;
-    if (redisAppendCommandArgv(s->c, argc, argv, lens) != REDIS_OK) {
-        s->failed = true;
-        return;
-    }
-    if (++s->pending >= SYNC_BATCH)
-        sync_drain(s);
-}
-
-static void sync_token(void *ctx, const char *jti, int64_t expires_at)
-{
-    rkey_t k;
-    char at[24];
-
-    if (!make_key(&k, P_TOKEN, jti))
-        return;
-    snprintf(at, sizeof(at), "%lld", (long long)expires_at);
-    const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
-    sync_append(ctx, 5, argv, NULL);
-    ((sync_ctx_t *)ctx)->tokens++;
-}
-
-static void sync_user(void *ctx, const char *user_id, int64_t before_ms)
-{
-    rkey_t k;
-    char before[24], at[24];
-
-    if (!make_key(&k, P_USER, user_id))
-        return;
-    snprintf(before, sizeof(before), "%lld", (long long)before_ms);
-    snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
-    const char *argv[] = {"EVAL", user_mark_lua, "1", k.buf, before, at};
-    sync_append(ctx, 6, argv, NULL);
-    ((sync_ctx_t *)ctx)->users++;
-}
-
-/* Write every unexpired revocation of the database to Redis, then the marker.
- * A process without a source (the operator's commands) has nothing to copy
- * and leaves the marker missing: setting it would make every server trust
- * a Redis that lost its revocations. A server brings it back in step. */
-static int resync(kv_redis_t *r, redisContext *c)
-{
-    sync_ctx_t s = {.c = c};
-    int rc = CORE_OK;
-
-    if (r->source == NULL)
-        return CORE_OK;
-    rc = r->source->revocations_load(r->source->ctx, wall_now_ms(), sync_token, sync_user, &s);
-    sync_drain(&s);
-    if (rc == CORE_OK && !s.failed) {
-        const char *argv[] = {"SET", SYNC_MARKER, "1"};
-        redisReply *reply = kv__redis_command(c, 3, argv, NULL);
-        s.failed = !reply_usable(reply);
-        freeReplyObject(reply);
-    }
-    if (rc == CORE_OK && s.failed)
-        rc = CORE_E_UNAVAILABLE;
-    if (rc == CORE_OK)
-        log_info("kv: revocations copied to redis", LOG_INT("tokens", s.tokens), LOG_INT("users", s.users));
-    else
-        log_warn("kv: copying revocations to redis failed", LOG_STR("error", core_error_name(rc)));
-    return rc;
-}
-
-/* Delete every cache entry (SCAN + UNLINK over lsf:c:*). */
-static int flush_caches(redisContext *c)
-{
-    char cursor[32] = "0";
-    int rc = CORE_OK;
-
-    do {
-        const char *scan[] = {"SCAN", cursor, "MATCH", P_CACHE "*", "COUNT", FLUSH_SCAN_COUNT};
-        redisReply *reply = kv__redis_command(c, 6, scan, NULL);
-        if (!reply_usable(reply) || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 ||
-            reply->element[0]->type != REDIS_REPLY_STRING || reply->element[1]->type != REDIS_REPLY_ARRAY) {
-            freeReplyObject(reply);
-            rc = CORE_E_UNAVAILABLE;
-            goto out;
-        }
-        snprintf(cursor, sizeof(cursor), "%s", reply->element[0]->str);
-        redisReply *keys = reply->element[1];
-        if (keys->elements > 0) {
-            const char **argv = core_calloc(keys->elements + 1, sizeof(*argv));
-            size_t *lens = core_calloc(keys->elements + 1, sizeof(*lens));
-            argv[0] = "UNLINK";
-            lens[0] = 6;
-            for (size_t i = 0; i < keys->elements; i++) {
-                argv[i + 1] = keys->element[i]->str;
-                lens[i + 1] = keys->element[i]->len;
-            }
-            redisReply *del = kv__redis_command(c, (int)keys->elements + 1, argv, lens);
-            if (!reply_usable(del))
-                rc = CORE_E_UNAVAILABLE;
-            freeReplyObject(del);
-            free(argv);
-            free(lens);
-        }
-        freeReplyObject(reply);
-    } while (rc == CORE_OK && strcmp(cursor, "0") != 0);
-    if (rc == CORE_OK)
-        log_info("kv: redis caches flushed after missed cache writes");
-out:
-    return rc;
-}
-
-/* Run the resync and flush that are due, on c; look for the marker first on
- * a new connection, and at most once a second on the others. Threads that
- * find a resync due wait for it, so none reads Redis before it is in step. */
-static int catch_up(kv_redis_t *r, redisContext *c, bool fresh)
-{
-    int rc = CORE_OK;
-
-    int64_t now = core_clock_mono_ms(), last = atomic_load(&r->marker_checked_at);
-    if (fresh || (now - last >= MARKER_CHECK_MS && atomic_compare_exchange_strong(&r->marker_checked_at, &last, now))) {
-        const char *argv[] = {"EXISTS", SYNC_MARKER};
-        redisReply *reply = kv__redis_command(c, 2, argv, NULL);
-        if (!reply_usable(reply) || reply->type != REDIS_REPLY_INTEGER) {
-            freeReplyObject(reply);
-            rc = CORE_E_UNAVAILABLE;
-            goto out;
-        }
-        if (reply->integer == 0)
-            atomic_fetch_add(&r->sync_wanted, 1);
-        freeReplyObject(reply);
-    }
-    if (atomic_load(&r->sync_wanted) == atomic_load(&r->synced) &&
-        atomic_load(&r->flush_wanted) == atomic_load(&r->flushed))
-        goto out;
-    pthread_mutex_lock(&r->sync_lock);
-    unsigned long want = atomic_load(&r->sync_wanted);
-    if (want != atomic_load(&r->synced) && (rc = resync(r, c)) == CORE_OK)
-        atomic_store(&r->synced, want);
-    want = atomic_load(&r->flush_wanted);
-    if (rc == CORE_OK && want != atomic_load(&r->flushed) && (rc = flush_caches(c)) == CORE_OK)
-        atomic_store(&r->flushed, want);
-    pthread_mutex_unlock(&r->sync_lock);
-out:
-    return rc;
-}
-
 /* Load the scripts on a new blocking connection (errors show at EVALSHA). */
-static void load_scripts(redisContext *c)
+void kv__redis_scripts_load(redisContext *c)
 {
     for (int i = 0; i < NSCRIPTS; i++) {
         const char *argv[] = {"SCRIPT", "LOAD", scripts[i].lua};
@@ -352,53 +154,12 @@ static void load_scripts(redisContext *c)
     }
 }
 
-static bool due(kv_redis_t *r)
-{
-    return atomic_load(&r->sync_wanted) != atomic_load(&r->synced) ||
-           atomic_load(&r->flush_wanted) != atomic_load(&r->flushed);
-}
-
-/* A read of revocations or caches trusts its reply only when Redis is in
- * step now and, on an event loop's connection, was in step before it was
- * sent with no loss found while it was out: there a loss is found by a
- * marker check answered just ahead of the read (a new connection), and the
- * backend's thread may finish the resync before the reader looks, which
- * would pass a reply computed before the resync. A pooled connection brings
- * Redis in step itself before it sends the read (catch_up). */
-typedef struct in_step {
-    unsigned long wanted;
-    bool was;
-} in_step_t;
-
-static in_step_t in_step_before(atomic_ulong *wanted, atomic_ulong *done)
-{
-    unsigned long w = atomic_load(wanted);
-    return (in_step_t){.wanted = w, .was = w == atomic_load(done)};
-}
-
-static bool in_step_held(kv_redis_t *r, in_step_t before, atomic_ulong *wanted, atomic_ulong *done)
-{
-    unsigned long w = atomic_load(wanted);
-
-    if (w != atomic_load(done))
-        return false;
-    return !kv__redis_async_active(&r->pool) || (before.was && w == before.wanted);
-}
-
-/* Ask the backend's thread to run the resync or flush that is due. */
-static void wake_sync_thread(kv_redis_t *r)
-{
-    pthread_mutex_lock(&r->wake_lock);
-    pthread_cond_signal(&r->wake);
-    pthread_mutex_unlock(&r->wake_lock);
-}
-
 static void on_marker(void *ctx, redisReply *reply)
 {
     kv_redis_t *r = ctx;
     if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && reply->integer == 0) {
         atomic_fetch_add(&r->sync_wanted, 1); /* Redis lost its data: copy the database's revocations */
-        wake_sync_thread(r);
+        kv__redis_sync_wake(r);
     }
 }
 
@@ -430,8 +191,8 @@ static redisReply *call_loop(kv_redis_t *r, int argc, const char **argv, const s
         kv__redis_async_send(&r->pool, 2, exists, NULL, on_marker, r);
     }
     reply = kv__redis_async_command(&r->pool, argc, argv, lens);
-    if (due(r))
-        wake_sync_thread(r);
+    if (kv__redis_sync_due(r))
+        kv__redis_sync_wake(r);
     return reply;
 }
 
@@ -473,8 +234,8 @@ static redisReply *call_raw(kv_redis_t *r, int argc, const char **argv, const si
         if (c == NULL)
             break;
         if (fresh)
-            load_scripts(c);
-        if (catch_up(r, c, fresh) == CORE_OK)
+            kv__redis_scripts_load(c);
+        if (kv__redis_sync_catch_up(r, c, fresh) == CORE_OK)
             reply = kv__redis_command(c, argc, argv, lens);
         if (reply == NULL && !fresh && kv__redis_gone(c)) {
             kv__redis_pool_discard(&r->pool, c);
@@ -493,7 +254,7 @@ static redisReply *call(kv_redis_t *r, int argc, const char **argv, const size_t
 {
     redisReply *reply = call_raw(r, argc, argv, lens);
 
-    if (!reply_usable(reply)) {
+    if (!kv__redis_reply_usable(reply)) {
         freeReplyObject(reply);
         reply = NULL;
     }
@@ -521,7 +282,7 @@ static redisReply *eval(kv_redis_t *r, int s_id, int nkeys, int n, const char **
         argv[1] = scripts[s_id].lua;
         reply = call_raw(r, 3 + n, argv, NULL);
     }
-    if (!reply_usable(reply)) {
+    if (!kv__redis_reply_usable(reply)) {
         freeReplyObject(reply);
         reply = NULL;
     }
@@ -537,7 +298,7 @@ static void revocation_to_redis(kv_redis_t *r, redisReply *reply)
     if (reply == NULL) {
         atomic_fetch_add(&r->sync_wanted, 1);
         if (kv__redis_async_active(&r->pool))
-            wake_sync_thread(r);
+            kv__redis_sync_wake(r);
     }
     freeReplyObject(reply);
 }
@@ -545,14 +306,14 @@ static void revocation_to_redis(kv_redis_t *r, redisReply *reply)
 static int redis_token_revoke(kv_t *kv, const char *jti, int64_t expires_at)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     char at[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_TOKEN, jti))
+    if (!kv__redis_key_make(&k, P_TOKEN, jti))
         goto out;
     rc = CORE_OK;
-    if (expires_at <= wall_now_ms())
+    if (expires_at <= kv__redis_wall_now_ms())
         goto out;
     snprintf(at, sizeof(at), "%lld", (long long)expires_at);
     const char *argv[] = {"SET", k.buf, "1", "PXAT", at};
@@ -564,14 +325,14 @@ out:
 static int redis_user_sessions_revoke(kv_t *kv, const char *user_id, int64_t before_ms)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     char before[24], at[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_USER, user_id))
+    if (!kv__redis_key_make(&k, P_USER, user_id))
         goto out;
     rc = CORE_OK;
-    if (before_ms + USER_MARK_TTL_MS <= wall_now_ms())
+    if (before_ms + USER_MARK_TTL_MS <= kv__redis_wall_now_ms())
         goto out;
     snprintf(before, sizeof(before), "%lld", (long long)before_ms);
     snprintf(at, sizeof(at), "%lld", (long long)(before_ms + USER_MARK_TTL_MS));
@@ -585,19 +346,20 @@ static int redis_token_is_revoked(kv_t *kv, const char *jti, const char *user_id
                                   bool *revoked)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t tk, uk;
+    kv__redis_key_t tk, uk;
     char issued[24];
     int rc = CORE_E_INTERNAL;
 
     *revoked = true;
-    if (!make_key(&tk, P_TOKEN, jti) || !make_key(&uk, P_USER, user_id))
+    if (!kv__redis_key_make(&tk, P_TOKEN, jti) || !kv__redis_key_make(&uk, P_USER, user_id))
         goto out;
     snprintf(issued, sizeof(issued), "%lld", (long long)issued_at_ms);
     const char *args[] = {tk.buf, uk.buf, issued};
-    in_step_t step = in_step_before(&r->sync_wanted, &r->synced);
+    kv__redis_in_step_t step = kv__redis_sync_in_step_before(&r->sync_wanted, &r->synced);
     redisReply *reply = eval(r, S_IS_REVOKED, 2, 3, args);
     /* a Redis that lost its revocations answers only once they are back */
-    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER && in_step_held(r, step, &r->sync_wanted, &r->synced)) {
+    if (reply != NULL && reply->type == REDIS_REPLY_INTEGER &&
+        kv__redis_sync_in_step_held(r, step, &r->sync_wanted, &r->synced)) {
         *revoked = reply->integer != 0;
         rc = CORE_OK;
     } else {
@@ -616,11 +378,11 @@ static int redis_counter_hit(kv_t *kv, const char *key, int64_t window_ms, long 
                              int64_t *reset_at)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     char window[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_COUNTER, key) || window_ms <= 0 || max < 1)
+    if (!kv__redis_key_make(&k, P_COUNTER, key) || window_ms <= 0 || max < 1)
         goto out;
     snprintf(window, sizeof(window), "%lld", (long long)window_ms);
     const char *args[] = {k.buf, window};
@@ -647,10 +409,10 @@ out:
 static int redis_counter_undo(kv_t *kv, const char *key, int64_t now)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_COUNTER, key))
+    if (!kv__redis_key_make(&k, P_COUNTER, key))
         goto out;
     const char *args[] = {k.buf};
     redisReply *reply = eval(r, S_COUNTER_UNDO, 1, 1, args);
@@ -670,15 +432,15 @@ out:
 static int redis_cache_get(kv_t *kv, core_pool_t *pool, const char *key, char **value, size_t *len)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_CACHE, key))
+    if (!kv__redis_key_make(&k, P_CACHE, key))
         goto out;
     const char *argv[] = {"GET", k.buf};
-    in_step_t step = in_step_before(&r->flush_wanted, &r->flushed);
+    kv__redis_in_step_t step = kv__redis_sync_in_step_before(&r->flush_wanted, &r->flushed);
     redisReply *reply = call(r, 2, argv, NULL);
-    if (reply == NULL || !in_step_held(r, step, &r->flush_wanted, &r->flushed)) {
+    if (reply == NULL || !kv__redis_sync_in_step_held(r, step, &r->flush_wanted, &r->flushed)) {
         rc = CORE_E_UNAVAILABLE; /* down, or a missed invalidation not yet flushed */
     } else if (reply->type == REDIS_REPLY_STRING) {
         *value = core_pool_strndup(pool, reply->str, reply->len);
@@ -701,7 +463,7 @@ static int cache_write(kv_redis_t *r, int argc, const char **argv, const size_t 
     if (reply == NULL) {
         atomic_fetch_add(&r->flush_wanted, 1);
         if (kv__redis_async_active(&r->pool))
-            wake_sync_thread(r);
+            kv__redis_sync_wake(r);
         rc = CORE_E_UNAVAILABLE;
     }
     freeReplyObject(reply);
@@ -712,11 +474,11 @@ static int cache_write(kv_redis_t *r, int argc, const char **argv, const size_t 
 static int redis_cache_set(kv_t *kv, const char *key, const char *value, size_t len, int64_t ttl_ms)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     char ttl[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_CACHE, key) || (value == NULL && len > 0))
+    if (!kv__redis_key_make(&k, P_CACHE, key) || (value == NULL && len > 0))
         goto out;
     if (ttl_ms <= 0) {
         const char *argv[] = {"DEL", k.buf};
@@ -737,10 +499,10 @@ out:
 static int redis_cache_del(kv_t *kv, const char *key)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     int rc = CORE_E_INTERNAL;
 
-    if (make_key(&k, P_CACHE, key)) {
+    if (kv__redis_key_make(&k, P_CACHE, key)) {
         const char *argv[] = {"DEL", k.buf};
         rc = cache_write(r, 2, argv, NULL);
     }
@@ -752,11 +514,11 @@ static int redis_cache_del(kv_t *kv, const char *key)
 static int redis_ryw_mark(kv_t *kv, const char *user_id, int64_t ttl_ms)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     char ttl[24];
     int rc = CORE_E_INTERNAL;
 
-    if (!make_key(&k, P_RYW, user_id) || ttl_ms <= 0)
+    if (!kv__redis_key_make(&k, P_RYW, user_id) || ttl_ms <= 0)
         goto out;
     snprintf(ttl, sizeof(ttl), "%lld", (long long)ttl_ms);
     const char *argv[] = {"SET", k.buf, "1", "PX", ttl};
@@ -770,11 +532,11 @@ out:
 static int redis_ryw_check(kv_t *kv, const char *user_id, bool *marked)
 {
     kv_redis_t *r = (kv_redis_t *)kv;
-    rkey_t k;
+    kv__redis_key_t k;
     int rc = CORE_E_INTERNAL;
 
     *marked = true;
-    if (!make_key(&k, P_RYW, user_id))
+    if (!kv__redis_key_make(&k, P_RYW, user_id))
         goto out;
     const char *argv[] = {"EXISTS", k.buf};
     redisReply *reply = call(r, 2, argv, NULL);
@@ -790,43 +552,6 @@ out:
 }
 
 /* ---- life cycle ---- */
-
-/* ---- the backend's thread: resyncs and flushes the loops asked for ---- */
-
-static void *sync_main(void *arg)
-{
-    kv_redis_t *r = arg;
-
-    pthread_mutex_lock(&r->wake_lock);
-    while (!r->stopping) {
-        if (!due(r)) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1; /* and once a second, in case a wake-up came between */
-            pthread_cond_timedwait(&r->wake, &r->wake_lock, &ts);
-            continue;
-        }
-        pthread_mutex_unlock(&r->wake_lock);
-        bool fresh;
-        redisContext *c = kv__redis_pool_get(&r->pool, &fresh);
-        int rc = CORE_E_UNAVAILABLE;
-        if (c != NULL) {
-            if (fresh)
-                load_scripts(c);
-            rc = catch_up(r, c, fresh);
-            kv__redis_pool_put(&r->pool, c, rc == CORE_OK);
-        }
-        pthread_mutex_lock(&r->wake_lock);
-        if (rc != CORE_OK && !r->stopping) { /* Redis is down: try again in a second */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += 1;
-            pthread_cond_timedwait(&r->wake, &r->wake_lock, &ts);
-        }
-    }
-    pthread_mutex_unlock(&r->wake_lock);
-    return NULL;
-}
 
 static void redis_loop_attach(kv_t *kv, struct st_h2o_evloop_t *loop)
 {
@@ -905,7 +630,7 @@ int kv_redis_create(const core_config_t *cfg, const kv_source_t *source, kv_t **
     log_info("kv backend ready", LOG_STR("backend", "redis"), LOG_STR("host", r->pool.host),
              LOG_INT("port", r->pool.port), LOG_BOOL("connected", reply != NULL));
     freeReplyObject(reply);
-    if (pthread_create(&r->sync_thread, NULL, sync_main, r) != 0) {
+    if (pthread_create(&r->sync_thread, NULL, kv__redis_sync_main, r) != 0) {
         log_error("kv: cannot start the redis sync thread");
         redis_destroy(&r->base);
         rc = CORE_E_INTERNAL;

@@ -1,5 +1,5 @@
 /*
- * Unit tests for src/kv/redis.c (with redis_pool.c behind it), against a
+ * Unit tests for src/kv/redis.c (with redis_sync.c and redis_pool.c behind it), against a
  * throwaway redis-server this file starts on a free loopback port (no
  * persistence) and stops at the end; every test is skipped, saying so, when
  * redis-server is not installed (in CI, ci.h, the run fails). The file includes redis.c to read its
