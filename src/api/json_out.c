@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+#include "core/clock.h"
+#include "store/task.h"
+
 static void grow(api_json_out_t *out, size_t need)
 {
     size_t cap = out->cap * 2;
@@ -126,11 +129,25 @@ void api_json_out_array_close(api_json_out_t *out)
     out->comma = true;
 }
 
+/* Keys are the server's own names: copied whole unless one needs escaping. */
 void api_json_out_key(api_json_out_t *out, const char *key)
 {
+    size_t len = 0;
+
     separate(out);
-    put_quoted(out, key, strlen(key));
-    put_char(out, ':');
+    for (unsigned char c; (c = (unsigned char)key[len]) != '\0'; len++) {
+        if (c < 0x20 || c == '"' || c == '\\') {
+            put_quoted(out, key, strlen(key));
+            put_char(out, ':');
+            return;
+        }
+    }
+    reserve(out, len + 3);
+    out->buf[out->len++] = '"';
+    memcpy(out->buf + out->len, key, len);
+    out->len += len;
+    out->buf[out->len++] = '"';
+    out->buf[out->len++] = ':';
 }
 
 void api_json_out_string(api_json_out_t *out, const char *s, size_t len)
@@ -146,6 +163,21 @@ void api_json_out_cstr(api_json_out_t *out, const char *s)
         api_json_out_null(out);
     else
         api_json_out_string(out, s, strlen(s));
+}
+
+void api_json_out_time(api_json_out_t *out, int64_t ms)
+{
+    if (ms == STORE_TIME_NONE) {
+        api_json_out_null(out);
+        return;
+    }
+    separate(out);
+    reserve(out, 32 + 2);
+    out->buf[out->len++] = '"';
+    core_clock_iso8601(ms, out->buf + out->len); /* digits, '-', ':', '.', 'T', 'Z': nothing to escape */
+    out->len += CORE_CLOCK_ISO8601_LEN;
+    out->buf[out->len++] = '"';
+    out->comma = true;
 }
 
 void api_json_out_int(api_json_out_t *out, int64_t n)

@@ -43,6 +43,8 @@ void api_json_out_cstr(api_json_out_t *out, const char *s); /* NULL writes null 
 void api_json_out_int(api_json_out_t *out, int64_t n);
 void api_json_out_bool(api_json_out_t *out, bool b);
 void api_json_out_null(api_json_out_t *out);
+/* ms as core_clock_iso8601 writes it, or null for STORE_TIME_NONE (INT64_MIN). */
+void api_json_out_time(api_json_out_t *out, int64_t ms);
 
 /* The text so far, NUL-terminated, in the pool (valid until it is cleaned
  * up); *len gets its length without the NUL. */

@@ -269,15 +269,8 @@ int api_task_query(api_req_t *req, store_task_query_t *q, int64_t *page)
 
 static void time_or_null(api_json_out_t *out, const char *key, int64_t ms)
 {
-    char buf[32];
-
     api_json_out_key(out, key);
-    if (ms == STORE_TIME_NONE) {
-        api_json_out_null(out);
-        return;
-    }
-    core_clock_iso8601(ms, buf);
-    api_json_out_cstr(out, buf);
+    api_json_out_time(out, ms);
 }
 
 void api_task_write(api_json_out_t *out, const store_task_t *t)

@@ -24,6 +24,7 @@ int64_t core_clock_mono_ns(void);
 struct timespec core_clock_deadline(clockid_t clock, int64_t ms);
 
 /* Write "2026-11-24T19:57:03.123Z" (24 chars + NUL) into out[32]. */
+#define CORE_CLOCK_ISO8601_LEN 24 /* what core_clock_iso8601 writes, always (the year has 4 digits) */
 void core_clock_iso8601(int64_t ms, char out[32]);
 
 /* Parse an ISO-8601 date-time ("2026-11-24T19:57:03Z", fractional seconds and

@@ -357,18 +357,36 @@ static bool hand_to_writer(http_exchange_t *x)
  * runs requests on fibers (PostgreSQL or Redis), this is a fiber, and the
  * store and kv calls of any phase may suspend it while the loop serves
  * others. */
+/* A GET on a loop without fibers (SQLite, nothing that waits on the
+ * network): its access checks and handler read in one transaction
+ * (store_snapshot_begin). Not on fibers: a transaction must not stay open
+ * while a fiber waits. */
+static bool snapshot_begin(http_exchange_t *x)
+{
+    return !x->thread->fibers && h2o_memis(x->req->method.base, x->req->method.len, H2O_STRLIT("GET")) &&
+           store_snapshot_begin(x->thread->store);
+}
+
 static void exchange_run(void *arg)
 {
     http_exchange_t *x = arg;
+    bool snapshot = false;
     int rc;
 
     core_log_context_set(&x->log);
-    if ((rc = phase_check_framing(x)) != CORE_OK) {
+    if ((rc = phase_check_framing(x)) == CORE_OK && !is_preflight(x)) {
+        snapshot = snapshot_begin(x);
+        rc = run_access_phases(x);
+        /* the handler runs elsewhere (a worker, the writer) or not at all */
+        if (snapshot && (rc != CORE_OK || x->idem.replayed || x->api.route->slow || x->api.route->batched)) {
+            store_snapshot_end(x->thread->store);
+            snapshot = false;
+        }
+    }
+    if (rc != CORE_OK) {
         x->code = rc;
     } else if (is_preflight(x)) {
         x->code = phase_preflight(x);
-    } else if ((rc = run_access_phases(x)) != CORE_OK) {
-        x->code = rc;
     } else if (x->idem.replayed) {
         x->code = CORE_OK; /* the stored answer of this Idempotency-Key is the reply */
     } else if (x->api.route->slow) {
@@ -383,6 +401,8 @@ static void exchange_run(void *arg)
         return; /* the writer posts x back once its batch committed (writer.h) */
     } else {
         http_exchange_run_handler(x, x->thread->store);
+        if (snapshot)
+            store_snapshot_end(x->thread->store);
     }
     http_exchange_respond(x);
 }

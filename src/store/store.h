@@ -127,6 +127,9 @@ typedef struct store_ops {
     /* Optional (NULL: not offered): one transaction around several operations. */
     int (*batch_begin)(store_t *s);
     int (*batch_end)(store_t *s);
+    /* Optional: one read transaction around several reads (store_snapshot_begin). */
+    int (*snapshot_begin)(store_t *s);
+    void (*snapshot_end)(store_t *s);
 
     int (*user_create)(store_t *s, const store_user_t *user, const mail_msg_t *welcome);
     int (*user_find_by_email)(store_t *s, core_pool_t *pool, const char *email, store_user_t *out);
@@ -207,6 +210,22 @@ int store_batch_begin(store_t *s);
 /* Commit the batch (durably where the backend says so), then report its
  * writes to the hook; CORE_OK or the commit's error (nothing reported). */
 int store_batch_end(store_t *s);
+
+/* A read-only request's operations in one read transaction: the access
+ * checks (revocation, account) and the handler's reads see one state of the
+ * database, and pay for one transaction instead of one each. true when one
+ * was opened (the backend offers it and it began); end it with
+ * store_snapshot_end before s serves anything else or waits. A write inside
+ * it ends it first and runs as usual. The thread that owns s. */
+static inline bool store_snapshot_begin(store_t *s)
+{
+    return s->ops->snapshot_begin != NULL && s->ops->snapshot_begin(s) == CORE_OK;
+}
+
+static inline void store_snapshot_end(store_t *s)
+{
+    s->ops->snapshot_end(s);
+}
 
 /* Use hooks (not copied: it must stay valid until replaced) from now on;
  * NULL removes them. Install before requests are served and remove after

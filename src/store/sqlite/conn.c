@@ -95,6 +95,8 @@ int store_sqlite_prepare_keyed(store_sqlite_t *s, const void *key, const char *s
             goto out;
         }
     }
+    if (sql == NULL) /* only asked whether it is cached */
+        goto out;
     rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
     if (rc != SQLITE_OK) {
         /* the SQL is ours, so this is a bug, not a data problem: show it */
@@ -199,6 +201,31 @@ static void writer_give(store_sqlite_t *s)
     }
 }
 
+/* A deferred BEGIN: the read transaction starts with the first read. The
+ * single-statement reads (the account check) then join it as well. */
+static int snapshot_begin(store_t *base)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+    int rc;
+
+    if (s->batch || s->snapshot || !sqlite3_get_autocommit(s->db))
+        return CORE_E_INTERNAL; /* already in a transaction: not nested */
+    if ((rc = run(s, SQL_READ_BEGIN, "snapshot begin")) == CORE_OK)
+        s->snapshot = true;
+    return rc;
+}
+
+static void snapshot_end(store_t *base)
+{
+    store_sqlite_t *s = store_sqlite_of(base);
+
+    if (!s->snapshot)
+        return;
+    s->snapshot = false;
+    if (!sqlite3_get_autocommit(s->db))
+        run(s, SQL_COMMIT, "snapshot end");
+}
+
 /* In a batch (store_batch_begin), an operation's begin, commit and rollback
  * are a savepoint's: the batch's transaction holds SQLite's write lock and
  * the writer mutex, and commits once for all its operations. */
@@ -213,6 +240,8 @@ int store_sqlite_begin(store_sqlite_t *s)
             s->savepoint = true;
         return rc;
     }
+    if (s->snapshot) /* a write in a read-only request: its snapshot ends here */
+        snapshot_end(&s->base);
     if ((rc = writer_take(s)) == CORE_OK && (rc = run(s, SQL_BEGIN, "begin")) != CORE_OK)
         writer_give(s);
     return rc;
@@ -230,14 +259,15 @@ int store_sqlite_commit(store_sqlite_t *s)
     return rc;
 }
 
+/* A batch or a snapshot reads in its own transaction. */
 int store_sqlite_read_begin(store_sqlite_t *s)
 {
-    return s->batch ? CORE_OK : run(s, SQL_READ_BEGIN, "read begin"); /* a batch reads in its transaction */
+    return s->batch || s->snapshot ? CORE_OK : run(s, SQL_READ_BEGIN, "read begin");
 }
 
 void store_sqlite_read_end(store_sqlite_t *s)
 {
-    if (!s->batch && !sqlite3_get_autocommit(s->db))
+    if (!s->batch && !s->snapshot && !sqlite3_get_autocommit(s->db))
         run(s, SQL_COMMIT, "read end");
 }
 
@@ -335,6 +365,8 @@ static const store_ops_t ops = {
     .ping = ping,
     .batch_begin = batch_begin,
     .batch_end = batch_end,
+    .snapshot_begin = snapshot_begin,
+    .snapshot_end = snapshot_end,
     .user_create = store_sqlite_user_create,
     .user_find_by_email = store_sqlite_user_find_by_email,
     .user_find_by_id = store_sqlite_user_find_by_id,

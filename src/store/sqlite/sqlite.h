@@ -41,6 +41,7 @@ typedef struct store_sqlite {
     bool batch;     /* inside store_batch_begin: each operation's transaction is a savepoint */
     bool savepoint; /* an operation's savepoint is open */
     bool batch_configured; /* batch_begin set the connection up for batches */
+    bool snapshot;  /* inside store_snapshot_begin: reads join its transaction */
 } store_sqlite_t;
 
 static inline store_sqlite_t *store_sqlite_of(store_t *s)
@@ -59,7 +60,9 @@ int store_sqlite_open(const char *path, store_t **out);
 int store_sqlite_prepare(store_sqlite_t *s, const char *sql, sqlite3_stmt **out);
 
 /* The same for SQL built at run time: key (any address that stays fixed,
- * one per distinct sql) finds the statement, sql prepares it the first time. */
+ * one per distinct sql) finds the statement, sql prepares it the first time.
+ * With sql NULL, *out is the cached statement or NULL (CORE_OK either way):
+ * a caller builds the SQL only when it is not cached yet. */
 int store_sqlite_prepare_keyed(store_sqlite_t *s, const void *key, const char *sql, sqlite3_stmt **out);
 
 /* Make a cached statement ready for its next use. NULL is allowed. */

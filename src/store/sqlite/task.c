@@ -51,13 +51,24 @@ static int64_t column_time(sqlite3_stmt *st, int i)
     return sqlite3_column_type(st, i) == SQLITE_NULL ? STORE_TIME_NONE : sqlite3_column_int64(st, i);
 }
 
+/* An id column into its fixed buffer (cut at CORE_UUID_LEN: ours always fit). */
+static void copy_id(char out[CORE_UUID_LEN + 1], const char *text, size_t len)
+{
+    if (text == NULL)
+        len = 0;
+    if (len > CORE_UUID_LEN)
+        len = CORE_UUID_LEN;
+    memcpy(out, text != NULL ? text : "", len);
+    out[len] = '\0';
+}
+
 void store_sqlite_task_read(core_pool_t *pool, sqlite3_stmt *st, store_task_t *t)
 {
     const char *id = (const char *)sqlite3_column_text(st, 0), *uid = (const char *)sqlite3_column_text(st, 1);
 
     memset(t, 0, sizeof(*t));
-    snprintf(t->id, sizeof(t->id), "%s", id != NULL ? id : "");
-    snprintf(t->user_id, sizeof(t->user_id), "%s", uid != NULL ? uid : "");
+    copy_id(t->id, id, (size_t)sqlite3_column_bytes(st, 0));
+    copy_id(t->user_id, uid, (size_t)sqlite3_column_bytes(st, 1));
     t->title = store_sqlite_column_str(pool, st, 2);
     t->description = store_sqlite_column_str(pool, st, 3);
     t->status = sqlite3_column_int(st, 4);
@@ -197,6 +208,8 @@ static int list_statement(store_sqlite_t *s, const store_task_query_t *q, sqlite
     char *sql;
     int rc;
 
+    if ((rc = store_sqlite_prepare_keyed(s, &list_keys[idx], NULL, st)) != CORE_OK || *st != NULL)
+        return rc;
     if ((rc = store_task_sql_list(STORE_TASK_SQL_SQLITE, q, false, &sql)) != CORE_OK)
         return rc;
     rc = store_sqlite_prepare_keyed(s, &list_keys[idx], sql, st);
@@ -224,16 +237,21 @@ static void bind_filters(sqlite3_stmt *st, const store_task_query_t *q, const ch
 /* Tasks matching q's filters: from the counters when they can answer. */
 static int count(store_sqlite_t *s, const store_task_query_t *q, const char *match, int64_t *total)
 {
+    const void *key = &count_keys[store_task_sql_filters(q)];
     char *sql;
     sqlite3_stmt *st;
     int rc;
 
-    if ((rc = store_task_sql_count(STORE_TASK_SQL_SQLITE, q, &sql)) != CORE_OK)
+    if ((rc = store_sqlite_prepare_keyed(s, key, NULL, &st)) != CORE_OK)
         return rc;
-    rc = store_sqlite_prepare_keyed(s, &count_keys[store_task_sql_filters(q)], sql, &st);
-    store_task_sql_free(sql);
-    if (rc != CORE_OK)
-        return rc;
+    if (st == NULL) {
+        if ((rc = store_task_sql_count(STORE_TASK_SQL_SQLITE, q, &sql)) != CORE_OK)
+            return rc;
+        rc = store_sqlite_prepare_keyed(s, key, sql, &st);
+        store_task_sql_free(sql);
+        if (rc != CORE_OK)
+            return rc;
+    }
     bind_filters(st, q, match);
     if ((rc = store_sqlite_step_row(s, st, "task count")) != CORE_OK)
         return rc;

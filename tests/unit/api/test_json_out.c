@@ -101,6 +101,21 @@ static void integers_cover_the_int64_range(void **state)
     }
 }
 
+static void times_are_dates_or_null(void **state)
+{
+    (void)state;
+    api_json_out_t out;
+    api_json_out_init(&out, &pool, 4); /* grows inside api_json_out_time */
+    api_json_out_array_open(&out);
+    api_json_out_time(&out, 0);
+    api_json_out_time(&out, INT64_MIN); /* STORE_TIME_NONE */
+    api_json_out_time(&out, 1795550223123LL);
+    api_json_out_time(&out, 253402300799999LL);
+    api_json_out_array_close(&out);
+    assert_string_equal(text_of(&out), "[\"1970-01-01T00:00:00.000Z\",null,"
+                                                      "\"2026-11-24T19:57:03.123Z\",\"9999-12-31T23:59:59.999Z\"]");
+}
+
 static void nesting_places_commas_and_colons(void **state)
 {
     (void)state;
@@ -259,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(utf8_is_kept_as_is, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(integers_cover_the_int64_range, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(nesting_places_commas_and_colons, pool_setup, pool_teardown),
+        cmocka_unit_test_setup_teardown(times_are_dates_or_null, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(long_strings_grow_the_buffer, pool_setup, pool_teardown),
         cmocka_unit_test_setup_teardown(tasks_parse_to_the_jansson_shape, pool_setup, pool_teardown),
     };
