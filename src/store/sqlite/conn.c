@@ -201,6 +201,21 @@ static void writer_give(store_sqlite_t *s)
     }
 }
 
+/* run() without a trace span: a snapshot's BEGIN and COMMIT frame every
+ * GET, most of which read little, and a span each would be noise. */
+static int run_untraced(store_sqlite_t *s, const char *sql, const char *op)
+{
+    sqlite3_stmt *stmt;
+    int rc = store_sqlite_prepare(s, sql, &stmt), step;
+
+    if (rc != CORE_OK)
+        return rc;
+    if ((step = sqlite3_step(stmt)) != SQLITE_DONE)
+        rc = store_sqlite_fail(s, step, op);
+    store_sqlite_reset(stmt);
+    return rc;
+}
+
 /* A deferred BEGIN: the read transaction starts with the first read. The
  * single-statement reads (the account check) then join it as well. */
 static int snapshot_begin(store_t *base)
@@ -210,7 +225,7 @@ static int snapshot_begin(store_t *base)
 
     if (s->batch || s->snapshot || !sqlite3_get_autocommit(s->db))
         return CORE_E_INTERNAL; /* already in a transaction: not nested */
-    if ((rc = run(s, SQL_READ_BEGIN, "snapshot begin")) == CORE_OK)
+    if ((rc = run_untraced(s, SQL_READ_BEGIN, "snapshot begin")) == CORE_OK)
         s->snapshot = true;
     return rc;
 }
@@ -223,7 +238,7 @@ static void snapshot_end(store_t *base)
         return;
     s->snapshot = false;
     if (!sqlite3_get_autocommit(s->db))
-        run(s, SQL_COMMIT, "snapshot end");
+        run_untraced(s, SQL_COMMIT, "snapshot end");
 }
 
 /* In a batch (store_batch_begin), an operation's begin, commit and rollback
