@@ -41,7 +41,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 AIM_RATIO=0.40   # of nginx's requests/s
 AIM_P99_US=2000  # microseconds
 WRK_WARMUP=${WRK_WARMUP:-2s}
-BENCH_SECTIONS=${BENCH_SECTIONS:-user_data tasks_list tasks_page tasks_cursor tasks_search tasks_search_common tasks_stats tasks_create}
+BENCH_SECTIONS=${BENCH_SECTIONS:-user_data tasks_list tasks_page tasks_cursor tasks_search tasks_search_common tasks_stats tasks_small tasks_create}
 BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 
 case "${1:-}" in
