@@ -4,8 +4,9 @@
 # rotating words, stats, creates, logins) first at full speed for
 # SOAK_PROBE to measure capacity, then for SOAK_MINUTES at about
 # SOAK_SHARE of it (each connection pauses between requests). Every minute
-# one row: requests/s, p50, p99, errors, the server's RSS, open files and
-# threads, and the WAL's and the database's size. All must stay flat: a
+# one row: requests/s, p50, p99, errors, and (sampled in the middle of the
+# minute, its 32 connections open) the server's RSS, open files and threads,
+# and the WAL's and the database's size. All must stay flat: a
 # leak shows as a slope. Writes the table to stdout, and with SOAK_OUT=DIR
 # also DIR/soak.csv and DIR/soak.svg (bench/soak_plot.py).
 #
@@ -91,6 +92,7 @@ echo "bench: soak: capacity $capacity requests/s; $MINUTES minutes with a ${dela
 
 csv=$BENCH_TMP/soak.csv
 echo "minute,rps,p50_ms,p99_ms,errors,rss_mib,open_files,threads,wal_mib,db_mib" >"$csv"
+sleep 1 # the probe's connections closed
 read -r rss fds threads wal db <<<"$(sample)"
 echo "0,,,,,$rss,$fds,$threads,$wal,$db" >>"$csv"
 echo "| minute | requests/s | p50 (ms) | p99 (ms) | errors | RSS (MiB) | open files | threads | WAL (MiB) | database (MiB) |"
@@ -98,9 +100,15 @@ echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 echo "| 0 | | | | | $rss | $fds | $threads | $wal | $db |"
 errors=0
 for minute in $(seq 1 "$MINUTES"); do
+  # sampled in the middle of the minute, with the connections open: right
+  # after wrk exits, the count raced the server closing 32 sockets (30 to 59
+  # open files in one run, all of them the finished run's connections)
+  (sleep 30 && sample >"$BENCH_TMP/sample") &
+  sampler=$!
   soak_wrk 60s "$delay"
+  wait "$sampler" || bench_die "lsf-server could not be sampled in minute $minute"
   kill -0 "$PID" 2>/dev/null || bench_die "lsf-server died in minute $minute (log: $BENCH_TMP/lsf.log)"
-  read -r rss fds threads wal db <<<"$(sample)"
+  read -r rss fds threads wal db <"$BENCH_TMP/sample"
   p50=$(awk -v v="$WRK_P50" 'BEGIN { printf "%.2f", v / 1000 }')
   p99=$(awk -v v="$WRK_P99" 'BEGIN { printf "%.2f", v / 1000 }')
   errors=$((errors + WRK_ERRORS))
